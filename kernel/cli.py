@@ -131,7 +131,7 @@ def _run_kernel(connection_file: str | None, ip: str | None, extra: list[str]) -
             print(bind_error_sentence(ip, problem), file=sys.stderr)
             return 1
         argv.append(f"--ip={ip}")
-    from kernel.app import launch
+    from kernel.kernel import launch
 
     try:
         launch(argv)

@@ -1,0 +1,37 @@
+"""nets: a Torch7-style neural-network library on JAX.
+
+``nn`` (layers, containers, criterions, the StochasticGradient trainer), ``optim`` (Torch7's
+optimisers on optax), ``models`` (the classic CNN zoo), ``data`` (data sets and iterators),
+``summary`` (per-layer tables without compute), ``save``/``load`` (checkpoints without pickle)
+and ``manual_seed``. Submodules other than ``nn`` load on first use.
+"""
+
+import importlib as _importlib
+
+from . import nn as nn
+from ._random import manual_seed as manual_seed
+
+_LAZY = {
+    "optim": "nets.optim",
+    "models": "nets.models",
+    "data": "nets.data",
+    "engine": "nets.engine",
+}
+_LAZY_ATTRS = {
+    "summary": ("nets.summary", "summary"),
+    "save": ("nets.serialization", "save"),
+    "load": ("nets.serialization", "load"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return _importlib.import_module(_LAZY[name])
+    if name in _LAZY_ATTRS:
+        module, attr = _LAZY_ATTRS[name]
+        return getattr(_importlib.import_module(module), attr)
+    raise AttributeError(f"module 'nets' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY, *_LAZY_ATTRS])

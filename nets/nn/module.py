@@ -1,0 +1,809 @@
+"""Module: the Torch7 protocol over a pure functional core.
+
+A layer is written the Torch way: it registers its parameters and buffers, and implements
+``updateOutput(input)`` with ``jax.numpy``::
+
+    class Scale(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.n = n
+            self.register_parameter("weight", jnp.ones(n))
+
+        def updateOutput(self, input):
+            self.output = input * self.weight
+            return self.output
+
+Everything else is derived from that one method:
+
+* **The functional form.** ``params, buffers = m.split()`` gives flat dicts of arrays keyed by
+  path (``'0.weight'``, ``'3.1.running_mean'``); ``out, new_buffers = m.call(params, buffers, x,
+  train=True, key=key)`` is a pure function of them, safe under ``jax.jit``, ``jax.grad`` and
+  ``jax.vmap``. It works by binding the given arrays (or tracers) into the module tree for the
+  duration of one ``updateOutput`` call and restoring the module's own arrays afterwards.
+* **The stateful Torch surface.** ``forward``/``backward``/``updateGradInput``/
+  ``accGradParameters`` are thin shells that run compiled versions of ``call`` and its VJP, and
+  write ``output``, ``gradInput`` and the ``grad*`` arrays back. Compiled code is cached per
+  module and reused for same-shaped input; it is rebuilt only when a hyper-parameter changes.
+* **Hand-written backward.** A subclass that also overrides ``updateGradInput`` (and
+  ``accGradParameters``) has those used as its VJP (a ``jax.custom_vjp``), also inside compiled
+  code, exactly as Torch7's developer docs describe.
+
+Plain attributes set outside ``__init__`` are taken as hyper-parameter changes (compiled code is
+rebuilt on next use), so ``updateOutput`` should set only ``self.output`` and registered arrays.
+
+Parameters and buffers live in boxes registered by name (never found by walking ``__dict__``):
+``share()`` makes two modules hold the same box, so shared weights stay shared under ``jit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _random
+from .._errors import DeviceError, ModuleError, NetsError, shape_str
+
+# Attributes that change at run time without changing what the compiled code must do.
+_RUNTIME_ATTRS = frozenset({"output", "gradInput", "train"})
+
+# Bumped whenever a hyper-parameter of any module changes; compiled code built under an older
+# version is rebuilt on its next use.
+_structure = {"version": 0}
+
+# The PRNG key of the pure call being traced or run (see Module.next_key).
+_call_context = threading.local()
+
+
+def _bump_structure() -> None:
+    _structure["version"] += 1
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (jax.Array, np.ndarray))
+
+
+class _Box:
+    """A mutable cell holding one array; shared between modules by `share()`."""
+
+    __slots__ = ("value", "kind")
+
+    def __init__(self, value: Any, kind: str):
+        self.value = value
+        self.kind = kind  # 'param', 'buffer' or 'grad'
+
+
+def grad_name(param: str) -> str:
+    """Torch7's name for a parameter's gradient: weight -> gradWeight, bias -> gradBias."""
+    return "grad" + param[0].upper() + param[1:]
+
+
+class Module:
+    """nn.Module(): the base class of every layer and container.
+
+    Subclasses call ``super().__init__()``, register their arrays with ``register_parameter`` /
+    ``register_buffer`` and implement ``updateOutput``. See the module docstring for the whole
+    protocol.
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_vars", {})
+        object.__setattr__(self, "_jit_cache", {})
+        object.__setattr__(self, "_pending_vjp", None)
+        self.output = None
+        self.gradInput = None
+        self.train = True
+
+    # ------------------------------------------------------------------ registry
+
+    def register_parameter(self, name: str, value: Any) -> None:
+        """Declare a trainable array (and its zero-initialised gradient ``grad<Name>``)."""
+        value = jnp.asarray(value)
+        self._vars[name] = _Box(value, "param")
+        self._vars[grad_name(name)] = _Box(jnp.zeros_like(value), "grad")
+        _bump_structure()
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Declare a non-trainable array that the module updates itself (running statistics)."""
+        self._vars[name] = _Box(jnp.asarray(value), "buffer")
+        _bump_structure()
+
+    def _names(self, kind: str) -> list[str]:
+        return [n for n, b in self._vars.items() if b.kind == kind]
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: that is how registered arrays are read.
+        vars_ = self.__dict__.get("_vars")
+        if vars_ is None:
+            raise NetsError(
+                f"{type(self).__name__}.{name}: this module was never initialised.\n"
+                f"A subclass of nn.Module must call super().__init__() at the start of its "
+                f"__init__, before it sets attributes or registers parameters.\n"
+                f"help: add `super().__init__()` as the first line of "
+                f"{type(self).__name__}.__init__."
+            )
+        if name in vars_:
+            return vars_[name].value
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        vars_ = self.__dict__.get("_vars")
+        if vars_ is not None and name in vars_:
+            box = vars_[name]
+            if value is None:
+                raise ModuleError(self._describe(), f"{name} is a registered array; got None")
+            box.value = value if isinstance(value, jax.core.Tracer) else jnp.asarray(value)
+            return
+        if (
+            not name.startswith("_")
+            and name not in _RUNTIME_ATTRS
+            and not _is_array(value)
+            and not _same(self.__dict__.get(name, _MISSING), value)
+        ):
+            _bump_structure()
+        object.__setattr__(self, name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("_vars", {})))
+
+    # ------------------------------------------------------------------ tree walking
+
+    def children(self) -> list[Module]:
+        """The direct sub-modules (a container's ``modules``; none for a layer)."""
+        return list(self.__dict__.get("modules", ()))
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(path, module) pairs, this module first, depth first; paths are '0', '3.1', ..."""
+        yield prefix, self
+        for i, child in enumerate(self.children()):
+            yield from child.named_modules(f"{prefix}.{i}" if prefix else str(i))
+
+    def listModules(self) -> list[Module]:
+        """This module and all its descendants, depth first (Torch7 order)."""
+        return list(self._tree()["modules"])
+
+    def findModules(self, typename: str | type) -> list[Module]:
+        """All modules of a type, given as a class, 'SpatialConvolution' or 'nn.SpatialConvolution'."""
+        if isinstance(typename, type):
+            return [m for m in self.listModules() if isinstance(m, typename)]
+        name = typename[3:] if typename.startswith("nn.") else typename
+        return [m for m in self.listModules() if type(m).__name__ == name]
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on this module and every descendant (Torch7's ``apply``)."""
+        for m in self.listModules():
+            fn(m)
+        return self
+
+    def _tree(self) -> dict:
+        """Walks of the tree that only change with its structure, cached per structure version."""
+        cached = self.__dict__.get("_tree_cache")
+        if cached is not None and cached["version"] == _structure["version"]:
+            return cached
+        named = list(self.named_modules())
+        cached = {
+            "version": _structure["version"],
+            "named": named,
+            "modules": [m for _, m in named],
+            "by_path": dict(named),
+            "param": self._walk_boxes(("param",)),
+            "buffer": self._walk_boxes(("buffer",)),
+            "param+buffer": self._walk_boxes(("param", "buffer")),
+            "grad": self._walk_grad_boxes(),
+        }
+        object.__setattr__(self, "_tree_cache", cached)
+        return cached
+
+    def _boxes(self, kinds: tuple[str, ...]) -> dict[str, _Box]:
+        """Path-keyed boxes of the given kinds, each shared box once (at its first path)."""
+        return self._tree()["+".join(kinds)]
+
+    def _walk_boxes(self, kinds: tuple[str, ...]) -> dict[str, _Box]:
+        seen: set[int] = set()
+        out: dict[str, _Box] = {}
+        for path, m in self.named_modules():
+            for name, box in m._vars.items():
+                if box.kind in kinds and id(box) not in seen:
+                    seen.add(id(box))
+                    out[f"{path}.{name}" if path else name] = box
+        return out
+
+    # ------------------------------------------------------------------ functional form
+
+    def split(self) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+        """The module's state as two flat dicts of arrays: ``(params, buffers)``.
+
+        Keys are paths (``'0.weight'``); a shared parameter appears once. Together with `call`
+        this is the pure functional form of the module.
+        """
+        params = {k: b.value for k, b in self._boxes(("param",)).items()}
+        buffers = {k: b.value for k, b in self._boxes(("buffer",)).items()}
+        return params, buffers
+
+    def merge(self, params: dict | None = None, buffers: dict | None = None) -> Module:
+        """Write arrays from `split`-shaped dicts back into the module (missing keys are kept)."""
+        for tree, kind in ((params, "param"), (buffers, "buffer")):
+            if tree is None:
+                continue
+            boxes = self._boxes((kind,))
+            unknown = sorted(set(tree) - set(boxes))
+            if unknown:
+                raise ModuleError(
+                    self._describe(),
+                    f"merge got unknown {kind} names {unknown}; expected some of {sorted(boxes)}",
+                )
+            for k, v in tree.items():
+                boxes[k].value = jnp.asarray(v)
+        return self
+
+    def call(
+        self,
+        params: dict,
+        buffers: dict,
+        input: Any,
+        *,
+        train: bool | None = None,
+        key: jax.Array | None = None,
+    ) -> tuple[Any, dict]:
+        """Pure forward pass: ``(output, new_buffers)``, the module itself left unchanged.
+
+        Args:
+            params, buffers: dicts as returned by `split` (arrays or tracers).
+            input: the input array (or list of arrays for table modules).
+            train: training mode for every module; None keeps each module's own flag.
+            key: a JAX PRNG key for dropout; None uses a fixed key (deterministic).
+        """
+        out, new_buffers, _ = self._pure(params, buffers, input, train, key, collect=False)
+        return out, new_buffers
+
+    def _pure(self, params, buffers, input, train, key, collect):
+        with self._bound(params, buffers, train, key):
+            output = self._run(input)
+            new_buffers = {k: b.value for k, b in self._boxes(("buffer",)).items()}
+            outputs = {}
+            if collect:
+                for path, m in self._tree()["named"]:
+                    if path and _is_array_tree(m.output):
+                        outputs[path] = m.output
+        return output, new_buffers, outputs
+
+    @contextlib.contextmanager
+    def _bound(self, params, buffers, train, key):
+        """Temporarily put `params`/`buffers` (arrays or tracers) into the module tree."""
+        pboxes = self._boxes(("param",))
+        bboxes = self._boxes(("buffer",))
+        for tree, boxes, kind in ((params, pboxes, "params"), (buffers, bboxes, "buffers")):
+            if set(tree) != set(boxes):
+                missing = sorted(set(boxes) - set(tree))
+                extra = sorted(set(tree) - set(boxes))
+                raise ModuleError(
+                    self._describe(),
+                    f"call expected {kind} with keys {sorted(boxes)}; "
+                    f"missing {missing}, unexpected {extra}",
+                )
+        modules = self.listModules()
+        saved_values = {id(b): (b, b.value) for b in [*pboxes.values(), *bboxes.values()]}
+        saved_attrs = [
+            (m, m.__dict__.get("output"), m.__dict__.get("gradInput"), m.train) for m in modules
+        ]
+        saved_key = getattr(_call_context, "key", None)
+        try:
+            for k, v in params.items():
+                pboxes[k].value = v
+            for k, v in buffers.items():
+                bboxes[k].value = v
+            if train is not None:
+                for m in modules:
+                    object.__setattr__(m, "train", bool(train))
+            _call_context.key = _KeyStream(key)
+            yield
+        finally:
+            for box, value in saved_values.values():
+                box.value = value
+            for m, out, gin, tr in saved_attrs:
+                object.__setattr__(m, "output", out)
+                object.__setattr__(m, "gradInput", gin)
+                object.__setattr__(m, "train", tr)
+            _call_context.key = saved_key
+
+    def next_key(self) -> jax.Array:
+        """A PRNG key for randomness inside ``updateOutput`` (e.g. dropout masks).
+
+        Inside a pure call the keys derive from the call's `key` argument; outside one (an eager
+        ``updateOutput`` call) they come from the global stream of `nets.manual_seed`.
+        """
+        stream = getattr(_call_context, "key", None)
+        if stream is None:
+            return _random.next_key()
+        return stream.next()
+
+    def _run(self, input: Any) -> Any:
+        """updateOutput with the module's error context, and its custom VJP if it has one."""
+        try:
+            if self._has_custom_backward():
+                out = _custom_backward_call(self, input)
+                self.output = out
+            else:
+                out = self.updateOutput(input)
+        except NetsError:
+            raise
+        except Exception as e:  # an error from jax inside the layer: name the layer
+            raise ModuleError(self._describe(), f"{type(e).__name__}: {e}") from e
+        return out
+
+    def _has_custom_backward(self) -> bool:
+        return type(self).updateGradInput is not Module.updateGradInput
+
+    # ------------------------------------------------------------------ compiled calls
+
+    def _signature(self) -> tuple:
+        return (_structure["version"], tuple(m.train for m in self.listModules()))
+
+    def _compiled(self, kind: str) -> Callable:
+        sig = self._signature()
+        entry = self._jit_cache.get(kind)
+        if entry is None or entry[0] != sig:
+            entry = (sig, jax.jit(_BUILDERS[kind](self)))
+            self._jit_cache[kind] = entry
+        return entry[1]
+
+    def _state(self) -> tuple[dict, dict]:
+        return self.split()
+
+    def _write_back(self, new_buffers: dict, outputs: dict) -> None:
+        if new_buffers:
+            boxes = self._boxes(("buffer",))
+            for k, v in new_buffers.items():
+                boxes[k].value = v
+        if outputs:
+            by_path = self._tree()["by_path"]
+            for path, out in outputs.items():
+                object.__setattr__(by_path[path], "output", out)
+
+    # ------------------------------------------------------------------ Torch surface
+
+    def updateOutput(self, input: Any) -> Any:
+        """Compute ``self.output`` from `input` (override this; the default is the identity)."""
+        self.output = input
+        return self.output
+
+    def forward(self, input: Any) -> Any:
+        """Compute and return the output (compiled; sets ``output`` on every sub-module).
+
+        In training mode the pass also keeps what ``backward`` needs, so a following
+        ``backward(input, gradOutput)`` on the same input does not recompute the forward pass.
+        """
+        given = input
+        input = _as_input(input)
+        params, buffers = self._state()
+        if self.train and params:
+            fn = self._compiled("forward_vjp")
+            out, new_buffers, outputs, vjp_fn = fn(params, buffers, input, _random.next_key_data())
+            object.__setattr__(self, "_pending_vjp", (given, vjp_fn))
+        else:
+            fn = self._compiled("forward")
+            out, new_buffers, outputs = fn(params, buffers, input, _random.next_key_data())
+            object.__setattr__(self, "_pending_vjp", None)
+        self._write_back(new_buffers, outputs)
+        self.output = out
+        return out
+
+    __call__ = forward
+
+    def _vjp(self, input: Any, gradOutput: Any) -> tuple[dict, Any]:
+        """(parameter gradients, gradInput) for the last forward's input, compiled."""
+        pending = self._pending_vjp
+        gradOutput = _as_input(gradOutput)
+        if pending is not None and pending[0] is input:
+            return self._compiled("apply_vjp")(pending[1], gradOutput)
+        params, buffers = self._state()
+        return self._compiled("vjp")(
+            params, buffers, _as_input(input), gradOutput, _random.next_key_data()
+        )
+
+    def backward(self, input: Any, gradOutput: Any, scale: float = 1.0) -> Any:
+        """updateGradInput + accGradParameters in one compiled pass; returns ``gradInput``."""
+        gparams, gin = self._vjp(input, gradOutput)
+        self._accumulate(gparams, scale)
+        self.gradInput = gin
+        return gin
+
+    def updateGradInput(self, input: Any, gradOutput: Any) -> Any:
+        """Compute ``self.gradInput`` (derived by autodiff unless a subclass overrides it)."""
+        _, gin = self._vjp(input, gradOutput)
+        self.gradInput = gin
+        return gin
+
+    def accGradParameters(self, input: Any, gradOutput: Any, scale: float = 1.0) -> None:
+        """Add ``scale`` times the parameter gradients to ``grad*`` (autodiff unless overridden)."""
+        gparams, _ = self._vjp(input, gradOutput)
+        self._accumulate(gparams, scale)
+
+    def accUpdateGradParameters(self, input: Any, gradOutput: Any, lr: float) -> None:
+        """Update the parameters directly by ``-lr`` times their gradient (Torch7)."""
+        gparams, _ = self._vjp(input, gradOutput)
+        boxes = self._boxes(("param",))
+        new = _axpy(-float(lr), gparams, {k: b.value for k, b in boxes.items()})
+        for k, v in new.items():
+            boxes[k].value = v
+
+    def _accumulate(self, gparams: dict, scale: float) -> None:
+        if not gparams:
+            return
+        grads = self._grad_boxes()
+        new = _axpy(float(scale), gparams, {k: grads[k].value for k in gparams})
+        for k, v in new.items():
+            grads[k].value = v
+
+    def _grad_boxes(self) -> dict[str, _Box]:
+        """Gradient boxes keyed by the path of their parameter (``'0.weight'``)."""
+        return self._tree()["grad"]
+
+    def _walk_grad_boxes(self) -> dict[str, _Box]:
+        out: dict[str, _Box] = {}
+        seen: set[int] = set()
+        for path, m in self.named_modules():
+            for name, box in m._vars.items():
+                if box.kind == "param" and id(box) not in seen:
+                    seen.add(id(box))
+                    out[f"{path}.{name}" if path else name] = m._vars[grad_name(name)]
+        return out
+
+    def zeroGradParameters(self) -> None:
+        """Set every gradient to zero."""
+        for box in self._grad_boxes().values():
+            box.value = jnp.zeros_like(box.value)
+
+    def updateParameters(self, learningRate: float) -> None:
+        """``param -= learningRate * gradParam`` for every parameter."""
+        params = self._boxes(("param",))
+        grads = self._grad_boxes()
+        new = _axpy(
+            -float(learningRate),
+            {k: grads[k].value for k in params},
+            {k: b.value for k, b in params.items()},
+        )
+        for k, v in new.items():
+            params[k].value = v
+
+    def parameters(self) -> tuple[list[jax.Array], list[jax.Array]]:
+        """``(params, gradParams)``: two lists of arrays in module order (Torch7)."""
+        params = self._boxes(("param",))
+        grads = self._grad_boxes()
+        return [b.value for b in params.values()], [grads[k].value for k in params]
+
+    def getParameters(self) -> tuple[jax.Array, jax.Array]:
+        """``(flatParams, flatGradParams)``: all parameters (and gradients) as two 1-D arrays.
+
+        JAX arrays are immutable, so unlike Torch7 the flat vector is a copy: write an updated
+        vector back with `setParameters` (e.g. after ``x, fx = optim.sgd(feval, x, config)``).
+        """
+        params, grads = self.parameters()
+        if not params:
+            empty = jnp.zeros((0,), jnp.float32)
+            return empty, empty
+        return (
+            jnp.concatenate([p.ravel() for p in params]),
+            jnp.concatenate([g.ravel() for g in grads]),
+        )
+
+    def setParameters(self, flat: Any) -> Module:
+        """Write a flat vector (as from `getParameters`) back into the parameters."""
+        flat = jnp.asarray(flat)
+        boxes = list(self._boxes(("param",)).values())
+        total = sum(int(np.prod(b.value.shape)) for b in boxes)
+        if flat.ndim != 1 or flat.shape[0] != total:
+            raise ModuleError(
+                self._describe(),
+                f"setParameters expected a 1-D vector of {total} values, got {shape_str(flat)}",
+            )
+        offset = 0
+        for b in boxes:
+            n = int(np.prod(b.value.shape))
+            b.value = flat[offset : offset + n].reshape(b.value.shape).astype(b.value.dtype)
+            offset += n
+        return self
+
+    def training(self) -> Module:
+        """Training mode for this module and its descendants (dropout on, BN batch stats)."""
+        for m in self.listModules():
+            m.train = True
+        return self
+
+    def evaluate(self) -> Module:
+        """Evaluation mode for this module and its descendants."""
+        for m in self.listModules():
+            m.train = False
+        return self
+
+    def reset(self, *args: Any) -> Module:
+        """Re-initialise parameters (layers override with Torch7's scheme)."""
+        return self
+
+    # ------------------------------------------------------------------ copies and sharing
+
+    def clone(self, *names: str) -> Module:
+        """A deep copy; with names (``'weight', 'bias', 'gradWeight'``), shares those with self."""
+        new = copy.deepcopy(self)
+        if names:
+            new.share(self, *names)
+        return new
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            if k == "_tree_cache":
+                continue
+            if k == "_jit_cache":
+                v = {}
+            elif k == "_pending_vjp":
+                v = None
+            elif k in ("output", "gradInput"):
+                v = None
+            else:
+                v = copy.deepcopy(v, memo)
+            object.__setattr__(new, k, v)
+        return new
+
+    def share(self, other: Module, *names: str) -> Module:
+        """Make this module use `other`'s arrays for `names`, in every pair of sub-modules."""
+        mine, theirs = self.listModules(), other.listModules()
+        if len(mine) != len(theirs):
+            raise ModuleError(
+                self._describe(), f"share expected a module of the same structure, got {other!r}"
+            )
+        for a, b in zip(mine, theirs):
+            for name in names:
+                if name in a._vars and name in b._vars:
+                    a._vars[name] = b._vars[name]
+        _bump_structure()
+        return self
+
+    # ------------------------------------------------------------------ types and devices
+
+    def type(self, dtype: Any = None) -> Any:
+        """Without argument, the parameters' dtype name; with one, cast every array to it."""
+        if dtype is None:
+            boxes = self._boxes(("param", "buffer"))
+            first = next(iter(boxes.values()), None)
+            return str(first.value.dtype) if first is not None else "float32"
+        dtype = jnp.dtype(dtype)
+        if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+            raise NetsError(
+                "double(): 64-bit floats are switched off in JAX, so the arrays would stay "
+                "float32.\nhelp: start with JAX_ENABLE_X64=1 in the environment, or call "
+                "jax.config.update('jax_enable_x64', True) before creating the network."
+            )
+        for m in self.listModules():
+            for box in m._vars.values():
+                if jnp.issubdtype(box.value.dtype, jnp.floating):
+                    box.value = box.value.astype(dtype)
+        return self
+
+    def float(self) -> Module:
+        """Cast every floating-point array to float32."""
+        return self.type(jnp.float32)
+
+    def double(self) -> Module:
+        """Cast every floating-point array to float64 (needs JAX's x64 mode)."""
+        return self.type(jnp.float64)
+
+    def to(self, device: Any) -> Module:
+        """Place every array on `device` (a jax.Device, or 'cpu', 'gpu', 'cuda', 'gpu:1')."""
+        dev = _resolve_device(device)
+        for m in self.listModules():
+            for box in m._vars.values():
+                box.value = jax.device_put(box.value, dev)
+        return self
+
+    def cuda(self, index: int = 0) -> Module:
+        """Move to GPU `index` (a clear error, naming JAX's devices, where there is none)."""
+        return self.to(f"gpu:{index}")
+
+    def cpu(self) -> Module:
+        """Move to the CPU."""
+        return self.to("cpu")
+
+    # ------------------------------------------------------------------ printing
+
+    def _describe(self) -> str:
+        """One line naming the module, used in error messages."""
+        return repr(self).split("\n", 1)[0].rstrip(" {")
+
+    def __repr__(self) -> str:
+        return _type_name(self)
+
+
+_MISSING = object()
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether setting `new` over `old` leaves the module's structure as it was."""
+    if old is new:
+        return True
+    if isinstance(new, (int, float, str, bool, tuple, type(None))) and type(old) is type(new):
+        try:
+            return bool(old == new)
+        except Exception:
+            return False
+    return False
+
+
+def _type_name(module: Module) -> str:
+    """``nn.Linear`` for library classes, the plain class name for a user's own."""
+    cls = type(module)
+    if cls.__module__.startswith("nets.nn"):
+        return "nn." + cls.__name__
+    return cls.__name__
+
+
+def _is_array_tree(value: Any) -> bool:
+    if value is None:
+        return False
+    leaves = jax.tree_util.tree_leaves(value)
+    return bool(leaves) and all(isinstance(x, (jax.Array, jax.core.Tracer)) for x in leaves)
+
+
+def _as_input(x: Any) -> Any:
+    if isinstance(x, np.ndarray) or isinstance(x, (np.generic, float, int)):
+        return jnp.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return [_as_input(v) for v in x]
+    return x
+
+
+class _KeyStream:
+    """Hands out distinct keys within one pure call, derived from its `key` argument."""
+
+    def __init__(self, key):
+        self.key = key
+        self.count = 0
+
+    def next(self):
+        if self.key is None:
+            self.key = jax.random.key(0)
+        self.count += 1
+        return jax.random.fold_in(self.key, self.count)
+
+
+@jax.jit
+def _axpy(a, x: dict, y: dict) -> dict:
+    return jax.tree_util.tree_map(lambda xi, yi: yi + a * xi.astype(yi.dtype), x, y)
+
+
+def _resolve_device(device: Any):
+    if isinstance(device, jax.Device):
+        return device
+    name = str(device).lower()
+    platform, _, index = name.partition(":")
+    if platform == "cuda":
+        platform = "gpu"
+    try:
+        devices = jax.devices(platform)
+    except RuntimeError:
+        devices = []
+    idx = int(index) if index else 0
+    if idx >= len(devices):
+        seen = ", ".join(str(d) for d in jax.devices())
+        raise DeviceError(
+            f"cannot move to {device!r}: JAX sees no such device (it sees: {seen}). "
+            "Install the CUDA build of JAX (pip install 'trepl[cuda]') on a machine with a GPU."
+        )
+    return devices[idx]
+
+
+# ---------------------------------------------------------------------- custom backward
+
+
+def _custom_backward_call(module: Module, input: Any) -> Any:
+    """Run `module.updateOutput` under a custom VJP made of its own backward methods."""
+    pnames = module._names("param")
+    pvals = {n: module._vars[n].value for n in pnames}
+
+    @contextlib.contextmanager
+    def values(vals):
+        saved = {n: module._vars[n].value for n in vals}
+        try:
+            for n, v in vals.items():
+                module._vars[n].value = v
+            yield
+        finally:
+            for n, v in saved.items():
+                module._vars[n].value = v
+
+    @jax.custom_vjp
+    def f(vals, x):
+        with values(vals):
+            return module.updateOutput(x)
+
+    def fwd(vals, x):
+        return f(vals, x), (vals, x)
+
+    own_acc = type(module).accGradParameters is not Module.accGradParameters
+
+    def param_grads_by_autodiff(vals, x, g):
+        def out_of(v):
+            with values(v):
+                return module.updateOutput(x)
+
+        return jax.vjp(out_of, vals)[1](g)[0]
+
+    def bwd(res, g):
+        vals, x = res
+        grads = {grad_name(n): jnp.zeros_like(v) for n, v in vals.items()}
+        with values({**vals, **grads}):
+            module.updateOutput(x)
+            gin = module.updateGradInput(x, g)
+            if own_acc:
+                module.accGradParameters(x, g, 1.0)
+                gvals = {n: module._vars[grad_name(n)].value for n in vals}
+        if not own_acc:
+            # Only updateGradInput is hand-written: parameter gradients come from autodiff.
+            gvals = param_grads_by_autodiff(vals, x, g) if vals else {}
+        return gvals, gin
+
+    f.defvjp(fwd, bwd)
+    return f(pvals, input)
+
+
+# ---------------------------------------------------------------------- compiled builders
+
+
+def _wrap_key(raw):
+    return jax.random.wrap_key_data(raw, impl="threefry2x32")
+
+
+def _build_forward(m: Module):
+    def forward(params, buffers, x, raw_key):
+        return m._pure(params, buffers, x, None, _wrap_key(raw_key), collect=True)
+
+    return forward
+
+
+def _build_forward_vjp(m: Module):
+    def forward_vjp(params, buffers, x, raw_key):
+        key = _wrap_key(raw_key)
+
+        def f(p, xx):
+            out, new_b, outs = m._pure(p, buffers, xx, None, key, collect=True)
+            return out, (new_b, outs)
+
+        out, vjp_fn, (new_b, outs) = jax.vjp(f, params, x, has_aux=True)
+        return out, new_b, outs, vjp_fn
+
+    return forward_vjp
+
+
+def _build_apply_vjp(m: Module):
+    def apply_vjp(vjp_fn, g):
+        return vjp_fn(g)
+
+    return apply_vjp
+
+
+def _build_vjp(m: Module):
+    def vjp(params, buffers, x, g, raw_key):
+        key = _wrap_key(raw_key)
+
+        def f(p, xx):
+            return m._pure(p, buffers, xx, None, key, collect=False)[0]
+
+        _, vjp_fn = jax.vjp(f, params, x)
+        return vjp_fn(g)
+
+    return vjp
+
+
+_BUILDERS = {
+    "forward": _build_forward,
+    "forward_vjp": _build_forward_vjp,
+    "apply_vjp": _build_apply_vjp,
+    "vjp": _build_vjp,
+}

@@ -1,0 +1,1 @@
+"""trepl: a TREPL-style evaluator (`Evaluator`) and its terminal front end (`th`)."""
