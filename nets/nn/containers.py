@@ -146,7 +146,9 @@ class Concat(Container):
         ref = outs[0].shape
         for i, o in enumerate(outs):
             if o.ndim != len(ref) or any(
-                a != b for k, (a, b) in enumerate(zip(o.shape, ref)) if k != d % len(ref)
+                a != b
+                for k, (a, b) in enumerate(zip(o.shape, ref, strict=True))
+                if k != d % len(ref)
             ):
                 raise ModuleError(
                     self._describe(),

@@ -169,7 +169,7 @@ class Module:
         return list(self._tree()["modules"])
 
     def findModules(self, typename: str | type) -> list[Module]:
-        """All modules of a type, given as a class, 'SpatialConvolution' or 'nn.SpatialConvolution'."""
+        """All modules of a type: a class, 'SpatialConvolution' or 'nn.SpatialConvolution'."""
         if isinstance(typename, type):
             return [m for m in self.listModules() if isinstance(m, typename)]
         name = typename[3:] if typename.startswith("nn.") else typename
@@ -559,7 +559,7 @@ class Module:
             raise ModuleError(
                 self._describe(), f"share expected a module of the same structure, got {other!r}"
             )
-        for a, b in zip(mine, theirs):
+        for a, b in zip(mine, theirs, strict=True):
             for name in names:
                 if name in a._vars and name in b._vars:
                     a._vars[name] = b._vars[name]
