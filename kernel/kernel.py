@@ -1,0 +1,372 @@
+"""ItorchKernel: a wrapper kernel on ipykernel's kernel base around `trepl.Evaluator`.
+
+ipykernel does the wire protocol (sockets, HMAC signing, heartbeat, the parent poller, the
+control thread that carries interrupts); each `do_*` here is a few lines that ask the evaluator
+and translate its plain results (`trepl.results`) into Jupyter replies and iopub messages. A
+cell therefore behaves exactly as a line in `th`: same `?`, `$ cmd`, `;`, `_RESULTS`/`_LAST`,
+printed values and timing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import platform
+import re
+import sys
+import threading
+from typing import Any
+
+from ipykernel.kernelbase import Kernel
+
+from kernel import display, itorch
+
+OUTPUT_LIMIT = 200_000  # characters of stdout/stderr one cell may send to the front end
+INTERRUPT_NOTE_AFTER = 2.0  # seconds an interrupted cell may keep running before we explain why
+
+_NAME_BEFORE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
+_NAME_AFTER = re.compile(r"^[A-Za-z0-9_]*")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trepl")
+    except PackageNotFoundError:
+        return "0"
+
+
+class _LimitedStream:
+    """Forwards one cell's text to an ipykernel OutStream, dropping what exceeds `limit`.
+
+    The front end gets the first `limit` characters and, at the end of the cell, one note saying
+    how much was left out: a cell that prints megabytes cannot freeze the browser.
+    """
+
+    def __init__(self, target: Any, limit: int) -> None:
+        self.target = target
+        self.limit = limit
+        self.sent = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        room = self.limit - self.sent
+        if room > 0:
+            self.target.write(text[:room])
+            self.sent += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def note(self) -> str | None:
+        if not self.dropped:
+            return None
+        return (
+            f"\n[itorch: output truncated: {self.dropped:,} more characters not shown "
+            f"(a cell shows at most {self.limit:,})]\n"
+        )
+
+
+class ItorchKernel(Kernel):
+    """The iTorch kernel: Python cells run by `trepl.Evaluator`, with itorch rich display."""
+
+    implementation = "itorch"
+    implementation_version = _version()
+    language = "python"
+    language_version = platform.python_version()
+    language_info = {
+        "name": "python",
+        "version": platform.python_version(),
+        "mimetype": "text/x-python",
+        "file_extension": ".py",
+        "pygments_lexer": "ipython3",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "nbconvert_exporter": "python",
+    }
+    banner = (
+        f"iTorch {_version()}: Python {platform.python_version()} on the trepl evaluator\n"
+        "`? name` for help, `?` for the TREPL guide, `$ cmd` for the shell, "
+        "`itorch.image/html/Plot` for pictures."
+    )
+    help_links = [
+        {"text": "JAX", "url": "https://jax.readthedocs.io"},
+        {"text": "iTorch (the original)", "url": "https://github.com/facebook/iTorch"},
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from trepl.evaluator import Evaluator
+
+        self.evaluator = Evaluator()
+        self.evaluator.namespace["itorch"] = itorch
+        self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
+        self._running: int | None = None  # execution_count of the cell now running
+        display.set_publisher(self._publish_display)
+
+    # ------------------------------------------------------------------ iopub helpers
+
+    def set_parent(self, ident: Any, parent: dict, channel: str = "shell") -> None:
+        """Also point the stdout/stderr OutStreams at the request being handled."""
+        super().set_parent(ident, parent, channel)
+        if channel == "shell":
+            for stream in (self._stdout, self._stderr):
+                if hasattr(stream, "set_parent"):
+                    stream.set_parent(parent)
+
+    def _send_iopub(self, msg_type: str, content: dict) -> None:
+        self.session.send(
+            self.iopub_socket,
+            msg_type,
+            content,
+            parent=self.get_parent("shell"),
+            ident=self._topic(msg_type),
+        )
+
+    def _publish_display(self, msg_type: str, content: dict) -> None:
+        """What `itorch.*` calls: flush the text so far, then send the display message."""
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        self._send_iopub(msg_type, content)
+
+    # ------------------------------------------------------------------ execute
+
+    def _run(self, code: str, out: _LimitedStream, err: _LimitedStream):
+        from trepl.results import ErrorInfo, ExecResult
+
+        try:
+            return self.evaluator.execute(code, on_stdout=out.write, on_stderr=err.write)
+        except KeyboardInterrupt:
+            # The evaluator normally reports this itself; this covers an interrupt that lands
+            # between its own handlers.
+            return ExecResult(error=ErrorInfo("KeyboardInterrupt", "", ["KeyboardInterrupt"]))
+
+    async def do_execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict | None = None,
+        allow_stdin: bool = False,
+        *,
+        cell_meta: dict | None = None,
+        cell_id: str | None = None,
+    ) -> dict:
+        """Run a cell: stream its prints, publish its value/error, return the execute_reply."""
+        out = _LimitedStream(self._stdout, OUTPUT_LIMIT)
+        err = _LimitedStream(self._stderr, OUTPUT_LIMIT)
+        self._running = self.execution_count
+        try:
+            result = self._run(code, out, err)
+        finally:
+            self._running = None
+        for stream in (out, err):
+            note = stream.note()
+            if note:
+                self._stderr.write(note)
+        self._stdout.flush()
+        self._stderr.flush()
+
+        text = ""
+        if result.ok and result.show:
+            text = self._render(result.value)
+        if store_history and not silent:
+            self._history.append((self.execution_count, code, text))
+
+        if result.error is not None:
+            content = {
+                "ename": result.error.ename,
+                "evalue": result.error.evalue,
+                "traceback": self._color_traceback(result.error),
+            }
+            if not silent:
+                self._send_iopub("error", content)
+            return {"status": "error", "execution_count": self.execution_count, **content}
+
+        payload = []
+        if result.help is not None:
+            payload.append({"source": "page", "data": {"text/plain": result.help.text}, "start": 0})
+        if not silent and result.show:
+            self._send_iopub(
+                "execute_result",
+                {
+                    "execution_count": self.execution_count,
+                    "data": display.mime_bundle(result.value, text),
+                    "metadata": {},
+                },
+            )
+        timing = self._timing(result)
+        if not silent and timing:
+            self._stdout.write(timing if timing.endswith("\n") else timing + "\n")
+            self._stdout.flush()
+        return {
+            "status": "ok",
+            "execution_count": self.execution_count,
+            "payload": payload,
+            "user_expressions": self._user_expressions(user_expressions or {}),
+        }
+
+    def _render(self, value: Any) -> str:
+        from trepl.printer import render
+
+        return render(value, color=False, width=100)
+
+    def _timing(self, result: Any) -> str:
+        from trepl.printer import format_timing
+
+        return format_timing(result, color=False, width=100)
+
+    @staticmethod
+    def _color_traceback(error: Any) -> list[str]:
+        """Plain traceback lines, with the final `Name: message` line in red as Jupyter shows."""
+        lines = list(error.traceback) or [f"{error.ename}: {error.evalue}"]
+        lines[-1] = f"\x1b[0;31m{lines[-1].rstrip()}\x1b[0m"
+        return lines
+
+    def _user_expressions(self, expressions: dict) -> dict:
+        """Evaluate the front end's `user_expressions` in the cell namespace."""
+        results = {}
+        for key, expr in expressions.items():
+            try:
+                value = eval(expr, self.evaluator.namespace)  # noqa: S307 (the user's own code)
+            except Exception as exc:
+                results[key] = {
+                    "status": "error",
+                    "ename": type(exc).__name__,
+                    "evalue": str(exc),
+                    "traceback": [],
+                }
+            else:
+                results[key] = {
+                    "status": "ok",
+                    "data": display.mime_bundle(value, self._render(value)),
+                    "metadata": {},
+                }
+        return results
+
+    async def interrupt_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        """Interrupt as ipykernel does (SIGINT); explain if the cell cannot stop at once.
+
+        Python code stops at the next bytecode, but a running compiled XLA computation (a long
+        jitted JAX call) cannot be cancelled: the KeyboardInterrupt lands when it returns.
+        """
+        running = self._running
+        await super().interrupt_request(stream, ident, parent)
+        if running is not None:
+            timer = threading.Timer(INTERRUPT_NOTE_AFTER, self._interrupt_note, args=(running,))
+            timer.daemon = True
+            timer.start()
+
+    def _interrupt_note(self, cell: int) -> None:
+        if self._running == cell:
+            self._send_iopub(
+                "stream",
+                {
+                    "name": "stderr",
+                    "text": (
+                        "[itorch: interrupt sent; the cell is inside a compiled computation "
+                        "(XLA cannot be cancelled midway) and stops when it returns. "
+                        "Restart the kernel to stop it now.]\n"
+                    ),
+                },
+            )
+
+    # ------------------------------------------------------------------ other requests
+
+    async def do_complete(self, code: str, cursor_pos: int | None) -> dict:
+        """Completions from the same completer `th` uses."""
+        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        found = self.evaluator.complete(code, cursor_pos)
+        metadata = {}
+        if found.types:
+            metadata["_jupyter_types_experimental"] = [
+                {"start": found.cursor_start, "end": found.cursor_end, "text": m, "type": t}
+                for m, t in zip(found.matches, found.types, strict=False)
+            ]
+        return {
+            "status": "ok",
+            "matches": list(found.matches),
+            "cursor_start": found.cursor_start,
+            "cursor_end": found.cursor_end,
+            "metadata": metadata,
+        }
+
+    async def do_inspect(
+        self, code: str, cursor_pos: int | None, detail_level: int = 0, omit_sections: Any = ()
+    ) -> dict:
+        """Help for the dotted name at the cursor: the same page as `? name` (`??` for detail 1)."""
+        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        name = name_at(code, cursor_pos)
+        if not name:
+            return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+        info = self.evaluator.help(name, detail=1 if detail_level else 0)
+        data = {"text/plain": info.text} if info.found else {}
+        return {"status": "ok", "found": bool(info.found), "data": data, "metadata": {}}
+
+    async def do_is_complete(self, code: str) -> dict:
+        """Whether `code` can run yet (lets `jupyter console` take multi-line input)."""
+        answer = self.evaluator.is_complete(code)
+        reply = {"status": answer.status}
+        if answer.status == "incomplete":
+            reply["indent"] = answer.indent
+        return reply
+
+    async def do_history(
+        self,
+        hist_access_type: str,
+        output: bool,
+        raw: bool,
+        session: int | None = None,
+        start: int | None = None,
+        stop: int | None = None,
+        n: int | None = None,
+        pattern: str | None = None,
+        unique: bool = False,
+        **kwargs: Any,
+    ) -> dict:
+        """This session's cells: `tail`, `range` and `search` (glob pattern), as IPython does."""
+        entries = self._history
+        if hist_access_type == "tail":
+            entries = entries[-n:] if n else entries
+        elif hist_access_type == "range":
+            lo = start or 0
+            entries = [e for e in entries if e[0] >= lo and (stop is None or e[0] < stop)]
+        elif hist_access_type == "search":
+            glob = pattern or "*"
+            entries = [e for e in entries if fnmatch.fnmatchcase(e[1], glob)]
+            if unique:
+                seen: dict[str, tuple] = {}
+                for e in entries:
+                    seen.pop(e[1], None)
+                    seen[e[1]] = e
+                entries = list(seen.values())
+            if n:
+                entries = entries[-n:]
+        else:
+            entries = []
+        session_id = 0
+        if output:
+            return {"status": "ok", "history": [(session_id, e[0], (e[1], e[2])) for e in entries]}
+        return {"status": "ok", "history": [(session_id, e[0], e[1]) for e in entries]}
+
+    async def do_shutdown(self, restart: bool) -> dict:
+        """Stop routing displays to this kernel; the manager restarts the process if asked."""
+        display.set_publisher(None)
+        return {"status": "ok", "restart": restart}
+
+
+def name_at(code: str, cursor_pos: int) -> str:
+    """The dotted name under or just before the cursor (`jnp.zer|os` -> `jnp.zeros`)."""
+    before = _NAME_BEFORE.search(code[:cursor_pos])
+    after = _NAME_AFTER.match(code[cursor_pos:])
+    name = (before.group(0) if before else "") + (after.group(0) if after else "")
+    return name.strip(".")
+
+
+def launch(argv: list[str] | None = None) -> None:
+    """Run an ItorchKernel process (ipykernel's kernel app: sockets, signing, parent poller)."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    IPKernelApp.launch_instance(argv=argv, kernel_class=ItorchKernel)
