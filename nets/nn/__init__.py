@@ -15,3 +15,4 @@ from .containers import Sequential as Sequential
 from .module import Module as Module
 from .table import CAddTable as CAddTable
 from .table import JoinTable as JoinTable
+from .trainer import StochasticGradient as StochasticGradient
