@@ -54,6 +54,9 @@ class ExecResult:
     compile_time: float = 0.0
     help: HelpInfo | None = None  # set for `? name` cells
     shell_status: int | None = None  # exit status of a `$ cmd` cell
+    compile_count: int = 0  # how many XLA compilations the cell triggered
+    exit_code: int | None = None  # set when the cell raised SystemExit (sys.exit(), exit())
+    warnings: list[str] = field(default_factory=list)  # e.g. `th -g` new-global notices
 
     @property
     def ok(self) -> bool:
@@ -62,7 +65,7 @@ class ExecResult:
 
 @dataclass
 class Completions:
-    """Matches for the text between `cursor_start` and `cursor_end` (as Jupyter's complete_reply)."""
+    """Matches for the text between `cursor_start` and `cursor_end` (as Jupyter's reply)."""
 
     matches: list[str]
     cursor_start: int

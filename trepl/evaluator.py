@@ -1,0 +1,345 @@
+"""The UI-free evaluator behind `th` and the itorch kernel.
+
+`Evaluator.execute(cell)` runs one cell and returns an `ExecResult`; it never prints by itself
+(output printed by the cell is passed to the `on_stdout`/`on_stderr` callbacks as it comes and
+collected into the result). Front ends decide how to show values, timing, help and errors.
+This module imports neither prompt_toolkit nor ipykernel (checked by tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import codeop
+import linecache
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from trepl import commands, shell, timing
+from trepl import help as help_pages
+from trepl import namespace as names
+from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
+
+Callback = Callable[[str], None] | None
+
+_TREPL_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class _LiveStream:
+    """A text stream that hands each write to a callback and keeps a copy of everything."""
+
+    def __init__(self, callback: Callback, original: Any) -> None:
+        self._callback = callback
+        self._original = original
+        self._chunks: list[str] = []
+        self._in_callback = False
+        self.encoding = "utf-8"
+        self.errors = "replace"
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self._in_callback:
+            # The callback itself printed (say, `print` as the callback): send it straight out.
+            self._original.write(text)
+            return len(text)
+        if text:
+            self._chunks.append(text)
+            if self._callback is not None:
+                self._in_callback = True
+                try:
+                    self._callback(text)
+                finally:
+                    self._in_callback = False
+        return len(text)
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        flush = getattr(self._original, "flush", None)
+        if flush is not None:
+            flush()
+
+    def isatty(self) -> bool:
+        # Progress bars ask this: answer for the terminal the text ends up on.
+        return self._callback is not None and bool(getattr(self._original, "isatty", bool)())
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def getvalue(self) -> str:
+        return "".join(self._chunks)
+
+
+@contextmanager
+def _captured(
+    on_stdout: Callback, on_stderr: Callback
+) -> Iterator[tuple[_LiveStream, _LiveStream]]:
+    out = _LiveStream(on_stdout, sys.stdout)
+    err = _LiveStream(on_stderr, sys.stderr)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        yield out, err
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _error_info(exc: BaseException) -> ErrorInfo:
+    """ErrorInfo with the evaluator's own frames cut from the front of the traceback."""
+    tb = exc.__traceback__
+    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == (
+        _TREPL_DIR
+    ):
+        tb = tb.tb_next
+    exc = exc.with_traceback(tb)
+    if isinstance(exc, SyntaxError):
+        text = traceback.format_exception_only(type(exc), exc)
+    else:
+        text = traceback.format_exception(type(exc), exc, tb)
+    lines = "".join(text).rstrip("\n").split("\n")
+    return ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=lines)
+
+
+class Evaluator:
+    """One namespace and all the language work on it: execute, complete, help, is_complete.
+
+    Args:
+        namespace: the dict to run in (default: a fresh one). The preloaded names (`jax`, `jnp`,
+            `np`, `nets`, `nn`, `optim`, `models`, `itorch`, `who`, `import_`, `setprintlevel`)
+            are added where absent, as lazy modules that import on first use.
+        preload: set False for a bare namespace (no lazy modules).
+    """
+
+    def __init__(self, namespace: dict[str, Any] | None = None, preload: bool = True) -> None:
+        self.namespace: dict[str, Any] = {} if namespace is None else namespace
+        ns = self.namespace
+        ns.setdefault("__name__", "__main__")
+        ns.setdefault("__builtins__", builtins)
+        if preload:
+            for key, value in _preloaded_values().items():
+                ns.setdefault(key, value)
+        self.print_level = 3
+        self.monitor_globals = False  # `th -g`: report each new global after a cell
+        ns.setdefault("who", names.Who(ns, set()))
+        ns.setdefault("import_", names.Importer(ns))
+        ns.setdefault("setprintlevel", self._set_print_level)
+        ns["_RESULTS"] = []
+        ns["_LAST"] = None
+        # Names present before the user typed anything: hidden from who(), not -g warnings.
+        self.preloaded: set[str] = set(ns)
+        who = ns["who"]
+        if isinstance(who, names.Who):
+            who._hidden = self.preloaded
+        self.execution_count = 0
+        self._completer = None
+
+    # ----------------------------------------------------------------------------- execute
+    def execute(
+        self, code: str, on_stdout: Callback = None, on_stderr: Callback = None
+    ) -> ExecResult:
+        """Run one cell: Python code, `? name`, `?? name`, `?` or `$ cmd`.
+
+        Text printed during the cell goes to the callbacks as it comes and into the result.
+        Ctrl-C (KeyboardInterrupt) ends the cell with an error result; the namespace keeps every
+        binding made before the interrupt, except names bound to arrays still being computed,
+        which get their previous value back.
+        """
+        command = commands.parse(code)
+        if command.kind == "empty":
+            return ExecResult()
+        self.execution_count += 1
+        if command.kind == "selfhelp":
+            page = HelpInfo(name="?", found=True, text=help_pages.SELF_HELP)
+            return ExecResult(help=page)
+        if command.kind == "help":
+            names.materialize(self.namespace, [command.text.split(".")[0]])
+            return ExecResult(help=self.help(command.text, command.detail))
+        if command.kind == "shell":
+            return self._run_shell(command.text, on_stdout, on_stderr)
+        return self._run_code(command.text, command.silent, on_stdout, on_stderr)
+
+    def run_file(
+        self, path: str, on_stdout: Callback = None, on_stderr: Callback = None
+    ) -> ExecResult:
+        """Run a script file (script mode): no auto-print, tracebacks name the file."""
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        self.namespace["__file__"] = os.path.abspath(path)
+        return self._run_code(source, True, on_stdout, on_stderr, filename=path, script=True)
+
+    def _run_shell(self, cmd: str, on_stdout: Callback, on_stderr: Callback) -> ExecResult:
+        start = time.perf_counter()
+        try:
+            output, status = shell.run_shell(cmd, on_stdout)
+        except KeyboardInterrupt as exc:
+            return ExecResult(error=_error_info(exc), elapsed=time.perf_counter() - start)
+        except (ValueError, OSError) as exc:
+            return ExecResult(error=_error_info(exc), elapsed=time.perf_counter() - start)
+        self._store(output)
+        return ExecResult(
+            value=output,
+            show=False,
+            stdout=output,
+            shell_status=status,
+            elapsed=time.perf_counter() - start,
+        )
+
+    def _store(self, value: Any) -> None:
+        self.namespace["_RESULTS"].append(value)
+        self.namespace["_LAST"] = value
+
+    def _run_code(
+        self,
+        code: str,
+        silent: bool,
+        on_stdout: Callback,
+        on_stderr: Callback,
+        filename: str | None = None,
+        script: bool = False,
+    ) -> ExecResult:
+        ns = self.namespace
+        if filename is None:
+            filename = f"<th-{self.execution_count}>"
+            # Register the source so tracebacks can quote the user's lines.
+            lines = [line + "\n" for line in code.split("\n")]
+            linecache.cache[filename] = (len(code), None, lines, filename)
+        result = ExecResult()
+        before = dict(ns)
+        names.materialize(ns)
+        start = time.perf_counter()
+        with _captured(on_stdout, on_stderr) as (out, err):
+            try:
+                with timing.CompileWatch() as watch:
+                    body, last = self._compile(code, filename, script)
+                    exec(body, ns)
+                    value = eval(last, ns) if last is not None else None
+                    timing.wait_ready(timing.array_leaves(value) + self._changed_arrays(before))
+                result.compile_time = watch.seconds
+                result.compile_count = watch.count
+                if value is not None:
+                    self._store(value)
+                    result.value = value
+                    result.show = not silent
+            except KeyboardInterrupt as exc:
+                result.error = _error_info(exc)
+                self._restore_unready(before)
+            except SystemExit as exc:
+                result.error = _error_info(exc)
+                result.exit_code = _exit_status(exc)
+            except BaseException as exc:  # noqa: BLE001 - every user error becomes an ErrorInfo
+                result.error = _error_info(exc)
+        result.elapsed = time.perf_counter() - start
+        names.materialize(ns)
+        if self.monitor_globals:
+            for name in sorted(set(ns) - set(before) - self.preloaded):
+                result.warnings.append(f"th -g: new global variable {name!r}")
+        result.stdout, result.stderr = out.getvalue(), err.getvalue()
+        return result
+
+    @staticmethod
+    def _compile(code: str, filename: str, script: bool) -> tuple[Any, Any]:
+        """Compile a cell into (statements, last expression or None), IPython's last_expr rule."""
+        tree = ast.parse(code, filename, "exec")
+        last = None
+        if not script and tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
+        return compile(tree, filename, "exec"), last
+
+    def _changed_arrays(self, before: dict[str, Any]) -> list[Any]:
+        """Arrays bound to names the cell (re)bound, so `y = f(x)` is timed until y is ready."""
+        arrays = []
+        for key, value in self.namespace.items():
+            if before.get(key, _UNSET) is not value:
+                arrays += timing.array_leaves(value)
+        return arrays
+
+    def _restore_unready(self, before: dict[str, Any]) -> None:
+        """After Ctrl-C, undo bindings to arrays that will never be waited for."""
+        for key, value in list(self.namespace.items()):
+            if before.get(key, _UNSET) is value:
+                continue
+            if any(not timing.is_ready(a) for a in timing.array_leaves(value)):
+                if key in before:
+                    self.namespace[key] = before[key]
+                else:
+                    del self.namespace[key]
+
+    def _set_print_level(self, depth: int) -> None:
+        """setprintlevel(n): how many levels of nested lists/dicts are printed (TREPL)."""
+        if not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"setprintlevel: expected a positive int, got {depth!r}")
+        self.print_level = depth
+
+    # ------------------------------------------------------------------ complete, help, is_complete
+    def complete(self, code: str, cursor_pos: int | None = None) -> Completions:
+        """Completions at `cursor_pos` (default: the end of `code`)."""
+        if cursor_pos is None:
+            cursor_pos = len(code)
+        if self._completer is None:
+            from trepl.completer import Completer
+
+            self._completer = Completer(lambda: self.namespace)
+        return self._completer.complete(code, cursor_pos)
+
+    def help(self, name: str, detail: int = 0) -> HelpInfo:
+        """`? name` (detail 0: signature and doc) or `?? name` (detail 1: also the source)."""
+        names.materialize(self.namespace, [name.split(".")[0]])
+        return help_pages.lookup(name, self.namespace, detail)
+
+    def is_complete(self, code: str) -> Completeness:
+        """Can `code` run now? An open block waits for a blank line, as in Python's own REPL."""
+        command = commands.parse(code)
+        if command.kind != "code":
+            return Completeness("complete")
+        lines = code.split("\n")
+        last = lines[-1]
+        indent = last[: len(last) - len(last.lstrip())]
+        try:
+            compiled = codeop.compile_command(code, "<input>", "exec")
+        except (SyntaxError, OverflowError, ValueError):
+            return Completeness("invalid")
+        if compiled is None:
+            # An open bracket, string or block header: keep reading.
+            extra = "    " if _opens_block(last) else ""
+            return Completeness("incomplete", indent + extra)
+        if len(lines) > 1 and not last.strip():
+            return Completeness("complete")  # the blank line that ends a block
+        in_block = len(lines) > 1 and (indent or any(_opens_block(line) for line in lines))
+        if in_block:
+            return Completeness("incomplete", indent)
+        return Completeness("complete")
+
+
+_UNSET = object()
+
+
+def _opens_block(line: str) -> bool:
+    stripped = line.split("#", 1)[0].rstrip()
+    return stripped.endswith(":")
+
+
+def _exit_status(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1
+
+
+def _preloaded_values() -> dict[str, Any]:
+    values = names.preloaded_namespace()
+    values.pop("__name__", None)
+    values.pop("__builtins__", None)
+    return values

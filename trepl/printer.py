@@ -1,0 +1,241 @@
+"""Value -> text, with ANSI colour for the terminal or plain for the kernel's text/plain.
+
+One renderer builds (style, text) fragments; `to_text` turns them into plain or ANSI text.
+Arrays print their values (numpy's truncation) and a footer in the spirit of Torch7's
+`[torch.DoubleTensor of size 3x4]`; modules print their own Torch tree (`repr`); lists, tuples
+and dicts nest down to a depth limit (TREPL's `setprintlevel`).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from trepl.results import ErrorInfo, ExecResult, HelpInfo
+
+Fragments = list[tuple[str, str]]
+
+# SGR codes per style; unknown styles print uncoloured.
+_ANSI = {
+    "number": "36",  # cyan, as TREPL's colorize
+    "string": "32",  # green
+    "keyword": "35",  # magenta: True, False, None
+    "footer": "2",  # dim
+    "time": "2",
+    "compile": "33",  # yellow
+    "error": "1;31",
+    "frame": "34",
+    "name": "1",
+    "ellipsis": "2",
+}
+
+DEFAULT_DEPTH = 3
+MAX_ITEMS = 100  # items shown per container before "..."
+
+
+def to_text(fragments: Fragments, color: bool) -> str:
+    """Join fragments, wrapping styled ones in ANSI codes when `color`."""
+    if not color:
+        return "".join(text for _, text in fragments)
+    out = []
+    for style, text in fragments:
+        code = _ANSI.get(style)
+        out.append(f"\x1b[{code}m{text}\x1b[0m" if code and text else text)
+    return "".join(out)
+
+
+def _array_kind(value: Any) -> str | None:
+    """'numpy' or 'jax' for arrays, without importing either library."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return "numpy"
+    jax = sys.modules.get("jax")
+    if jax is not None and isinstance(value, jax.Array):
+        return "jax"
+    return None
+
+
+def _size_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "()"
+
+
+def _bytes_text(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+    return f"{n} B"
+
+
+def _device_text(value: Any) -> str:
+    """'' for an array on the CPU, else 'cuda:0' or 'sharded over 4 devices'."""
+    try:
+        devices = list(value.devices())
+    except Exception:  # noqa: BLE001 - tracers and deleted arrays have no devices
+        return ""
+    if len(devices) > 1:
+        return f"sharded over {len(devices)} {devices[0].platform} devices"
+    device = devices[0]
+    return "" if device.platform == "cpu" else f"{device.platform}:{device.id}"
+
+
+def array_footer(value: Any) -> str:
+    """`[jax.Array of size 3x4, float32, 48 B]`, plus the device when it is not the CPU."""
+    kind = _array_kind(value)
+    type_name = "jax.Array" if kind == "jax" else "numpy.ndarray"
+    parts = [f"{type_name} of size {_size_text(tuple(value.shape))}", str(value.dtype)]
+    parts.append(_bytes_text(int(value.nbytes)))
+    if kind == "jax":
+        device = _device_text(value)
+        if device:
+            parts.append(f"on {device}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _array_fragments(value: Any, width: int) -> Fragments:
+    import numpy as np
+
+    try:
+        host = np.asarray(value)
+        body = np.array2string(host, max_line_width=width, threshold=1000, edgeitems=3)
+    except Exception as exc:  # noqa: BLE001 - e.g. a deleted buffer: say so, keep the footer
+        body = f"<values unavailable: {exc}>"
+    return [("number", body), ("", "\n"), ("footer", array_footer(value))]
+
+
+def _short_array(value: Any) -> Fragments:
+    """An array inside a container, as TREPL prints tensors in tables: type and size only."""
+    kind = "jax.Array" if _array_kind(value) == "jax" else "numpy.ndarray"
+    return [("footer", f"{kind}({_size_text(tuple(value.shape))}, {value.dtype})")]
+
+
+def _atom_fragments(value: Any) -> Fragments:
+    if value is None or isinstance(value, bool):
+        return [("keyword", repr(value))]
+    if isinstance(value, int | float | complex):
+        return [("number", repr(value))]
+    if isinstance(value, str | bytes):
+        return [("string", repr(value))]
+    if _array_kind(value) is not None:
+        return _short_array(value)
+    return [("", repr(value))]
+
+
+def _brackets(value: Any) -> tuple[str, str]:
+    if isinstance(value, list):
+        return "[", "]"
+    if isinstance(value, tuple):
+        return "(", ")"
+    if isinstance(value, dict):
+        return "{", "}"
+    if isinstance(value, frozenset):
+        return "frozenset({", "})"
+    return "{", "}"  # set
+
+
+def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
+    """Fragments for a (possibly nested) container; one line if it fits, else one item a line."""
+    if not isinstance(value, list | tuple | dict | set | frozenset) or _is_namedtuple(value):
+        return _atom_fragments(value)
+    open_, close = _brackets(value)
+    if not value:
+        return [("", repr(value))]
+    if depth <= 0:
+        return [("ellipsis", f"{open_}...{close}")]
+    items = list(value.items()) if isinstance(value, dict) else list(value)
+    hidden = max(0, len(items) - MAX_ITEMS)
+    items = items[:MAX_ITEMS]
+    parts: list[Fragments] = []
+    for item in items:
+        if isinstance(value, dict):
+            key, val = item
+            parts.append(
+                _atom_fragments(key) + [("", ": ")] + _nested(val, depth - 1, indent + 2, width)
+            )
+        else:
+            parts.append(_nested(item, depth - 1, indent + 2, width))
+    if hidden:
+        parts.append([("ellipsis", f"... ({hidden} more)")])
+    one_line: Fragments = [("", open_)]
+    for i, part in enumerate(parts):
+        if i:
+            one_line.append(("", ", "))
+        one_line += part
+    if isinstance(value, tuple) and len(items) == 1 and not hidden:
+        one_line.append(("", ","))
+    one_line.append(("", close))
+    flat = to_text(one_line, color=False)
+    if "\n" not in flat and indent + len(flat) <= width:
+        return one_line
+    pad = " " * (indent + 2)
+    multi: Fragments = [("", open_ + "\n")]
+    for part in parts:
+        multi += [("", pad)] + part + [("", ",\n")]
+    multi.append(("", " " * indent + close))
+    return multi
+
+
+def _is_namedtuple(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(value, "_fields")
+
+
+def fragments(value: Any, width: int = 80, depth: int = DEFAULT_DEPTH) -> Fragments:
+    """Styled fragments for `value` (the printer's one renderer)."""
+    if _array_kind(value) is not None:
+        return _array_fragments(value, width)
+    return _nested(value, depth, 0, width)
+
+
+def render(value: Any, color: bool = False, width: int = 80, depth: int = DEFAULT_DEPTH) -> str:
+    """Render a value as TREPL prints it: ANSI-coloured when `color`, else plain text."""
+    return to_text(fragments(value, width, depth), color)
+
+
+def format_timing(result: ExecResult, color: bool = False, width: int = 80) -> str:
+    """TREPL's timing line, right-aligned: `[0.0012s]`, or `[0.0300s + 0.2100s compile (2)]`."""
+    if result.compile_time > 0:
+        run = max(result.elapsed - result.compile_time, 0.0)
+        count = result.compile_count
+        counted = f" ({count})" if count > 1 else ""
+        frags: Fragments = [
+            ("time", f"[{run:.4f}s + "),
+            ("compile", f"{result.compile_time:.4f}s compile{counted}"),
+            ("time", "]"),
+        ]
+    else:
+        frags = [("time", f"[{result.elapsed:.4f}s]")]
+    plain = to_text(frags, color=False)
+    return " " * max(width - len(plain), 0) + to_text(frags, color)
+
+
+def format_error(error: ErrorInfo, color: bool = False) -> str:
+    """The short traceback of the user's code, the last line (`Name: message`) in red."""
+    lines = list(error.traceback) or [f"{error.ename}: {error.evalue}"]
+    if not color:
+        return "\n".join(lines)
+    out = []
+    for i, line in enumerate(lines):
+        if i == len(lines) - 1:
+            out.append(to_text([("error", line)], True))
+        elif line.lstrip().startswith("File "):
+            out.append(to_text([("frame", line)], True))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def format_help(info: HelpInfo, color: bool = False) -> str:
+    """The `?` page: the first line in bold and the source highlighted (pygments) when `color`."""
+    if not color or not info.found:
+        return info.text
+    head, _, rest = info.text.partition("\n")
+    if info.source and info.source in rest:
+        from pygments import highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers.python import PythonLexer
+
+        coloured = highlight(info.source, PythonLexer(), TerminalFormatter()).rstrip("\n")
+        rest = rest.replace(info.source.rstrip(), coloured)
+    return to_text([("name", head)], True) + ("\n" + rest if rest else "")
