@@ -121,20 +121,16 @@ class Module:
         # Only called when normal lookup fails: that is how registered arrays are read.
         vars_ = self.__dict__.get("_vars")
         if vars_ is None:
-            raise NetsError(
-                f"{type(self).__name__}.{name}: this module was never initialised.\n"
-                f"A subclass of nn.Module must call super().__init__() at the start of its "
-                f"__init__, before it sets attributes or registers parameters.\n"
-                f"help: add `super().__init__()` as the first line of "
-                f"{type(self).__name__}.__init__."
-            )
+            raise _uninitialised(self, name)
         if name in vars_:
             return vars_[name].value
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         vars_ = self.__dict__.get("_vars")
-        if vars_ is not None and name in vars_:
+        if vars_ is None:
+            raise _uninitialised(self, name)
+        if name in vars_:
             box = vars_[name]
             if value is None:
                 raise ModuleError(self._describe(), f"{name} is a registered array; got None")
@@ -622,6 +618,16 @@ class Module:
 
 
 _MISSING = object()
+
+
+def _uninitialised(module: Module, name: str) -> NetsError:
+    cls = type(module).__name__
+    return NetsError(
+        f"{cls}.{name}: this module was never initialised.\n"
+        f"A subclass of nn.Module must call super().__init__() at the start of its __init__, "
+        f"before it sets attributes or registers parameters.\n"
+        f"help: add `super().__init__()` as the first line of {cls}.__init__."
+    )
 
 
 def _same(old: Any, new: Any) -> bool:
