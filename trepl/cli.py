@@ -1,6 +1,126 @@
-"""`th`: placeholder until the shell lands."""
+"""The `th` command line, as Torch7's `th`: shell, script runner and one-liner.
+
+th                         the interactive shell (stdin not a terminal: run it as a script)
+th script.py [args]        run a script: sys.argv, __name__ == '__main__', status 1 on error
+th -e 'stmt'               run a statement; -i then opens the shell on the same namespace
+th -l module               import a module first (repeatable)
+th -g                      warn when a statement creates a new global
+th --doctor                what to send when the install misbehaves
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from trepl.results import ExecResult
 
 
-def main(argv=None) -> int:
-    print("th: not yet")
+def create_parser() -> argparse.ArgumentParser:
+    """The argument parser (kept apart so tests and docs can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="th",
+        description="A TREPL-style shell for tensors and nets on JAX.",
+        epilog="In the shell, type ? for help. History: $TREPL_HISTORY or ~/.trepl_history; "
+        "start-up file: $TREPLSTARTUP.",
+    )
+    parser.add_argument("-e", dest="statement", metavar="STMT", help="run a Python statement")
+    parser.add_argument(
+        "-l",
+        dest="modules",
+        metavar="MODULE",
+        action="append",
+        default=[],
+        help="import MODULE before anything else (repeatable)",
+    )
+    parser.add_argument(
+        "-i", dest="interactive", action="store_true", help="enter the shell after -e or a script"
+    )
+    parser.add_argument(
+        "-g", dest="monitor_globals", action="store_true", help="warn on each new global variable"
+    )
+    parser.add_argument("--no-color", action="store_true", help="never print ANSI colour")
+    parser.add_argument("--doctor", action="store_true", help="print install diagnostics and exit")
+    parser.add_argument("script", nargs="?", help="a Python script to run")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    return parser
+
+
+def _report(result: ExecResult, color: bool) -> int:
+    """Print a script's uncaught error; return the process exit status."""
+    from trepl import printer
+
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if result.exit_code is not None:
+        if result.error is not None and result.exit_code == 1 and result.error.evalue not in ("1",):
+            print(result.error.evalue, file=sys.stderr)  # sys.exit("message")
+        return result.exit_code
+    if result.error is not None:
+        print(printer.format_error(result.error, color), file=sys.stderr)
+        return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `th` console script."""
+    args = create_parser().parse_args(argv)
+    if args.doctor:
+        from trepl import doctor
+
+        print(doctor.report())
+        return 0
+
+    from trepl.app import use_color
+    from trepl.evaluator import Evaluator
+
+    color = use_color(sys.stdout, args.no_color)
+    evaluator = Evaluator()
+    evaluator.monitor_globals = args.monitor_globals
+    out, err = sys.stdout, sys.stderr
+
+    def write_out(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    def write_err(text: str) -> None:
+        err.write(text)
+        err.flush()
+
+    for module in args.modules:
+        status = _report(evaluator.run_source(f"import {module}", "<-l>"), color)
+        if status:
+            return status
+
+    ran_something = args.statement is not None or args.script is not None
+    if args.statement is not None:
+        status = _report(evaluator.run_source(args.statement, "<-e>", write_out, write_err), color)
+        if status and not args.interactive:
+            return status
+    if args.script is not None:
+        if not os.path.isfile(args.script):
+            print(f"th: cannot open script {args.script!r}: no such file", file=sys.stderr)
+            return 2
+        sys.argv = [args.script, *args.args]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+        status = _report(evaluator.run_file(args.script, write_out, write_err), color)
+        if not args.interactive:
+            return status
+
+    if ran_something and not args.interactive:
+        return 0
+    if not sys.stdin.isatty():
+        # `echo 'print(1)' | th`: the input is a script.
+        source = sys.stdin.read()
+        return _report(evaluator.run_source(source, "<stdin>", write_out, write_err), color)
+
+    startup = os.environ.get("TREPLSTARTUP")
+    if startup:
+        if os.path.isfile(startup):
+            _report(evaluator.run_file(startup, write_out, write_err), color)
+        else:
+            print(f"th: TREPLSTARTUP names {startup!r}, which is not a file", file=sys.stderr)
+    from trepl.app import App, AppConfig
+
+    return App(evaluator, config=AppConfig(color=color, banner=not ran_something)).run()

@@ -176,7 +176,15 @@ class Evaluator:
         with open(path, encoding="utf-8") as f:
             source = f.read()
         self.namespace["__file__"] = os.path.abspath(path)
-        return self._run_code(source, True, on_stdout, on_stderr, filename=path, script=True)
+        return self.run_source(source, path, on_stdout, on_stderr)
+
+    def run_source(
+        self, source: str, filename: str, on_stdout: Callback = None, on_stderr: Callback = None
+    ) -> ExecResult:
+        """Run Python source as a script (`th -e`, piped stdin): no `?`/`$`, no auto-print."""
+        lines = [line + "\n" for line in source.split("\n")]
+        linecache.cache[filename] = (len(source), None, lines, filename)
+        return self._run_code(source, True, on_stdout, on_stderr, filename=filename, script=True)
 
     def _run_shell(self, cmd: str, on_stdout: Callback, on_stderr: Callback) -> ExecResult:
         start = time.perf_counter()
