@@ -1,0 +1,221 @@
+"""Convolution layers (torch/nn doc/convolution.md): SpatialConvolution (with groups),
+SpatialConvolutionMap, and the connection tables ``nn.tables.full/oneToOne/random``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _random
+from .._shape import check_output_size, conv_output_size, spatial_batch, unbatch
+from . import functional as F  # noqa: N812
+from .module import Module
+
+
+class SpatialConvolution(Module):
+    """nn.SpatialConvolution(nInputPlane, nOutputPlane, kW, kH, [dW], [dH], [padW], [padH])
+
+    2-D convolution (cross-correlation, as Torch7) of a CHW sample or an NCHW batch.
+
+    Args:
+        nInputPlane: number of input planes C.
+        nOutputPlane: number of output planes.
+        kW, kH: kernel width and height.
+        dW, dH: strides (default 1).
+        padW, padH: zeros added on each side (default 0; ``padH`` defaults to ``padW``).
+        groups: splits input and output planes into groups convolved separately (AlexNet's
+            two towers); not in Torch7, default 1.
+
+    Output size: ``oH = floor((H + 2*padH - kH) / dH) + 1``, ``oW`` likewise. Parameters
+    ``weight (nOutputPlane, nInputPlane/groups, kH, kW)`` and ``bias (nOutputPlane,)`` start
+    uniform in ``[-1/sqrt(fanIn), 1/sqrt(fanIn)]`` with ``fanIn = kW*kH*nInputPlane/groups``.
+
+    Example:
+        >>> from nets import nn
+        >>> nn.SpatialConvolution(3, 6, 5, 5).forward(jnp.ones((2, 3, 32, 32))).shape
+        (2, 6, 28, 28)
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kW: int,
+        kH: int,
+        dW: int = 1,
+        dH: int = 1,
+        padW: int = 0,
+        padH: int | None = None,
+        groups: int = 1,
+    ) -> None:
+        super().__init__()
+        if nInputPlane % groups or nOutputPlane % groups:
+            raise ValueError(
+                f"nn.SpatialConvolution: nInputPlane ({nInputPlane}) and nOutputPlane "
+                f"({nOutputPlane}) must both be divisible by groups ({groups})"
+            )
+        self.nInputPlane, self.nOutputPlane = int(nInputPlane), int(nOutputPlane)
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.padW = int(padW)
+        self.padH = self.padW if padH is None else int(padH)
+        self.groups = int(groups)
+        shape = (nOutputPlane, nInputPlane // groups, kH, kW)
+        self.register_parameter("weight", jnp.zeros(shape, jnp.float32))
+        self.register_parameter("bias", jnp.zeros((nOutputPlane,), jnp.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> SpatialConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*kH*nInputPlane/groups)`` by default.
+
+        A given ``stdv`` is multiplied by ``sqrt(3)``, as in Torch7.
+        """
+        fan_in = self.kW * self.kH * self.nInputPlane // self.groups
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = conv_output_size(inShape[-2], self.kH, self.dH, self.padH)
+        w = conv_output_size(inShape[-1], self.kW, self.dW, self.padW)
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.conv2d(
+            x,
+            self.weight,
+            self.bias,
+            stride=(self.dH, self.dW),
+            padding=(self.padH, self.padW),
+            groups=self.groups,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.SpatialConvolution({self.nInputPlane} -> {self.nOutputPlane}, {self.kW}x{self.kH}"
+        if self.dW != 1 or self.dH != 1 or self.padW != 0 or self.padH != 0:
+            s += f", {self.dW},{self.dH}"
+        if self.padW != 0 or self.padH != 0:
+            s += f", {self.padW},{self.padH}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ")"
+
+
+class SpatialConvolutionMap(Module):
+    """nn.SpatialConvolutionMap(connTable, kW, kH, [dW=1], [dH=1]).
+
+    A convolution where output plane ``o`` sums the kernels of the table rows ``[i, o]`` applied
+    to input plane ``i`` (LeNet-5's C3 layer). ``connTable`` is an (nConn, 2) integer array of
+    0-based ``[inputPlane, outputPlane]`` rows, e.g. from ``nn.tables.full(nin, nout)``,
+    ``nn.tables.oneToOne(n)`` or ``nn.tables.random(nin, nout, nto)``. No padding.
+
+    Parameters: ``weight (nConn, kH, kW)``, ``bias (nOutputPlane,)``; each starts uniform in
+    ``[-1/sqrt(kW*kH*k), 1/sqrt(kW*kH*k)]`` with ``k`` the number of inputs of its output plane.
+    """
+
+    def __init__(self, connTable: Any, kW: int, kH: int, dW: int = 1, dH: int = 1) -> None:
+        super().__init__()
+        table = np.asarray(connTable)
+        if table.ndim != 2 or table.shape[1] != 2 or table.shape[0] == 0:
+            raise ValueError(
+                f"nn.SpatialConvolutionMap: expected a connection table of shape (nConn, 2), "
+                f"got shape {table.shape}"
+            )
+        if not np.all(np.equal(np.mod(table, 1), 0)) or table.min() < 0:
+            raise ValueError(
+                "nn.SpatialConvolutionMap: the connection table must hold non-negative integer "
+                "plane indices (0-based)"
+            )
+        self.connTable = table.astype(np.int32)
+        self.nInputPlane = int(table[:, 0].max()) + 1
+        self.nOutputPlane = int(table[:, 1].max()) + 1
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.register_parameter("weight", jnp.zeros((len(table), kH, kW), jnp.float32))
+        self.register_parameter("bias", jnp.zeros((self.nOutputPlane,), jnp.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> SpatialConvolutionMap:
+        """Torch7's per-plane fan-in initialisation (or uniform ``stdv*sqrt(3)`` if given)."""
+        n_conn = len(self.connTable)
+        if stdv is not None:
+            stdv = stdv * math.sqrt(3)
+            self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+            return self
+        fan = np.bincount(self.connTable[:, 1], minlength=self.nOutputPlane)
+        gen = _random.generator()
+        area = self.kW * self.kH
+        weight = np.empty((n_conn, self.kH, self.kW), np.float32)
+        for k in range(n_conn):
+            s = 1 / math.sqrt(area * fan[self.connTable[k, 1]])
+            weight[k] = gen.uniform(-s, s, (self.kH, self.kW))
+        bias = np.zeros(self.nOutputPlane, np.float32)
+        for o in range(self.nOutputPlane):
+            if fan[o]:
+                s = 1 / math.sqrt(area * fan[o])
+                bias[o] = gen.uniform(-s, s)
+        self.weight = jnp.asarray(weight)
+        self.bias = jnp.asarray(bias)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = conv_output_size(inShape[-2], self.kH, self.dH)
+        w = conv_output_size(inShape[-1], self.kW, self.dW)
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.conv2d_map(x, self.weight, self.bias, self.connTable, stride=(self.dH, self.dW))
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class _Tables:
+    """Connection tables for SpatialConvolutionMap, as (nConn, 2) arrays of 0-based
+    ``[inputPlane, outputPlane]`` rows (Torch7's ``nn.tables``)."""
+
+    @staticmethod
+    def full(nin: int, nout: int) -> np.ndarray:
+        """Every input plane to every output plane (rows ordered by output, then input)."""
+        return np.array([[i, o] for o in range(nout) for i in range(nin)], np.int32)
+
+    @staticmethod
+    def oneToOne(nfeat: int) -> np.ndarray:
+        """Input plane i to output plane i."""
+        return np.array([[i, i] for i in range(nfeat)], np.int32)
+
+    @staticmethod
+    def random(nin: int, nout: int, nto: int) -> np.ndarray:
+        """Each output plane gets ``nto`` distinct random input planes (nets.manual_seed stream).
+
+        Inputs are dealt from random permutations in chunks of ``nto``, so they are used
+        evenly, as Torch7's ``nn.tables.random`` does.
+        """
+        if not 0 < nto <= nin:
+            raise ValueError(f"nn.tables.random: expected 0 < nto <= nin ({nin}), got {nto}")
+        gen = _random.generator()
+        chunks = nin // nto
+        perm, used = gen.permutation(nin), 0
+        rows = []
+        for o in range(nout):
+            rows.extend([int(i), o] for i in perm[used * nto : (used + 1) * nto])
+            used += 1
+            if used == chunks:
+                perm, used = gen.permutation(nin), 0
+        return np.array(rows, np.int32)
+
+    def __repr__(self) -> str:
+        return "nn.tables"
+
+
+tables = _Tables()

@@ -1,0 +1,308 @@
+"""Criterions (torch/nn doc/criterion.md): the Criterion base, ClassNLLCriterion,
+CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion.
+
+A criterion's maths is its pure ``call(input, target)`` (one `nets.nn.functional` loss), safe
+under ``jax.jit``/``jax.grad``; ``forward``/``backward`` validate the input and target in Python
+(so a bad target is a clear error, never an XLA trace), then run compiled code cached per
+criterion and reused for same-shaped input.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import ModuleError, shape_str
+from . import functional as F  # noqa: N812
+from .module import _resolve_device
+
+# Attributes that are results, not settings: they never key the compiled code.
+_RESULT_ATTRS = frozenset({"output", "gradInput"})
+
+
+def _is_array(v: Any) -> bool:
+    return isinstance(v, (jax.Array, np.ndarray))
+
+
+class Criterion:
+    """nn.Criterion(): base class of the loss functions.
+
+    Subclasses set their settings in ``__init__`` and implement ``call(input, target)`` with
+    `jax.numpy` (arrays stored as attributes, such as class ``weights``, are passed into the
+    compiled code as arguments), and optionally ``_prepare(input, target)`` to validate and
+    convert. ``forward`` returns the loss as a Python float (``output``); ``backward`` returns
+    ``gradInput``, the gradient of the loss with respect to the input, by autodiff.
+    """
+
+    def __init__(self) -> None:
+        self.output = 0.0
+        self.gradInput = None
+        self.sizeAverage = True
+
+    # ------------------------------------------------------------------ to implement
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        """The pure loss: a scalar array (override in subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement call(input, target)")
+
+    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        """Validate (in Python, on concrete values) and convert input and target."""
+        return input, target
+
+    # ------------------------------------------------------------------ Torch surface
+
+    def updateOutput(self, input: Any, target: Any) -> float:
+        """Compute the loss, store it in ``output`` and return it (a Python float)."""
+        input, target = self._prepare(jnp.asarray(input), jnp.asarray(target))
+        self.output = float(self._compiled("loss")(self._arrays(), input, target))
+        return self.output
+
+    def updateGradInput(self, input: Any, target: Any) -> jax.Array:
+        """Compute d loss / d input, store it in ``gradInput`` and return it."""
+        input, target = self._prepare(jnp.asarray(input), jnp.asarray(target))
+        self.gradInput = self._compiled("grad")(self._arrays(), input, target)
+        return self.gradInput
+
+    forward = updateOutput
+    backward = updateGradInput
+    __call__ = forward
+
+    # ------------------------------------------------------------------ compiled code
+
+    def _arrays(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if _is_array(v)}
+
+    def _settings(self) -> tuple:
+        """Everything that is not an array or a result: the key of the compiled code."""
+        items = []
+        for k, v in sorted(self.__dict__.items()):
+            if k.startswith("_") or k in _RESULT_ATTRS or _is_array(v):
+                continue
+            try:
+                hash(v)
+                items.append((k, v))
+            except TypeError:
+                items.append((k, repr(v)))
+        return tuple(items)
+
+    def _compiled(self, kind: str) -> Callable:
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (kind, self._settings())
+        fn = cache.get(key)
+        if fn is None:
+            fn = jax.jit(self._pure if kind == "loss" else jax.grad(self._pure, argnums=1))
+            cache[key] = fn
+        return fn
+
+    def _pure(self, arrays: dict, input: Any, target: Any) -> jax.Array:
+        """`call` with the array attributes bound to the given (traced) values."""
+        saved = {k: self.__dict__[k] for k in arrays}
+        self.__dict__.update(arrays)
+        try:
+            return self.call(input, target)
+        finally:
+            self.__dict__.update(saved)
+
+    # ------------------------------------------------------------------ misc
+
+    def clone(self) -> Criterion:
+        """A deep copy (without compiled code)."""
+        new = copy.copy(self)
+        new.__dict__ = {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "_cache"}
+        return new
+
+    def type(self, dtype: Any) -> Criterion:
+        """Cast floating-point array settings (class weights) to `dtype`."""
+        for k, v in self._arrays().items():
+            if jnp.issubdtype(v.dtype, jnp.floating):
+                self.__dict__[k] = jnp.asarray(v, dtype)
+        return self
+
+    def float(self) -> Criterion:
+        """Cast array settings to float32."""
+        return self.type(jnp.float32)
+
+    def to(self, device: Any) -> Criterion:
+        """Place array settings on `device` ('cpu', 'gpu', 'cuda:0' or a jax.Device)."""
+        dev = _resolve_device(device)
+        for k, v in self._arrays().items():
+            self.__dict__[k] = jax.device_put(v, dev)
+        return self
+
+    def cuda(self, index: int = 0) -> Criterion:
+        """Move to GPU `index` (a clear error where JAX sees none)."""
+        return self.to(f"gpu:{index}")
+
+    def cpu(self) -> Criterion:
+        """Move to the CPU."""
+        return self.to("cpu")
+
+    def _describe(self) -> str:
+        return repr(self)
+
+    def __repr__(self) -> str:
+        return f"nn.{type(self).__name__}"
+
+
+# ---------------------------------------------------------------------- shared checks
+
+
+def _check_same_elements(crit: Criterion, input: Any, target: Any) -> tuple[Any, Any]:
+    """Torch7 pairs input and target element by element: same count; target takes input's shape."""
+    if input.size != target.size:
+        raise ModuleError(
+            crit._describe(),
+            f"expected a target with as many elements as the input {shape_str(input)}, "
+            f"got {shape_str(target)}",
+        )
+    return input, jnp.reshape(target, input.shape).astype(input.dtype)
+
+
+def _weights_arg(weights: Any, who: str) -> jax.Array | None:
+    if weights is None:
+        return None
+    w = jnp.asarray(weights, jnp.float32)
+    if w.ndim != 1:
+        raise ValueError(f"{who}: weights should be a 1-D array, got shape {w.shape}")
+    return w
+
+
+def _check_classes(crit: Criterion, input: Any, target: Any) -> tuple[Any, Any]:
+    """(C,) + scalar or (N, C) + (N,) with 0-based integer targets in range."""
+    if input.ndim not in (1, 2):
+        raise ModuleError(
+            crit._describe(),
+            f"expected input (N, nClasses) or (nClasses,), got {shape_str(input)}",
+        )
+    n_classes = input.shape[-1]
+    want = (input.shape[0],) if input.ndim == 2 else ()
+    if target.shape != want and not (input.ndim == 1 and target.shape == (1,)):
+        raise ModuleError(
+            crit._describe(),
+            f"expected a target of shape {shape_str(jnp.zeros(want))} for input "
+            f"{shape_str(input)}, got {shape_str(target)}",
+        )
+    weights = crit.__dict__.get("weights")
+    if weights is not None and weights.shape[0] != n_classes:
+        raise ModuleError(
+            crit._describe(),
+            f"weights has {weights.shape[0]} entries but the input has {n_classes} classes",
+        )
+    if isinstance(target, jax.core.Tracer):
+        return input, jnp.reshape(target, want).astype(jnp.int32)
+    t = np.asarray(target).reshape(want)
+    if not np.issubdtype(t.dtype, np.integer):
+        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
+            raise ModuleError(crit._describe(), f"expected integer class indices, got {t.tolist()}")
+    bad = np.flatnonzero((t.ravel() < 0) | (t.ravel() >= n_classes))
+    if bad.size:
+        i = int(bad[0])
+        value = t.ravel()[i]
+        hint = " (targets are 0-based in nets, unlike Torch7)" if value == n_classes else ""
+        raise ModuleError(
+            crit._describe(),
+            f"expected class indices in [0, {n_classes}), got {value:g} at position {i}{hint}",
+        )
+    return input, jnp.asarray(t, jnp.int32)
+
+
+# ---------------------------------------------------------------------- criterions
+
+
+class ClassNLLCriterion(Criterion):
+    """nn.ClassNLLCriterion([weights], [sizeAverage=True]): negative log-likelihood.
+
+    Input: log-probabilities ``(N, nClasses)`` (e.g. from LogSoftMax) or ``(nClasses,)``.
+    Target: 0-based class indices ``(N,)`` or a scalar. Loss ``-sum_i w[t_i] * input[i, t_i]``,
+    divided by ``sum_i w[t_i]`` when ``sizeAverage`` (by N without weights), as Torch7.
+    """
+
+    def __init__(self, weights: Any = None, sizeAverage: bool = True) -> None:
+        super().__init__()
+        self.weights = _weights_arg(weights, "nn.ClassNLLCriterion")
+        self.sizeAverage = bool(sizeAverage)
+
+    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return _check_classes(self, input, target)
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.class_nll(input, target, self.weights, self.sizeAverage)
+
+
+class CrossEntropyCriterion(ClassNLLCriterion):
+    """nn.CrossEntropyCriterion([weights], [sizeAverage=True]): LogSoftMax then ClassNLL.
+
+    Input: unnormalised scores ``(N, nClasses)`` or ``(nClasses,)``; target as ClassNLLCriterion.
+    """
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.cross_entropy(input, target, self.weights, self.sizeAverage)
+
+
+class MSECriterion(Criterion):
+    """nn.MSECriterion([sizeAverage=True]): ``sum((x - t)^2)``, divided by the element count.
+
+    Input and target: any shapes with the same number of elements.
+    """
+
+    def __init__(self, sizeAverage: bool = True) -> None:
+        super().__init__()
+        self.sizeAverage = bool(sizeAverage)
+
+    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return _check_same_elements(self, input, target)
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.mse(input, target, self.sizeAverage)
+
+
+class AbsCriterion(MSECriterion):
+    """nn.AbsCriterion([sizeAverage=True]): ``sum(|x - t|)``, divided by the element count."""
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.abs_loss(input, target, self.sizeAverage)
+
+
+class SmoothL1Criterion(MSECriterion):
+    """nn.SmoothL1Criterion([sizeAverage=True]): Huber loss with threshold 1.
+
+    Per element ``0.5 z^2`` if ``z = |x - t| < 1``, else ``z - 0.5``; summed, and divided by
+    the element count when ``sizeAverage``.
+    """
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.smooth_l1(input, target, self.sizeAverage)
+
+
+class BCECriterion(Criterion):
+    """nn.BCECriterion([weights], [sizeAverage=True]): binary cross-entropy.
+
+    ``-sum w * (t log(x + eps) + (1 - t) log(1 - x + eps))`` with ``eps = 1e-12`` (Torch7);
+    ``x`` are probabilities (e.g. from Sigmoid) and ``t`` targets in [0, 1] of the same size.
+    ``weights`` is a vector over the last input dimension, repeated over the batch.
+    """
+
+    def __init__(self, weights: Any = None, sizeAverage: bool = True) -> None:
+        super().__init__()
+        self.weights = _weights_arg(weights, "nn.BCECriterion")
+        self.sizeAverage = bool(sizeAverage)
+
+    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        input, target = _check_same_elements(self, input, target)
+        if self.weights is not None and (
+            input.ndim == 0 or input.shape[-1] != self.weights.shape[0]
+        ):
+            raise ModuleError(
+                self._describe(),
+                f"weights has {self.weights.shape[0]} entries but the input's last dimension "
+                f"is {shape_str(input)}",
+            )
+        return input, target
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.bce(input, target, self.weights, self.sizeAverage)

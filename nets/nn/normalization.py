@@ -1,0 +1,127 @@
+"""Normalization layers: BatchNormalization, SpatialBatchNormalization, SpatialCrossMapLRN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from .. import _random
+from .._errors import ModuleError, shape_str
+from .._shape import spatial_batch, unbatch
+from . import functional as F  # noqa: N812
+from .module import Module
+
+
+class BatchNormalization(Module):
+    """nn.BatchNormalization(nOutput, [eps=1e-5], [momentum=0.1], [affine=True]).
+
+    Normalises each of the ``nOutput`` features of an ``(N, nOutput)`` batch:
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training mode the batch statistics
+    are used and the buffers ``running_mean``/``running_var`` move towards them by ``momentum``
+    (with the unbiased batch variance, as Torch7); in evaluation mode the running statistics are
+    used. A single sample ``(nOutput,)`` is accepted in evaluation mode only.
+
+    Parameters (if ``affine``): ``weight`` uniform in [0, 1) and ``bias`` zero, as Torch7's
+    ``reset``; buffers start at mean 0, variance 1.
+    """
+
+    nDim = 2
+
+    def __init__(
+        self, nOutput: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True
+    ) -> None:
+        super().__init__()
+        if nOutput < 1:
+            raise ValueError(f"nn.{type(self).__name__}: expected nOutput >= 1, got {nOutput}")
+        self.eps, self.momentum, self.affine = float(eps), float(momentum), bool(affine)
+        if affine:
+            self.register_parameter("weight", jnp.zeros((nOutput,), jnp.float32))
+            self.register_parameter("bias", jnp.zeros((nOutput,), jnp.float32))
+        else:
+            self.weight = None
+            self.bias = None
+        self.register_buffer("running_mean", jnp.zeros((nOutput,), jnp.float32))
+        self.register_buffer("running_var", jnp.ones((nOutput,), jnp.float32))
+        self.reset()
+
+    def reset(self) -> BatchNormalization:
+        """weight uniform in [0, 1), bias 0, running mean 0 and variance 1 (Torch7)."""
+        if self.affine:
+            self.weight = _random.uniform(0.0, 1.0, self.weight.shape)
+            self.bias = jnp.zeros_like(self.bias)
+        self.running_mean = jnp.zeros_like(self.running_mean)
+        self.running_var = jnp.ones_like(self.running_var)
+        return self
+
+    def _as_batch(self, input: Any) -> tuple[Any, bool]:
+        n = self.running_mean.shape[0]
+        if getattr(input, "ndim", None) not in (1, 2) or input.shape[-1] != n:
+            raise ModuleError(
+                self._describe(),
+                f"expected a (N, {n}) batch or a ({n},) sample, got {shape_str(input)}",
+            )
+        return (input, True) if input.ndim == 2 else (input[None], False)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = self._as_batch(input)
+        if self.train and x.size // x.shape[1] < 2:
+            raise ModuleError(
+                self._describe(),
+                f"training mode needs more than one value per feature to estimate the batch "
+                f"variance, got input of shape {shape_str(input)}; call evaluate() to use "
+                "the running statistics",
+            )
+        y, mean, var = F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            train=self.train,
+            momentum=self.momentum,
+            eps=self.eps,
+        )
+        if self.train:
+            self.running_mean = mean
+            self.running_var = var
+        self.output = y if batched else y[0]
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.{type(self).__name__} ({self.nDim}D) ({self.running_mean.shape[0]})"
+
+
+class SpatialBatchNormalization(BatchNormalization):
+    """nn.SpatialBatchNormalization(nFeature, [eps=1e-5], [momentum=0.1], [affine=True]).
+
+    BatchNormalization over the planes of an NCHW batch (or a CHW sample): statistics are
+    taken over N, H and W for each plane.
+    """
+
+    nDim = 4
+
+    def _as_batch(self, input: Any) -> tuple[Any, bool]:
+        return spatial_batch(self, input, self.running_mean.shape[0])
+
+
+class SpatialCrossMapLRN(Module):
+    """nn.SpatialCrossMapLRN([size=5], [alpha=1e-4], [beta=0.75], [k=1]): AlexNet's LRN.
+
+    ``y[c] = x[c] / (k + alpha/size * sum of x[c']^2 over the size channels around c)^beta``,
+    channels ``c - (size-1)//2 .. c + size//2``, cut at the edges. CHW or NCHW input.
+    """
+
+    def __init__(
+        self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+    ) -> None:
+        super().__init__()
+        if size < 1:
+            raise ValueError(f"nn.SpatialCrossMapLRN: expected size >= 1, got {size}")
+        self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), float(k)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        y = F.cross_map_lrn(x, self.size, self.alpha, self.beta, self.k)
+        self.output = unbatch(y, batched)
+        return self.output
