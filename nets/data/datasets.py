@@ -1,0 +1,169 @@
+"""Torchnet-style datasets: ``ds[i] -> (input, target)``, ``len(ds)``, ``ds.size()``.
+
+Samples are NumPy arrays on the host; the engine moves whole batches to devices. A dataset that
+can gather many samples at once (``TensorDataset``) offers ``batch(indices)``, which the iterators
+use instead of stacking samples one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Dataset:
+    """The protocol: ``__getitem__(i) -> (input, target)`` and ``__len__``; ``size()`` is len."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def size(self) -> int:
+        """Number of samples (Torchnet's ``dataset:size()``)."""
+        return len(self)
+
+    def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Samples `indices` stacked along a new first axis."""
+        samples = [self[int(i)] for i in indices]
+        inputs = np.stack([np.asarray(s[0]) for s in samples])
+        targets = np.stack([np.asarray(s[1]) for s in samples])
+        return inputs, targets
+
+    def _index(self, index: int) -> int:
+        n = len(self)
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: index must be an int, got {index!r}")
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} out of range for {n} samples")
+        return int(index) % n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} samples)"
+
+
+class TensorDataset(Dataset):
+    """TensorDataset(inputs, targets): sample ``i`` is ``(inputs[i], targets[i])``.
+
+    Args:
+        inputs: an array whose first axis indexes samples.
+        targets: an array with the same first dimension.
+    """
+
+    def __init__(self, inputs: Any, targets: Any):
+        self.inputs = np.asarray(inputs)
+        self.targets = np.asarray(targets)
+        if self.inputs.ndim == 0 or self.targets.ndim == 0:
+            raise ValueError("TensorDataset: inputs and targets need a first (sample) axis")
+        if len(self.inputs) != len(self.targets):
+            raise ValueError(
+                f"TensorDataset: inputs have {len(self.inputs)} samples but targets have "
+                f"{len(self.targets)}; expected the same first dimension"
+            )
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        i = self._index(index)
+        return self.inputs[i], self.targets[i]
+
+    def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.inputs[indices], self.targets[indices]
+
+
+class ListDataset(Dataset):
+    """ListDataset(items, load): sample ``i`` is ``load(items[i])``, which returns (input, target).
+
+    Torchnet's ListDataset: a list of file names (or anything) plus a loader.
+    """
+
+    def __init__(self, items: Sequence[Any], load: Callable[[Any], tuple[Any, Any]]):
+        self.items = list(items)
+        self.load = load
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        return self.load(self.items[self._index(index)])
+
+
+class SubsetDataset(Dataset):
+    """SubsetDataset(dataset, indices): the samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= n):
+            raise IndexError(f"SubsetDataset: indices must lie in [0, {n}), the parent's size")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        return self.dataset[int(self.indices[self._index(index)])]
+
+    def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.dataset.batch(self.indices[np.asarray(indices)])
+
+
+def shuffle(dataset: Dataset, seed: int = 0) -> SubsetDataset:
+    """The samples of `dataset` in a fixed random order (Torchnet's ShuffleDataset)."""
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    return SubsetDataset(dataset, order)
+
+
+def split(
+    dataset: Dataset, fractions: Sequence[float], seed: int | None = 0
+) -> list[SubsetDataset]:
+    """Split into disjoint parts of the given fractions (Torchnet's SplitDataset).
+
+    The fractions must be positive and sum to at most 1. With ``seed=None`` the parts are
+    contiguous; otherwise samples are shuffled with `seed` first. The last part takes the
+    rounding remainder when the fractions sum to 1.
+    """
+    fractions = [float(f) for f in fractions]
+    if not fractions or any(f <= 0 for f in fractions) or sum(fractions) > 1 + 1e-9:
+        raise ValueError(f"split: fractions must be positive and sum to at most 1, got {fractions}")
+    n = len(dataset)
+    order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
+    bounds = np.floor(np.cumsum([0.0, *fractions]) * n + 1e-9).astype(int)
+    if abs(sum(fractions) - 1) < 1e-9:
+        bounds[-1] = n
+    return [
+        SubsetDataset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+class TransformDataset(Dataset):
+    """TransformDataset(dataset, input_fn[, target_fn]): samples mapped through the functions.
+
+    For deterministic per-sample maps (decoding, resizing). Random augmentation belongs in the
+    iterator (``DatasetIterator(transform=...)``), which owns a seeded generator.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        input_fn: Callable[[Any], Any] | None = None,
+        target_fn: Callable[[Any], Any] | None = None,
+    ):
+        self.dataset = dataset
+        self.input_fn = input_fn
+        self.target_fn = target_fn
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        x, y = self.dataset[index]
+        if self.input_fn is not None:
+            x = self.input_fn(x)
+        if self.target_fn is not None:
+            y = self.target_fn(y)
+        return x, y

@@ -1,0 +1,93 @@
+"""The handwritten digits scikit-learn ships: the embedded default data set (no network).
+
+1797 grey 8x8 images of the digits 0-9 (UCI "Optical Recognition of Handwritten Digits", the
+test part), stored as ``sklearn/datasets/data/digits.csv.gz``: 64 pixel values in 0..16 and the
+label on each line. The file is read directly; scikit-learn itself is not imported.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from ._files import DataFileError
+from .datasets import TensorDataset
+from .datasets import split as split_dataset
+
+TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+
+
+def digits_path() -> Path:
+    """Where scikit-learn's ``digits.csv.gz`` lies (found without importing scikit-learn)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "digits: the data file ships with scikit-learn, which is not installed; "
+            "install it with `pip install scikit-learn`"
+        )
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"digits: file 'digits.csv.gz' not found at {path}; reinstall scikit-learn "
+            "(`pip install --force-reinstall scikit-learn`)"
+        )
+    return path
+
+
+def load_digits(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All 1797 images ``(N, 8, 8)`` float32 in 0..16 and labels ``(N,)`` int32."""
+    path = Path(path) if path is not None else digits_path()
+    try:
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    except (OSError, EOFError, ValueError) as error:
+        raise DataFileError(f"digits: cannot read {path}: {error}") from error
+    if table.ndim != 2 or table.shape[1] != 65:
+        raise DataFileError(f"digits: expected 65 columns in {path}, got shape {table.shape}")
+    return table[:, :64].reshape(-1, 8, 8), table[:, 64].astype(np.int32)
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    """8x8 -> size x size: bilinear 3x upscale to 24x24, centred with a zero border (as
+    LeNet-5's 28x28 digits sit in a 32x32 field)."""
+    from PIL import Image
+
+    if size == 8:
+        return images
+    if size < 24:
+        raise ValueError(f"digits: size must be 8 or >= 24 (28 and 32 suit LeNet-5), got {size}")
+    big = np.stack(
+        [
+            np.asarray(Image.fromarray(im, mode="F").resize((24, 24), Image.BILINEAR))
+            for im in images
+        ]
+    )
+    before = (size - 24) // 2
+    pad = ((0, 0), (before, size - 24 - before), (before, size - 24 - before))
+    return np.pad(big, pad)
+
+
+def digits(split: str = "train", size: int = 8) -> TensorDataset:
+    """digits([split][, size]): scikit-learn's digits as a dataset, inputs ``(N, 1, size, size)``.
+
+    Args:
+        split: 'train' (80%, 1437 images), 'test' (20%, 360) or 'all'; the split is a fixed
+            seeded permutation, the same on every machine.
+        size: 8 (the original), or 28 / 32 (bilinear 3x upscale, zero-padded) for LeNet-5.
+
+    Inputs are float32 scaled to [0, 1] (pixel / 16); targets int32 in 0..9.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"digits: split must be 'train', 'test' or 'all', got {split!r}")
+    images, labels = load_digits()
+    inputs = _resize(images / 16.0, size)[:, None].astype(np.float32)
+    full = TensorDataset(inputs, labels)
+    if split == "all":
+        return full
+    train, test = split_dataset(full, [1 - TEST_FRACTION, TEST_FRACTION], seed=SPLIT_SEED)
+    part = train if split == "train" else test
+    return TensorDataset(*full.batch(part.indices))

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from nets import data
+
+
+def test_tensor_dataset_protocol():
+    ds = data.TensorDataset(np.arange(10).reshape(5, 2), np.arange(5))
+    assert len(ds) == 5 and ds.size() == 5
+    x, y = ds[-1]
+    assert x.tolist() == [8, 9] and int(y) == 4
+    with pytest.raises(IndexError, match=r"TensorDataset: index 5 out of range for 5 samples"):
+        ds[5]
+    with pytest.raises(ValueError, match=r"inputs have 5 samples but targets have 4"):
+        data.TensorDataset(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_list_dataset_loads_items():
+    ds = data.ListDataset(["a", "bb", "ccc"], load=lambda s: (np.array([len(s)]), s[0]))
+    assert ds[2][0].tolist() == [3] and ds[1][1] == "b"
+    x, y = ds.batch(np.array([0, 2]))
+    assert x.tolist() == [[1], [3]] and y.tolist() == ["a", "c"]
+
+
+def test_split_is_disjoint_covering_and_seeded():
+    ds = data.TensorDataset(np.arange(10), np.arange(10))
+    a, b = data.split(ds, [0.7, 0.3], seed=1)
+    assert (len(a), len(b)) == (7, 3)
+    assert sorted([*a.indices, *b.indices]) == list(range(10))
+    assert data.split(ds, [0.7, 0.3], seed=1)[0].indices.tolist() == a.indices.tolist()
+    assert data.split(ds, [0.5, 0.5], seed=None)[1].indices.tolist() == [5, 6, 7, 8, 9]
+    with pytest.raises(ValueError, match=r"split: fractions must be positive and sum to at most 1"):
+        data.split(ds, [0.8, 0.3])
+
+
+def test_shuffle_and_transform_wrappers():
+    ds = data.TensorDataset(np.arange(6), np.arange(6))
+    sh = data.shuffle(ds, seed=3)
+    assert sorted(int(sh[i][0]) for i in range(6)) == list(range(6))
+    assert [int(sh[i][0]) for i in range(6)] != list(range(6))
+    tr = data.TransformDataset(ds, lambda x: x * 10, lambda y: y + 1)
+    assert (int(tr[2][0]), int(tr[2][1])) == (20, 3)
