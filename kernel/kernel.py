@@ -12,6 +12,8 @@ from __future__ import annotations
 import fnmatch
 import platform
 import re
+import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -21,7 +23,8 @@ from ipykernel.kernelbase import Kernel
 from kernel import display, itorch
 
 OUTPUT_LIMIT = 200_000  # characters of stdout/stderr one cell may send to the front end
-INTERRUPT_NOTE_AFTER = 2.0  # seconds an interrupted cell may keep running before we explain why
+TEXT_WIDTH = 80  # columns for text/plain values and the right-aligned timing line, as in `th`
+INTERRUPT_NOTE_AFTER = 1.0  # seconds an interrupted cell may keep running before we explain why
 
 _NAME_BEFORE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
 _NAME_AFTER = re.compile(r"^[A-Za-z0-9_]*")
@@ -103,6 +106,8 @@ class ItorchKernel(Kernel):
         self.evaluator.namespace["itorch"] = itorch
         self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
         self._running: int | None = None  # execution_count of the cell now running
+        self._saved_wakeup_fd = -1
+        self._start_interrupt_watch()
         display.set_publisher(self._publish_display)
 
     # ------------------------------------------------------------------ iopub helpers
@@ -197,7 +202,9 @@ class ItorchKernel(Kernel):
                     "metadata": {},
                 },
             )
-        timing = self._timing(result)
+        timing = "" if result.help is not None else self._timing(result)
+        for warning in getattr(result, "warnings", None) or []:
+            self._stderr.write(warning + "\n")
         if not silent and timing:
             self._stdout.write(timing if timing.endswith("\n") else timing + "\n")
             self._stdout.flush()
@@ -211,12 +218,12 @@ class ItorchKernel(Kernel):
     def _render(self, value: Any) -> str:
         from trepl.printer import render
 
-        return render(value, color=False, width=100)
+        return render(value, color=False, width=TEXT_WIDTH)
 
     def _timing(self, result: Any) -> str:
         from trepl.printer import format_timing
 
-        return format_timing(result, color=False, width=100)
+        return format_timing(result, color=False, width=TEXT_WIDTH)
 
     @staticmethod
     def _color_traceback(error: Any) -> list[str]:
@@ -246,18 +253,46 @@ class ItorchKernel(Kernel):
                 }
         return results
 
-    async def interrupt_request(self, stream: Any, ident: Any, parent: dict) -> None:
-        """Interrupt as ipykernel does (SIGINT); explain if the cell cannot stop at once.
+    # Interrupts. Jupyter interrupts a kernel with SIGINT (a signal from the manager, or
+    # ipykernel's interrupt_request sending one to itself). Python runs its handler only between
+    # bytecodes, so a cell blocked inside a compiled XLA computation (a long jitted JAX call runs
+    # inside the call on CPU) sees the KeyboardInterrupt only when the computation returns. To
+    # tell the user meanwhile, the C-level handler also writes to a wakeup fd (signal.set_wakeup_fd)
+    # that a watcher thread reads at once: if the cell is still running a moment later, a note
+    # explains why and suggests a restart.
 
-        Python code stops at the next bytecode, but a running compiled XLA computation (a long
-        jitted JAX call) cannot be cancelled: the KeyboardInterrupt lands when it returns.
-        """
-        running = self._running
-        await super().interrupt_request(stream, ident, parent)
-        if running is not None:
-            timer = threading.Timer(INTERRUPT_NOTE_AFTER, self._interrupt_note, args=(running,))
-            timer.daemon = True
-            timer.start()
+    def _start_interrupt_watch(self) -> None:
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_write.setblocking(False)
+        watcher = threading.Thread(target=self._watch_interrupts, name="itorch-interrupts")
+        watcher.daemon = True
+        watcher.start()
+
+    def _watch_interrupts(self) -> None:
+        while True:
+            try:
+                data = self._wake_read.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            running = self._running
+            if running is not None and signal.SIGINT in data:
+                timer = threading.Timer(INTERRUPT_NOTE_AFTER, self._interrupt_note, (running,))
+                timer.daemon = True
+                timer.start()
+
+    def pre_handler_hook(self) -> None:
+        """ipykernel's SIGINT -> KeyboardInterrupt for the request, plus the wakeup fd."""
+        super().pre_handler_hook()
+        self._saved_wakeup_fd = signal.set_wakeup_fd(
+            self._wake_write.fileno(), warn_on_full_buffer=False
+        )
+
+    def post_handler_hook(self) -> None:
+        """Undo `pre_handler_hook`."""
+        signal.set_wakeup_fd(self._saved_wakeup_fd)
+        super().post_handler_hook()
 
     def _interrupt_note(self, cell: int) -> None:
         if self._running == cell:

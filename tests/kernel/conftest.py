@@ -1,20 +1,18 @@
 """Kernel test set-up: a private Jupyter home with the itorch kernelspec installed, real kernels.
 
-Kernels take a second or more to start, so each test module shares one (`kernel_client`,
-module-scoped) and the helpers here drive it through jupyter_client exactly as a front end does.
+Kernels take a second or more to start, so each test module shares one (`kernel`, module-scoped);
+`jupyter_helpers` drives it through jupyter_client exactly as a front end does.
 The session-wide autouse fixture in tests/conftest.py gives each *test* a private HOME; a
 module-scoped kernel needs its own, made here before the kernel starts.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import pytest
 
-TIMEOUT = 60
+from .jupyter_helpers import drain, start_kernel
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +35,6 @@ def jupyter_home(tmp_path_factory):
     patch.undo()
 
 
-def start_kernel(**env_extra: str):
-    """Start an itorch kernel from the installed kernelspec; returns (manager, client)."""
-    from jupyter_client.manager import KernelManager
-
-    km = KernelManager(kernel_name="itorch")
-    env = {**os.environ, **env_extra}
-    km.start_kernel(env=env)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=TIMEOUT)
-    return km, kc
-
-
 @pytest.fixture(scope="module")
 def kernel(jupyter_home):
     """(manager, client) of one running itorch kernel shared by a test module."""
@@ -65,50 +50,3 @@ def kc(kernel):
     client = kernel[1]
     drain(client)
     return client
-
-
-def drain(kc) -> None:
-    while True:
-        try:
-            kc.get_iopub_msg(timeout=0.05)
-        except Exception:
-            return
-
-
-def execute(kc, code: str, timeout: float = TIMEOUT, **kwargs):
-    """Run `code`; returns (execute_reply content, [iopub messages of that request]).
-
-    The iopub list runs from after `busy` to before `idle`, in order.
-    """
-    msg_id = kc.execute(code, **kwargs)
-    reply = kc.get_shell_msg(timeout=timeout)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=timeout)
-    outputs = collect_iopub(kc, msg_id, timeout)
-    return reply["content"], outputs
-
-
-def collect_iopub(kc, msg_id: str, timeout: float = TIMEOUT) -> list[dict]:
-    outputs = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msg = kc.get_iopub_msg(timeout=timeout)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return outputs
-        if msg["msg_type"] not in ("status", "execute_input"):
-            outputs.append(msg)
-    raise TimeoutError(f"no idle status for {msg_id} within {timeout}s")
-
-
-def stream_text(outputs: list[dict], name: str = "stdout") -> str:
-    return "".join(
-        m["content"]["text"]
-        for m in outputs
-        if m["msg_type"] == "stream" and m["content"]["name"] == name
-    )
-
-
-def of_type(outputs: list[dict], msg_type: str) -> list[dict]:
-    return [m for m in outputs if m["msg_type"] == msg_type]
