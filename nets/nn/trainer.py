@@ -127,17 +127,21 @@ class StochasticGradient:
         """Train for ``maxIteration`` epochs; returns the last epoch's mean error."""
         self._check_settings()
         x, y = self._examples(dataset)
-        self._check_targets(x, y)
         module = self.module
         module.training()
         params, buffers = module.split()
-        # One eager pass on the first example gives a clear error (with the module path) for a
-        # data/network shape mismatch before anything is compiled.
-        _criterion_loss(
-            self.criterion,
-            module.call(params, buffers, jnp.asarray(x[0]), train=False)[0],
+        # Shape inference on the first example gives a clear error (with the module path) for a
+        # data/network mismatch before anything is compiled.
+        jax.eval_shape(
+            lambda p, b, xi, yi: _criterion_loss(
+                self.criterion, module.call(p, b, xi, train=False)[0], yi
+            ),
+            params,
+            buffers,
+            jnp.asarray(x[0]),
             jnp.asarray(y[0]),
         )
+        self._check_targets(x, y)
         xs, ys = jnp.asarray(x), jnp.asarray(y)
         n = len(x)
         order = np.random.default_rng(_random.generator().integers(2**31))
@@ -230,9 +234,16 @@ class StochasticGradient:
 
 
 def _criterion_loss(criterion: Any, output: Any, target: Any) -> Any:
-    """The criterion's loss as a pure function (its ``output`` attribute left as it was)."""
+    """The criterion's loss as a pure function of (output, target), safe inside compiled code.
+
+    Library criterions have a pure ``call``; a user's own criterion written Torch-style (only
+    ``updateOutput``, in jax.numpy) is run with its attributes restored afterwards.
+    """
+    pure = getattr(criterion, "call", None)
     saved = dict(criterion.__dict__)
     try:
+        if pure is not None:
+            return pure(output, target)
         return criterion.updateOutput(output, target)
     except NetsError:
         raise
