@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import socket
 import sys
 
@@ -118,6 +119,17 @@ def _run_console(argv: list[str]) -> int:
     return 0
 
 
+def _connection_ip(connection_file: str | None) -> str | None:
+    """The `ip` an existing connection file asks for (None when absent or unreadable)."""
+    if not connection_file:
+        return None
+    try:
+        with open(connection_file, encoding="utf-8") as f:
+            return json.load(f).get("ip")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _run_kernel(connection_file: str | None, ip: str | None, extra: list[str]) -> int:
     """Run one kernel process; bind failures become one sentence and exit status 1."""
     import zmq
@@ -126,18 +138,19 @@ def _run_kernel(connection_file: str | None, ip: str | None, extra: list[str]) -
     if connection_file:
         argv += ["-f", connection_file]
     if ip is not None:
-        problem = bind_problem(ip)
-        if problem:
-            print(bind_error_sentence(ip, problem), file=sys.stderr)
-            return 1
         argv.append(f"--ip={ip}")
+    address = ip or _connection_ip(connection_file) or DEFAULT_IP
+    problem = bind_problem(address)
+    if problem:
+        print(bind_error_sentence(address, problem), file=sys.stderr)
+        return 1
     from kernel.kernel import launch
 
     try:
         launch(argv)
     except zmq.ZMQError as err:
         if err.errno in (errno.EADDRNOTAVAIL, errno.EADDRINUSE, errno.ENODEV, errno.EINVAL):
-            print(bind_error_sentence(ip or DEFAULT_IP, err.strerror), file=sys.stderr)
+            print(bind_error_sentence(address, err.strerror), file=sys.stderr)
             return 1
         raise
     return 0
