@@ -1,0 +1,221 @@
+"""GoogLeNet (Inception v1): Table 1 of Szegedy et al., row by row.
+
+Paper: C. Szegedy et al., "Going Deeper with Convolutions", CVPR 2015 (arXiv 2014),
+https://arxiv.org/abs/1409.4842
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nets import nn
+
+from ._base import Model, conv, flatten, labelled
+from ._registry import ModelMeta, register
+
+__all__ = ["googlenet", "INCEPTION", "PAPER_ROWS"]
+
+# Table 1's Inception rows: name -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
+INCEPTION: dict[str, tuple[int, int, int, int, int, int]] = {
+    "3a": (64, 96, 128, 16, 32, 32),
+    "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64),
+    "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64),
+    "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128),
+    "5b": (384, 192, 384, 48, 128, 128),
+}
+
+# Table 1 as printed (the seed copies it): type, patch size/stride, output size, depth,
+# params, ops. Params count weights only, in K = 1024; ops are multiply-adds in M = 10^6.
+PAPER_ROWS: list[tuple[str, str, str, int, str, str]] = [
+    ("convolution", "7×7/2", "112×112×64", 1, "2.7K", "34M"),
+    ("max pool", "3×3/2", "56×56×64", 0, "", ""),
+    ("convolution", "3×3/1", "56×56×192", 2, "112K", "360M"),
+    ("max pool", "3×3/2", "28×28×192", 0, "", ""),
+    ("inception (3a)", "", "28×28×256", 2, "159K", "128M"),
+    ("inception (3b)", "", "28×28×480", 2, "380K", "304M"),
+    ("max pool", "3×3/2", "14×14×480", 0, "", ""),
+    ("inception (4a)", "", "14×14×512", 2, "364K", "73M"),
+    ("inception (4b)", "", "14×14×512", 2, "437K", "88M"),
+    ("inception (4c)", "", "14×14×512", 2, "463K", "100M"),
+    ("inception (4d)", "", "14×14×528", 2, "580K", "119M"),
+    ("inception (4e)", "", "14×14×832", 2, "840K", "170M"),
+    ("max pool", "3×3/2", "7×7×832", 0, "", ""),
+    ("inception (5a)", "", "7×7×832", 2, "1072K", "54M"),
+    ("inception (5b)", "", "7×7×1024", 2, "1388K", "71M"),
+    ("avg pool", "7×7/1", "1×1×1024", 0, "", ""),
+    ("dropout (40%)", "", "1×1×1024", 0, "", ""),
+    ("linear", "", "1×1×1000", 1, "1000K", "1M"),
+    ("softmax", "", "1×1×1000", 0, "", ""),
+]
+
+# Where Table 1 disagrees with its own layer sizes (see docs/models.md): row -> explanation.
+PAPER_ERRATA: dict[str, str] = {
+    "convolution 7×7/2": "Table 1 prints 2.7K params and 34M ops for conv1; 64 filters of "
+    "7x7 over 3 input planes are 9,408 weights (9.2K) and 118M multiply-adds at 112x112. The "
+    "printed figures fit a 7x7 filter over one plane less than 3 (2.7K x 112^2 = 34M), so the "
+    "table is off, not the network.",
+    "inception (5b)": "Table 1 prints 1388K params for 5b; its own filter counts give "
+    "1,442,816 weights (1409K). Its ops figure (71M) matches the filter counts.",
+}
+
+
+def _inception(nIn: int, n1: int, r3: int, n3: int, r5: int, n5: int, proj: int) -> nn.Concat:
+    """Figure 2(b): 1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max pool -> 1x1, joined on planes."""
+
+    def branch(*modules):
+        seq = nn.Sequential()
+        for m in modules:
+            seq.add(m).add(nn.ReLU(True)) if isinstance(m, nn.SpatialConvolution) else seq.add(m)
+        return seq
+
+    return nn.Concat(
+        1,
+        branch(conv(nIn, n1, 1)),
+        branch(conv(nIn, r3, 1), conv(r3, n3, 3, 3, 1, 1, 1, 1)),
+        branch(conv(nIn, r5, 1), conv(r5, n5, 5, 5, 1, 1, 2, 2)),
+        branch(nn.SpatialMaxPooling(3, 3, 1, 1, 1, 1), conv(nIn, proj, 1)),
+    )
+
+
+def _block(name: str, nIn: int) -> tuple[nn.Module, int]:
+    n1, r3, n3, r5, n5, proj = INCEPTION[name]
+    block = labelled(_inception(nIn, n1, r3, n3, r5, n5, proj), f"inception ({name})")
+    return block, n1 + n3 + n5 + proj
+
+
+def _aux(nIn: int, num_classes: int, at: str) -> nn.Module:
+    """Section 5's auxiliary classifier: 5x5/3 avg pool, 1x1 conv (128), fc 1024, dropout 70%,
+    linear, soft-max."""
+    return labelled(
+        nn.Sequential(
+            nn.SpatialAveragePooling(5, 5, 3, 3),  # N x nIn x 4 x 4
+            conv(nIn, 128, 1),
+            nn.ReLU(True),
+            flatten(128 * 4 * 4),
+            nn.Linear(128 * 4 * 4, 1024),
+            nn.ReLU(True),
+            nn.Dropout(0.7),
+            nn.Linear(1024, num_classes),
+            nn.LogSoftMax(),
+        ),
+        f"auxiliary classifier ({at})",
+    )
+
+
+class _Flatten(nn.Module):
+    """[[main, aux2], aux1] -> [main, aux1, aux2]: the order of the paper's three losses."""
+
+    def updateOutput(self, input: Any) -> Any:
+        (main, aux2), aux1 = input
+        self.output = [main, aux1, aux2]
+        return self.output
+
+
+def _pool() -> nn.SpatialMaxPooling:
+    # 3x3/2 max pooling rounding up, as the authors' Caffe model (112 -> 56 -> 28 -> 14 -> 7).
+    return nn.SpatialMaxPooling(3, 3, 2, 2).ceil()
+
+
+@register(
+    "googlenet",
+    meta=ModelMeta(
+        paper="Going Deeper with Convolutions (Szegedy et al.)",
+        year=2014,
+        url="https://arxiv.org/abs/1409.4842",
+        input_size=(3, 224, 224),
+        layers=22,
+        params=None,
+        params_source="no total in the paper; Table 1's rows are checked one by one",
+        mult_adds="1.5G",
+        mult_adds_source="paper, Section 5 ('1.5 billion multiply-adds at inference time')",
+        top5="6.7%",
+        notes=" ".join(PAPER_ERRATA.values())
+        + " The 1.5G total is Table 1's ops column, so it carries conv1's misprint: with conv1's "
+        "real 118M the network has 1.58G multiply-adds.",
+        paper_off=("mult_adds",),
+    ),
+)
+def googlenet(num_classes: int = 1000, aux_logits: bool = False) -> Model:
+    """googlenet([num_classes=1000], [aux_logits=False]): GoogLeNet as in the paper's Table 1.
+
+    conv 7x7/2 (64), 3x3/2 max pool and LRN, conv 1x1 (64) then 3x3 (192) and LRN, 3x3/2 max
+    pool, Inception 3a-3b, max pool, 4a-4e, max pool, 5a-5b, 7x7/1 average pool, dropout 40%,
+    linear, soft-max (LogSoftMax here). Every convolution, inside the Inception modules too, is
+    followed by a ReLU. Max pooling rounds up (Caffe's ceil mode), giving the table's sizes.
+
+    Args:
+        num_classes: outputs.
+        aux_logits: add the two auxiliary classifiers on (4a) and (4d); the output is then a
+            table ``[main, aux1, aux2]`` of log-probabilities (the paper weights the auxiliary
+            losses by 0.3 in training and drops them at inference).
+
+    Returns:
+        Model: (N, 3, 224, 224) to (N, num_classes), or a table of three with aux_logits.
+    """
+    stem = [
+        conv(3, 64, 7, 7, 2, 2, 3, 3),  # N x 64 x 112 x 112
+        nn.ReLU(True),
+        _pool(),  # N x 64 x 56 x 56
+        nn.SpatialCrossMapLRN(5, 1e-4, 0.75, 1),
+        labelled(
+            nn.Sequential(
+                conv(64, 64, 1), nn.ReLU(True), conv(64, 192, 3, 3, 1, 1, 1, 1), nn.ReLU(True)
+            ),
+            "convolution",
+            "3×3/1",
+        ),  # N x 192 x 56 x 56
+        nn.SpatialCrossMapLRN(5, 1e-4, 0.75, 1),
+        _pool(),  # N x 192 x 28 x 28
+    ]
+    planes = 192
+    stages: dict[str, nn.Module] = {}
+    for name in INCEPTION:
+        stages[name], planes = _block(name, planes)
+    # 3a: N x 256 x 28 x 28, 3b: 480; 4a-4e on 14 x 14: 512, 512, 512, 528, 832; 5a-5b on 7 x 7
+    head = [
+        nn.SpatialAveragePooling(7, 7, 1, 1),  # N x 1024 x 1 x 1
+        flatten(1024),
+        nn.Dropout(0.4),
+        nn.Linear(1024, num_classes),
+        nn.LogSoftMax(),
+    ]
+    s = stages
+    if not aux_logits:
+        return Model(
+            "googlenet",
+            (3, 224, 224),
+            *stem,
+            s["3a"],
+            s["3b"],
+            _pool(),
+            s["4a"],
+            s["4b"],
+            s["4c"],
+            s["4d"],
+            s["4e"],
+            _pool(),
+            s["5a"],
+            s["5b"],
+            *head,
+        )
+    after_4d = nn.ConcatTable(
+        nn.Sequential(s["4e"], _pool(), s["5a"], s["5b"], *head), _aux(528, num_classes, "4d")
+    )
+    after_4a = nn.ConcatTable(
+        nn.Sequential(s["4b"], s["4c"], s["4d"], after_4d), _aux(512, num_classes, "4a")
+    )
+    return Model(
+        "googlenet",
+        (3, 224, 224),
+        *stem,
+        s["3a"],
+        s["3b"],
+        _pool(),
+        s["4a"],
+        after_4a,
+        _Flatten(),
+    )
