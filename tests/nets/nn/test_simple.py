@@ -1,0 +1,227 @@
+"""Simple layers: outputs against formulas, Torch7 shapes and reprs, initialisation, errors."""
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import nets
+from nets import nn
+from nets._errors import ModuleError
+
+RNG = np.random.default_rng(1)
+
+
+def rand(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def close(a, b, tol=1e-5):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------------------- Linear
+
+
+def test_linear_output_batch_and_single():
+    m = nn.Linear(4, 3)
+    x = rand(5, 4)
+    w, b = np.asarray(m.weight), np.asarray(m.bias)
+    close(m.forward(x), x @ w.T + b)
+    close(m.forward(x[2]), x[2] @ w.T + b)
+    assert m.weight.shape == (3, 4) and m.bias.shape == (3,)
+    assert m.gradWeight.shape == (3, 4) and m.gradBias.shape == (3,)
+
+
+def test_linear_reset_is_torch_uniform_and_seeded():
+    nets.manual_seed(5)
+    a = nn.Linear(100, 50)
+    nets.manual_seed(5)
+    b = nn.Linear(100, 50)
+    np.testing.assert_array_equal(a.weight, b.weight)
+    bound = 1 / math.sqrt(100)
+    w = np.asarray(a.weight)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    a.reset(0.5)
+    assert np.abs(np.asarray(a.weight)).max() <= 0.5 * math.sqrt(3)
+
+
+def test_linear_without_bias():
+    m = nn.Linear(3, 2, False)
+    assert m.bias is None
+    x = rand(4, 3)
+    close(m.forward(x), x @ np.asarray(m.weight).T)
+    assert repr(m) == "nn.Linear(3 -> 2) without bias"
+    assert len(m.parameters()[0]) == 1
+
+
+def test_linear_backward_gives_torch_gradients():
+    m = nn.Linear(4, 3)
+    x, g = rand(5, 4), rand(5, 3)
+    m.zeroGradParameters()
+    m.forward(x)
+    gin = m.backward(x, g)
+    close(gin, g @ np.asarray(m.weight), 1e-4)
+    close(m.gradWeight, g.T @ x, 1e-4)
+    close(m.gradBias, g.sum(0), 1e-4)
+
+
+def test_linear_repr_and_errors():
+    m = nn.Linear(400, 120)
+    assert repr(m) == "nn.Linear(400 -> 120)"
+    with pytest.raises(ModuleError, match=r"nn\.Linear\(400 -> 120\): expected input of size 400 "):
+        m.forward(jnp.zeros((128, 256)))
+    with pytest.raises(ModuleError, match=r"got \(2, 3, 400\)"):
+        m.forward(jnp.zeros((2, 3, 400)))
+    # the module stays usable after the error
+    assert m.forward(jnp.zeros((2, 400))).shape == (2, 120)
+
+
+# ----------------------------------------------------------------------------- Identity, MulConstant
+
+
+def test_identity_and_mulconstant():
+    x = rand(2, 3)
+    close(nn.Identity().forward(x), x)
+    m = nn.MulConstant(2.5)
+    close(m.forward(x), 2.5 * x)
+    close(m.backward(x, np.ones_like(x)), np.full_like(x, 2.5))
+    assert repr(m) == "nn.MulConstant" and repr(nn.Identity()) == "nn.Identity"
+    with pytest.raises(ValueError, match="expected a number"):
+        nn.MulConstant("2")
+
+
+# ----------------------------------------------------------------------------- View, Reshape
+
+
+@pytest.mark.parametrize(
+    "sizes,shape,want",
+    [
+        ((400,), (8, 16, 5, 5), (8, 400)),
+        ((400,), (16, 5, 5), (400,)),
+        ((16, 25), (3, 400), (3, 16, 25)),
+        ((-1, 5), (16, 5, 5), (80, 5)),
+        ((4, -1), (2, 4, 6), (4, 12)),
+    ],
+)
+def test_view_follows_torch_batch_rule(sizes, shape, want):
+    x = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
+    y = nn.View(*sizes).forward(x)
+    assert y.shape == want
+    close(np.ravel(y), np.ravel(x))
+
+
+def test_view_set_num_input_dims_keeps_batch_of_one():
+    x = jnp.zeros((1, 16, 5, 5))
+    assert nn.View(400).forward(x).shape == (400,)  # Torch7's ambiguity
+    assert nn.View(400).setNumInputDims(3).forward(x).shape == (1, 400)
+    assert nn.View(-1).setNumInputDims(3).forward(jnp.zeros((2, 3, 4, 5))).shape == (2, 60)
+
+
+def test_view_repr_and_errors():
+    assert repr(nn.View(16, 5, 5)) == "nn.View(16x5x5)"
+    assert repr(nn.View((16, 25))) == "nn.View(16x25)"
+    with pytest.raises(ModuleError, match=r"input view \(4x16x1x1\) and desired view \(400\)"):
+        nn.View(400).forward(jnp.zeros((4, 16, 1, 1)))
+    with pytest.raises(ValueError, match="at most one -1"):
+        nn.View(-1, -1)
+
+
+def test_reshape_single_batch_and_forced_modes():
+    assert nn.Reshape(2, 3).forward(jnp.zeros((6,))).shape == (2, 3)
+    assert nn.Reshape(2, 3).forward(jnp.zeros((4, 6))).shape == (4, 2, 3)
+    assert nn.Reshape(2, 3).forward(jnp.zeros((1, 6))).shape == (1, 2, 3)
+    assert nn.Reshape(3, 2, True).forward(jnp.zeros((2, 6))).shape == (2, 3, 2)
+    assert nn.Reshape(2, 3, batchMode=False).forward(jnp.zeros((1, 6))).shape == (2, 3)
+    assert repr(nn.Reshape(2, 3)) == "nn.Reshape(2x3)"
+    with pytest.raises(ModuleError, match=r"nn\.Reshape\(2x3\): expected 6 elements per sample"):
+        nn.Reshape(2, 3).forward(jnp.zeros((4, 5)))
+
+
+# ----------------------------------------------------------------------------- Dropout
+
+
+def test_dropout_train_scales_and_eval_is_identity():
+    nets.manual_seed(0)
+    m = nn.Dropout(0.25)
+    x = jnp.ones((100, 40))
+    y = np.asarray(m.updateOutput(x))
+    kept = y != 0
+    close(y[kept], np.full(kept.sum(), 1 / 0.75))
+    assert abs(kept.mean() - 0.75) < 0.03
+    m.evaluate()
+    close(m.updateOutput(x), x)
+    assert repr(m) == "nn.Dropout(0.250000)"
+
+
+def test_dropout_is_reproducible_with_manual_seed():
+    x = jnp.ones((10, 10))
+    m = nn.Dropout(0.5)
+    nets.manual_seed(3)
+    ya = m.forward(x)  # compiled: the key is an argument, so no retrace below
+    nets.manual_seed(3)
+    np.testing.assert_array_equal(ya, m.forward(x))
+    assert not np.array_equal(ya, m.forward(x))
+
+
+@pytest.mark.xfail(
+    reason="nets/nn/module.py: backward of a module without parameters re-runs the forward "
+    "pass with a fresh key, so a standalone Dropout's gradient uses a new mask (reported)"
+)
+def test_dropout_backward_uses_the_forward_mask():
+    x = jnp.ones((10, 10))
+    m = nn.Dropout(0.5)
+    y = m.forward(x)
+    g = m.backward(x, jnp.ones_like(x))
+    np.testing.assert_array_equal(np.asarray(g) != 0, np.asarray(y) != 0)
+
+
+def test_dropout_v1_scales_at_evaluation():
+    m = nn.Dropout(0.2, True)
+    y = np.asarray(m.updateOutput(jnp.ones((100, 40))))
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    m.evaluate()
+    close(m.updateOutput(jnp.ones((2, 2))), np.full((2, 2), 0.8))
+
+
+def test_dropout_rejects_bad_p():
+    with pytest.raises(ValueError, match=r"nn\.Dropout: illegal percentage, expected 0 <= p < 1"):
+        nn.Dropout(1.0)
+    with pytest.raises(ValueError, match="got -0.1"):
+        nn.Dropout().setp(-0.1)
+
+
+def test_spatial_dropout_drops_planes_and_scales_at_evaluation():
+    nets.manual_seed(1)
+    m = nn.SpatialDropout(0.5)
+    x = jnp.ones((4, 20, 3, 3))
+    y = np.asarray(m.updateOutput(x))
+    per_plane = y.reshape(4, 20, 9)
+    assert np.all((per_plane == 0).all(-1) | (per_plane == 1).all(-1))
+    assert 0 < (per_plane == 0).all(-1).mean() < 1
+    assert m.updateOutput(x[0]).shape == (20, 3, 3)
+    m.evaluate()
+    close(m.updateOutput(x), 0.5 * np.ones((4, 20, 3, 3)))
+    assert repr(m) == "nn.SpatialDropout(0.500000)"
+    with pytest.raises(ModuleError, match=r"nn\.SpatialDropout\(0\.500000\): expected a 3D"):
+        m.forward(jnp.zeros((4, 5)))
+
+
+# ----------------------------------------------------------------------------- SpatialZeroPadding
+
+
+def test_spatial_zero_padding_pads_crops_and_keeps_single_samples():
+    x = rand(2, 3, 4, 5)
+    m = nn.SpatialZeroPadding(1, 2, -1, 0)
+    y = m.forward(x)
+    want = np.pad(x, ((0, 0), (0, 0), (0, 0), (1, 2)))[:, :, 1:, :]
+    close(y, want)
+    close(m.forward(x[1]), want[1])
+    assert repr(m) == "nn.SpatialZeroPadding(l=1, r=2, t=-1, b=0)"
+    assert nn.SpatialZeroPadding(2).forward(x).shape == (2, 3, 8, 9)
+
+
+def test_spatial_zero_padding_too_much_crop_is_an_error():
+    with pytest.raises(ModuleError, match=r"too small: given input size \(3x4x5\)"):
+        nn.SpatialZeroPadding(0, 0, -2, -2).forward(jnp.zeros((3, 4, 5)))
