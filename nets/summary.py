@@ -168,14 +168,19 @@ def _eval_shape(m: nn.Module, shape: Any) -> Any:
     spec = jax.tree_util.tree_map(
         lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (params, buffers)
     )
+    out = jax.eval_shape(lambda p, b, x: m.call(p, b, x, train=False)[0], *spec, _input_spec(shape))
+    return _shapes_of(out)
 
-    def x_spec(s):
-        return jax.ShapeDtypeStruct(tuple(s), jnp.float32)
 
-    xs = [x_spec(s) for s in shape] if isinstance(shape, list) else x_spec(shape)
-    out = jax.eval_shape(lambda p, b, x: m.call(p, b, x, train=False)[0], *spec, xs)
+def _input_spec(shape: Any) -> Any:
+    if isinstance(shape, list):
+        return [_input_spec(s) for s in shape]
+    return jax.ShapeDtypeStruct(tuple(shape), jnp.float32)
+
+
+def _shapes_of(out: Any) -> Any:
     if isinstance(out, (list, tuple)):
-        return [tuple(o.shape) for o in out]
+        return [_shapes_of(o) for o in out]
     return tuple(out.shape)
 
 
@@ -264,6 +269,15 @@ def _n_params(m: nn.Module) -> int:
     return sum(math.prod(v.shape) for v in m.split()[0].values())
 
 
+def _weights(m: nn.Module) -> int:
+    """Weights of the convolution and linear layers in `m` (what papers count as params)."""
+    return sum(
+        math.prod(x.weight.shape)
+        for x in m.listModules()
+        if type(x).__name__ in _WEIGHT_LAYERS and x.weight is not None
+    )
+
+
 def _mult_adds(m: nn.Module, out: Any) -> int:
     """Multiply-adds of one layer per sample, counted as the papers count them."""
     custom = getattr(m, "multAdds", None)
@@ -307,6 +321,8 @@ class Row:
         output: the per-sample output shape (C, H, W) or (F,).
         depth: weight layers on the longest path through the row.
         params: trainable parameters of the row.
+        weights: the weights of its convolution and linear layers (no biases, no batch-norm
+            scales), which is what the papers' params columns count.
         ops: multiply-adds per sample.
         path: the index path of the row's first module (``"3.1"``).
     """
@@ -318,6 +334,7 @@ class Row:
     params: int
     ops: int
     path: str
+    weights: int = 0
 
 
 @dataclass
@@ -389,6 +406,8 @@ def _k(n: int) -> str:
     """Parameters in the paper's style: ``2.7K``, ``159K`` (K = 1024, as GoogLeNet's table)."""
     if n == 0:
         return ""
+    if n < 1024:
+        return str(n)
     k = n / 1024
     return f"{k:.1f}K" if k < 10 else f"{k:.0f}K"
 
@@ -397,6 +416,8 @@ def _m(n: int) -> str:
     """Multiply-adds in the paper's style: ``34M``, ``1M`` (M = 10^6)."""
     if n == 0:
         return ""
+    if n < 100_000:
+        return f"{n:,}"
     return f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n / 1e6:.2f}M"
 
 
@@ -440,11 +461,12 @@ def _rows(module: nn.Module, in_shape: Shape, expand: bool) -> tuple[list[Row], 
                 emit(k, f"{path}.{i}" if path else str(i))
             return
         out = _drop_batch(outputs.get(id(m)))
-        row = Row(_label(m), _patch(m), out, _depth(m), _n_params(m), ops_of(m), path)
+        row = Row(_label(m), _patch(m), out, _depth(m), _n_params(m), ops_of(m), path, _weights(m))
         name = type(m).__name__
         if not expand and rows and name in _FOLDED and not hasattr(m, "summary_label"):
             prev = rows[-1]
             prev.params += row.params
+            prev.weights += row.weights
             prev.ops += row.ops
             prev.output = row.output
             return

@@ -109,6 +109,11 @@ def _aux(nIn: int, num_classes: int, at: str) -> nn.Module:
 class _Flatten(nn.Module):
     """[[main, aux2], aux1] -> [main, aux1, aux2]: the order of the paper's three losses."""
 
+    def outputShape(self, inShape: list) -> list:
+        """The same reordering, on shapes."""
+        (main, aux2), aux1 = inShape
+        return [main, aux1, aux2]
+
     def updateOutput(self, input: Any) -> Any:
         (main, aux2), aux1 = input
         self.output = [main, aux1, aux2]
@@ -217,5 +222,5 @@ def googlenet(num_classes: int = 1000, aux_logits: bool = False) -> Model:
         _pool(),
         s["4a"],
         after_4a,
-        _Flatten(),
+        labelled(_Flatten(), "[main, aux (4a), aux (4d)]"),
     )

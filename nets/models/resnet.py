@@ -34,12 +34,15 @@ _PARAMS = {
 }
 # Table 6 (CIFAR-10, option A): depth -> "#params".
 _CIFAR_PARAMS = {20: "0.27M", 32: "0.46M", 44: "0.66M", 56: "0.85M", 110: "1.7M"}
-SHORTCUTS = ("A", "B", "C")
+SHORTCUTS = ("A", "B", "C", "none")
 
 
-def _shortcut(nIn: int, nOut: int, stride: int, kind: str) -> nn.Module:
+def _shortcut(nIn: int, nOut: int, stride: int, kind: str) -> nn.Module | None:
     """Section 4.1's options: A zero-pads new planes (no parameters), B projects (1x1 conv + BN)
-    where the shape changes and is the identity elsewhere, C projects everywhere."""
+    where the shape changes and is the identity elsewhere, C projects everywhere; 'none' is the
+    paper's plain network (no shortcut)."""
+    if kind == "none":
+        return None
     if kind == "C" or (kind == "B" and (stride != 1 or nIn != nOut)):
         return conv_bn(nIn, nOut, 1, 1, stride, stride, relu=False)
     if stride == 1 and nIn == nOut:
@@ -55,8 +58,10 @@ def _shortcut(nIn: int, nOut: int, stride: int, kind: str) -> nn.Module:
     return seq.add(pad)
 
 
-def _residual(body: nn.Sequential, shortcut: nn.Module) -> nn.Sequential:
-    """relu(body(x) + shortcut(x)), Figure 2."""
+def _residual(body: nn.Sequential, shortcut: nn.Module | None) -> nn.Sequential:
+    """relu(body(x) + shortcut(x)), Figure 2; relu(body(x)) for a plain network."""
+    if shortcut is None:
+        return body.add(nn.ReLU(True))
     return nn.Sequential(nn.ConcatTable(body, shortcut), nn.CAddTable(True), nn.ReLU(True))
 
 
@@ -108,7 +113,8 @@ def resnet(
         depth: 18, 34, 50, 101 or 152.
         num_classes: outputs.
         shortcut: 'A' (zero-padding identity, no parameters), 'B' (projections where the shape
-            changes; the default) or 'C' (projections everywhere), Section 4.1.
+            changes; the default) or 'C' (projections everywhere), Section 4.1; 'none' builds
+            the paper's plain network of the same depth (Table 2's plain-18/34 baselines).
         downsample: where a bottleneck's stride goes: '1x1' (the authors' models, Table 1's
             FLOPs) or '3x3'.
 
@@ -152,7 +158,7 @@ def resnet_cifar(depth: int = 20, num_classes: int = 10, shortcut: str = "A") ->
     Args:
         depth: 20, 32, 44, 56 or 110.
         num_classes: outputs.
-        shortcut: 'A' (the paper's), 'B' or 'C'.
+        shortcut: 'A' (the paper's), 'B', 'C' or 'none' (the plain baseline).
 
     Returns:
         Model: (N, 3, 32, 32) to (N, num_classes).
