@@ -78,7 +78,7 @@ def test_linear_repr_and_errors():
     assert m.forward(jnp.zeros((2, 400))).shape == (2, 120)
 
 
-# ----------------------------------------------------------------------------- Identity, MulConstant
+# ------------------------------------------------------------------------ Identity, MulConstant
 
 
 def test_identity_and_mulconstant():
