@@ -123,4 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"th: TREPLSTARTUP names {startup!r}, which is not a file", file=sys.stderr)
     from trepl.app import App, AppConfig
 
-    return App(evaluator, config=AppConfig(color=color, banner=not ran_something)).run()
+    status = App(evaluator, config=AppConfig(color=color, banner=not ran_something)).run()
+    if evaluator.abandoned_work:
+        # An interrupted XLA program is still running, and the runtime would wait for it at
+        # interpreter exit. History is already on disk (FileHistory appends per line).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

@@ -142,6 +142,8 @@ class Evaluator:
         if isinstance(who, names.Who):
             who._hidden = self.preloaded
         self.execution_count = 0
+        # True once Ctrl-C left an XLA program running: exiting must not wait for it.
+        self.abandoned_work = False
         self._completer = None
 
     # ----------------------------------------------------------------------------- execute
@@ -241,7 +243,14 @@ class Evaluator:
                     result.show = not silent
             except KeyboardInterrupt as exc:
                 result.error = _error_info(exc)
-                self._restore_unready(before)
+                dropped = self._restore_unready(before)
+                if dropped:
+                    self.abandoned_work = True
+                    result.warnings.append(
+                        f"th: unbound {', '.join(dropped)} (still being computed). JAX cannot "
+                        "cancel a running XLA program: the device stays busy until it ends, "
+                        "and the next JAX command waits for it."
+                    )
             except SystemExit as exc:
                 result.error = _error_info(exc)
                 result.exit_code = _exit_status(exc)
@@ -272,16 +281,19 @@ class Evaluator:
                 arrays += timing.array_leaves(value)
         return arrays
 
-    def _restore_unready(self, before: dict[str, Any]) -> None:
-        """After Ctrl-C, undo bindings to arrays that will never be waited for."""
+    def _restore_unready(self, before: dict[str, Any]) -> list[str]:
+        """After Ctrl-C, undo bindings to arrays still being computed; return those names."""
+        dropped = []
         for key, value in list(self.namespace.items()):
             if before.get(key, _UNSET) is value:
                 continue
             if any(not timing.is_ready(a) for a in timing.array_leaves(value)):
+                dropped.append(key)
                 if key in before:
                     self.namespace[key] = before[key]
                 else:
                     del self.namespace[key]
+        return dropped
 
     def _set_print_level(self, depth: int) -> None:
         """setprintlevel(n): how many levels of nested lists/dicts are printed (TREPL)."""

@@ -48,7 +48,7 @@ class LazyModule(types.ModuleType):
             try:
                 module = importlib.import_module(target)
             except ImportError as exc:
-                raise ImportError(
+                raise type(exc)(
                     f"preloaded name {self.__name__!r}: could not import {target!r} ({exc})"
                 ) from exc
             self.__dict__["_lazy_module"] = module
