@@ -95,7 +95,11 @@ class Criterion:
         key = (kind, self._settings())
         fn = cache.get(key)
         if fn is None:
-            fn = jax.jit(self._pure if kind == "loss" else jax.grad(self._pure, argnums=1))
+            # A fresh closure per settings key: jax caches traces per function object.
+            def loss(arrays, input, target):
+                return self._pure(arrays, input, target)
+
+            fn = jax.jit(loss if kind == "loss" else jax.grad(loss, argnums=1))
             cache[key] = fn
         return fn
 

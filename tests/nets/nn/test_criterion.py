@@ -1,0 +1,131 @@
+"""Criterions: values against NumPy formulas, sizeAverage, gradients, target checks, reprs."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from nets import nn
+from nets._errors import ModuleError
+
+RNG = np.random.default_rng(6)
+
+
+def rand(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def close(a, b, tol=1e-5):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
+
+
+LOGP = np.log(np.abs(rand(4, 3)) + 0.1)
+T = np.array([0, 2, 2, 1])
+W = np.array([1.0, 2.0, 0.5], np.float32)
+
+
+def test_class_nll_batch_single_weights_and_size_average():
+    picked = LOGP[np.arange(4), T]
+    c = nn.ClassNLLCriterion()
+    out = c.forward(LOGP, T)
+    assert isinstance(out, float) and c.output == out
+    close(out, -picked.mean())
+    close(nn.ClassNLLCriterion(None, False).forward(LOGP, T), -picked.sum())
+    close(nn.ClassNLLCriterion(W).forward(LOGP, T), -(W[T] * picked).sum() / W[T].sum())
+    close(c.forward(LOGP[1], 2), -LOGP[1, 2])
+    close(c.forward(LOGP[1], np.array([2.0])), -LOGP[1, 2])
+
+
+def test_class_nll_gradient_is_weighted_one_hot():
+    c = nn.ClassNLLCriterion(W)
+    g = np.asarray(c.backward(LOGP, T))
+    want = np.zeros((4, 3))
+    want[np.arange(4), T] = -W[T] / W[T].sum()
+    close(g, want)
+    assert c.gradInput is not None and c.gradInput.shape == (4, 3)
+
+
+def test_cross_entropy_equals_log_softmax_then_nll():
+    x = rand(4, 3)
+    lsm = np.asarray(jax.nn.log_softmax(x, axis=1))
+    close(nn.CrossEntropyCriterion().forward(x, T), -lsm[np.arange(4), T].mean())
+    close(nn.CrossEntropyCriterion(W).forward(x, T), nn.ClassNLLCriterion(W).forward(lsm, T))
+    assert repr(nn.CrossEntropyCriterion()) == "nn.CrossEntropyCriterion"
+
+
+@pytest.mark.parametrize("size_average", [True, False])
+def test_regression_criterions(size_average):
+    x, t = rand(3, 4), rand(3, 4)
+    z = np.abs(x - t)
+    red = np.mean if size_average else np.sum
+    close(nn.MSECriterion(size_average).forward(x, t), red(z**2), 1e-4)
+    close(nn.AbsCriterion(size_average).forward(x, t), red(z), 1e-4)
+    sl1 = np.where(z < 1, 0.5 * z**2, z - 0.5)
+    close(nn.SmoothL1Criterion(size_average).forward(x, t), red(sl1), 1e-4)
+    n = x.size if size_average else 1
+    close(nn.MSECriterion(size_average).backward(x, t), 2 * (x - t) / n, 1e-4)
+
+
+def test_bce_weights_and_gradient():
+    p = 1 / (1 + np.exp(-rand(3, 4)))
+    t = (RNG.random((3, 4)) > 0.5).astype(np.float32)
+    w = np.abs(rand(4)) + 0.1
+    terms = t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12)
+    close(nn.BCECriterion().forward(p, t), -terms.mean())
+    close(nn.BCECriterion(w, False).forward(p, t), -(terms * w).sum(), 1e-4)
+    g = nn.BCECriterion().backward(p, t)
+    close(g, -(t / p - (1 - t) / (1 - p)) / p.size, 1e-3)
+    close(nn.BCECriterion(w).forward(p[0], t[0]), -(terms[0] * w).mean())
+
+
+def test_targets_out_of_range_or_not_integers_are_clear_errors():
+    c = nn.ClassNLLCriterion()
+    with pytest.raises(
+        ModuleError,
+        match=r"nn\.ClassNLLCriterion: expected class indices in \[0, 3\), got 3 at position 1 "
+        r"\(targets are 0-based",
+    ):
+        c.forward(LOGP, np.array([0, 3, 1, 1]))
+    with pytest.raises(ModuleError, match=r"got -1 at position 0"):
+        c.forward(LOGP, np.array([-1, 0, 1, 1]))
+    with pytest.raises(ModuleError, match="expected integer class indices"):
+        c.forward(LOGP, np.array([0.5, 0, 1, 1]))
+    with pytest.raises(ModuleError, match=r"expected a target of shape \(4,\) .* got \(3,\)"):
+        c.backward(LOGP, np.array([0, 1, 1]))
+    with pytest.raises(ModuleError, match=r"expected input \(N, nClasses\)"):
+        c.forward(jnp.zeros((2, 3, 4)), np.array([0, 1]))
+    with pytest.raises(ModuleError, match="weights has 2 entries but the input has 3 classes"):
+        nn.ClassNLLCriterion(np.ones(2)).forward(LOGP, T)
+
+
+def test_shape_mismatch_errors():
+    with pytest.raises(ModuleError, match=r"nn\.MSECriterion: expected a target with as many"):
+        nn.MSECriterion().forward(jnp.zeros((2, 3)), jnp.zeros((2, 4)))
+    with pytest.raises(ModuleError, match=r"BCECriterion: weights has 3 entries"):
+        nn.BCECriterion(np.ones(3)).forward(jnp.full((2, 4), 0.5), jnp.zeros((2, 4)))
+    with pytest.raises(ValueError, match="weights should be a 1-D array"):
+        nn.ClassNLLCriterion(np.ones((2, 2)))
+
+
+def test_size_average_change_takes_effect_and_clone_is_independent():
+    x, t = rand(2, 3), rand(2, 3)
+    c = nn.MSECriterion()
+    mean = c.forward(x, t)
+    c.sizeAverage = False
+    close(c.forward(x, t), mean * 6, 1e-4)
+    d = c.clone()
+    d.sizeAverage = True
+    close(d.forward(x, t), mean)
+    close(c.forward(x, t), mean * 6, 1e-4)
+
+
+def test_pure_call_works_under_jit_and_grad():
+    c = nn.ClassNLLCriterion(W)
+    f = jax.jit(jax.grad(lambda x: c.call(x, jnp.asarray(T))))
+    close(f(jnp.asarray(LOGP)), c.backward(LOGP, T))
+
+
+def test_cuda_without_gpu_names_devices():
+    with pytest.raises(Exception, match="JAX sees no such device"):
+        nn.ClassNLLCriterion(W).cuda()
+    assert nn.MSECriterion().cpu().forward(jnp.ones(2), jnp.zeros(2)) == 1.0
