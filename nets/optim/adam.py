@@ -58,8 +58,8 @@ def torch_adam(beta1: float, beta2: float, epsilon: float) -> optax.GradientTran
     log_b1, log_b2 = (math.log(b) if b > 0 else -math.inf for b in (beta1, beta2))
 
     def init(params):
-        zeros = optax.tree.zeros_like(params)
-        return TorchAdamState(jnp.zeros([], jnp.int32), zeros, zeros)
+        m, v = optax.tree.zeros_like(params), optax.tree.zeros_like(params)
+        return TorchAdamState(jnp.zeros([], jnp.int32), m, v)
 
     def update(updates, state, params=None):
         del params
