@@ -1,0 +1,112 @@
+"""Completion on live objects: names, nested attributes, dict keys, paths in strings, jedi."""
+
+import pytest
+
+from trepl.completer import Completer
+from trepl.evaluator import Evaluator
+
+
+class _Layer:
+    """Stand-in with Torch-like fields, used only while nets.nn has no Linear yet."""
+
+    def __init__(self):
+        self.weight = [[0.0]]
+        self.bias = [0.0]
+
+
+def _linear():
+    from nets import nn
+
+    if hasattr(nn, "Linear"):
+        return nn.Linear(3, 2)
+    return _Layer()
+
+
+@pytest.fixture
+def ev():
+    ev = Evaluator()
+    ev.namespace["net"] = type("Net", (), {"modules": [_linear()]})()
+    ev.namespace["cfg"] = {"learningRate": 0.1, "momentum": 0.9, 3: "three"}
+    return ev
+
+
+def _complete(ev, code, cursor=None):
+    return ev.complete(code, len(code) if cursor is None else cursor)
+
+
+def test_names_keywords_and_builtins(ev):
+    ev.execute("my_variable = 1")
+    found = _complete(ev, "my_va")
+    assert found.matches == ["my_variable"] and (found.cursor_start, found.cursor_end) == (0, 5)
+    assert "while" in _complete(ev, "whi").matches
+    assert "isinstance" in _complete(ev, "isins").matches
+    assert "_RESULTS" not in _complete(ev, "").matches  # private names only on request
+    assert "_RESULTS" in _complete(ev, "_RE").matches
+
+
+def test_attribute_of_lazily_loaded_module():
+    from nets import nn
+
+    ev = Evaluator()
+    prefix = "Spa" if hasattr(nn, "SpatialConvolution") else "Seq"
+    found = _complete(ev, f"x = nn.{prefix}")
+    assert found.matches and all(m.startswith(prefix) for m in found.matches)
+    assert found.cursor_start == len("x = nn.")
+    assert "class" in found.types
+
+
+def test_nested_attribute_through_index(ev):
+    found = _complete(ev, "net.modules[0].wei")
+    assert found.matches == ["weight"]
+    assert found.cursor_start == len("net.modules[0].")
+
+
+def test_attribute_chain_never_calls_anything(ev):
+    ev.execute("calls = []\ndef f():\n    calls.append(1)\n    return 1")
+    _complete(ev, "f().re")
+    assert ev.namespace["calls"] == []
+
+
+def test_dict_keys_quoted_and_unquoted(ev):
+    found = _complete(ev, "cfg['le")
+    assert found.matches == ["learningRate']"]
+    assert found.cursor_start == len("cfg['")
+    bare = _complete(ev, "cfg[")
+    assert "'momentum']" in bare.matches and "3]" in bare.matches
+
+
+def test_paths_inside_strings(ev, tmp_path):
+    (tmp_path / "data_train.csv").write_text("")
+    (tmp_path / "data_dir").mkdir()
+    code = f"open('{tmp_path}/data_"
+    found = _complete(ev, code)
+    assert found.matches == ["data_dir/", "data_train.csv"]
+    assert found.cursor_start == len(code) - len("data_")
+
+
+def test_no_path_completion_after_string_is_closed(ev, tmp_path):
+    found = _complete(ev, f"x = '{tmp_path}' + str(le")
+    assert "len" in found.matches
+
+
+def test_cursor_in_the_middle(ev):
+    ev.execute("alpha_1 = 1")
+    code = "alp + 1"
+    found = ev.complete(code, 3)
+    assert found.matches == ["alpha_1"] and found.cursor_end == 3
+
+
+def test_import_statements_go_to_jedi(ev):
+    found = _complete(ev, "import jso")
+    assert "json" in found.matches
+
+
+def test_call_result_attributes_go_to_jedi(ev):
+    found = _complete(ev, "str(1).upp")
+    assert found.matches == ["upper"]
+
+
+def test_bad_cursor_is_a_clear_error():
+    completer = Completer(dict)
+    with pytest.raises(ValueError, match="cursor_pos 9 is outside the code"):
+        completer.complete("abc", 9)
