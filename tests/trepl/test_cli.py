@@ -37,7 +37,10 @@ def test_script_error_exits_1_with_a_short_traceback(tmp_path):
     assert "evaluator.py" not in done.stderr
 
 
-@pytest.mark.parametrize(("code", "status", "err"), [("sys.exit(4)", 4, ""), ("sys.exit('no')", 1, "no")])
+EXITS = [("sys.exit(4)", 4, ""), ("sys.exit('no')", 1, "no")]
+
+
+@pytest.mark.parametrize(("code", "status", "err"), EXITS)
 def test_script_exit_status(tmp_path, code, status, err):
     script = tmp_path / "exit.py"
     script.write_text(f"import sys\n{code}\n")

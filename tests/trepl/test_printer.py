@@ -9,7 +9,8 @@ from trepl.results import ErrorInfo, ExecResult, HelpInfo
 
 def test_jax_array_values_and_footer():
     text = printer.render(jnp.arange(6, dtype=jnp.float32).reshape(2, 3))
-    assert text.splitlines() == ["[[0. 1. 2.]", " [3. 4. 5.]]", "[jax.Array of size 2x3, float32, 24 B]"]
+    footer = "[jax.Array of size 2x3, float32, 24 B]"
+    assert text.splitlines() == ["[[0. 1. 2.]", " [3. 4. 5.]]", footer]
 
 
 def test_numpy_array_footer_and_scalar_shape():
@@ -74,7 +75,8 @@ def test_timing_is_right_aligned_with_compile_apart():
 
 
 def test_error_last_line_in_red():
-    error = ErrorInfo("ValueError", "bad", ["Traceback:", '  File "<th-1>", line 1', "ValueError: bad"])
+    lines = ["Traceback:", '  File "<th-1>", line 1', "ValueError: bad"]
+    error = ErrorInfo("ValueError", "bad", lines)
     assert printer.format_error(error).splitlines()[-1] == "ValueError: bad"
     assert "\x1b[1;31mValueError: bad\x1b[0m" in printer.format_error(error, color=True)
 
