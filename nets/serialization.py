@@ -209,7 +209,8 @@ def _array_table(arrays: Mapping[str, Any]) -> tuple[dict, list[np.ndarray]]:
         dtype = a.dtype.name
         if dtype not in _DTYPES:
             raise CheckpointError(f"save: array {name!r} has dtype {dtype}, not storable")
-        a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+        # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        a = np.require(a.astype(a.dtype.newbyteorder("<"), copy=False), requirements="C")
         table[name] = {
             "dtype": dtype,
             "shape": list(a.shape),

@@ -69,6 +69,10 @@ class DatasetIterator:
         self.shard = (index, count)
         self.epoch = 0
 
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next ``iter()`` epoch number `epoch` (its shuffle order): used on resume."""
+        self.epoch = int(epoch)
+
     def __len__(self) -> int:
         n, b = len(self.dataset), self.batch_size
         return n // b if self.drop_last else -(-n // b)

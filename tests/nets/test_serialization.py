@@ -126,7 +126,9 @@ def test_unstorable_attribute_is_named(tmp_path):
 
 def test_checkpoint_with_extra_arrays_and_meta(tmp_path):
     path = tmp_path / "ck.nets"
-    ser.write_checkpoint(path, None, {"opt/0": np.ones(2, np.int32)}, {"epoch": 3, "k": (1, 2)})
+    arrays = {"opt/0": np.ones(2, np.int32), "count": np.int32(7)}
+    ser.write_checkpoint(path, None, arrays, {"epoch": 3, "k": (1, 2)})
     ck = ser.read_checkpoint(path)
     assert ck.module is None and ck.meta == {"epoch": 3, "k": (1, 2)}
+    assert ck.arrays["count"].shape == () and ck.arrays["count"] == 7
     np.testing.assert_array_equal(ck.arrays["opt/0"], [1, 1])

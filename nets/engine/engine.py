@@ -1,0 +1,403 @@
+"""A Torchnet-style engine whose whole update is one compiled JAX step.
+
+``Engine().train(network, iterator, criterion, optimizer, maxepoch)`` runs, per batch::
+
+    onSample -> [forward, loss, backward, optimizer update: one jax.jit call] -> onForward
+             -> onBackward -> onUpdate
+
+bracketed by onStart / onStartEpoch ... onEndEpoch / onEnd. Each hook receives the engine's
+``state`` dict (Torchnet's fields: network, iterator, criterion, optimizer, config, maxepoch,
+epoch, t, training, sample, output, loss, plus params, buffers, optim_state). Because forward,
+backward and update are fused, onForward and onBackward fire after the step, in that order.
+
+The step donates the parameters, buffers and optimizer state (``donate_argnums``), so training
+updates them in place on the device; the network object gets current copies at the end of every
+epoch (before onEndEpoch, so a hook can ``engine.test(network, ...)``) and when training stops.
+
+Ctrl-C (SIGINT, which is also what a Jupyter kernel interrupt sends) finishes the current step,
+runs onEnd and returns the state with the network and optimizer state intact; a second Ctrl-C
+stops at once. A non-finite loss stops training with an error naming the epoch and step; that
+step's update is not applied and the last epoch's checkpoint is left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .. import _random, optim
+from ..nn.module import Module
+from .checkpoint import load_training, save_training
+from .log import ProgressBar
+from .parallel import DataParallel
+
+HOOKS = (
+    "onStart",
+    "onStartEpoch",
+    "onSample",
+    "onForward",
+    "onBackward",
+    "onUpdate",
+    "onEndEpoch",
+    "onEnd",
+)
+
+
+class TrainingError(RuntimeError):
+    """Training stopped on bad data or a diverged loss; the message says where."""
+
+
+class _InterruptGuard:
+    """First SIGINT: ask the loop to stop after this step. Second: KeyboardInterrupt at once."""
+
+    def __init__(self, stream=None):
+        self.stop = False
+        self.stream = stream or sys.stderr
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.stop:
+            signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+            raise KeyboardInterrupt
+        self.stop = True
+        self.stream.write(
+            "\nInterrupted: finishing the current step, then stopping (Ctrl-C again to stop at "
+            "once)\n"
+        )
+        self.stream.flush()
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _copy(tree: Any) -> Any:
+    return jax.tree.map(jnp.copy, tree)
+
+
+def _transform(optimizer: Any, config: Mapping | None) -> tuple[optax.GradientTransformation, str]:
+    if isinstance(optimizer, optax.GradientTransformation):
+        return optimizer, type(optimizer).__name__
+    if callable(optimizer) and not isinstance(optimizer, str):
+        names = [n for n in optim.names() if optim.get(n) is optimizer]
+        if not names:
+            raise TypeError(
+                "Engine.train: optimizer must be a name ('sgd'), an nets.optim function or an "
+                f"optax.GradientTransformation, got {optimizer!r}"
+            )
+        optimizer = names[0]
+    return optim.transform(optimizer, dict(config or {})), optimizer
+
+
+class Engine:
+    """Engine([hooks][, data_parallel][, devices][, progress][, seed]): train and test loops.
+
+    Args:
+        hooks: ``{name: fn(state)}`` for any of onStart, onStartEpoch, onSample, onForward,
+            onBackward, onUpdate, onEndEpoch, onEnd (also settable later: ``engine.hooks[...]``).
+        data_parallel: split every batch over `devices` (a mesh over the batch axis).
+        devices: for data_parallel: None for all devices JAX sees, or a list.
+        progress: a progress bar per epoch: None shows it only on a terminal, False never.
+        seed: the seed of the dropout keys (one key per step, folded from it).
+
+    Example:
+        >>> engine = Engine()
+        >>> engine.hooks["onEndEpoch"] = lambda state: print(state["epoch"])
+    """
+
+    def __init__(
+        self,
+        hooks: Mapping[str, Callable] | None = None,
+        data_parallel: bool = False,
+        devices: list | None = None,
+        progress: bool | None = None,
+        seed: int | None = None,
+    ):
+        self.hooks = _Hooks()
+        for name, fn in (hooks or {}).items():
+            self.hooks[name] = fn
+        self.parallel = DataParallel(devices) if data_parallel else None
+        self.progress = progress
+        self.seed = seed
+
+    # ---------------------------------------------------------------- compiled steps
+
+    def _train_step(self, network: Module, criterion: Any, tx: optax.GradientTransformation):
+        def step(params, buffers, opt_state, x, y, base_key, t):
+            key = jax.random.fold_in(base_key, t)
+
+            def loss_fn(p):
+                out, new_buffers = network.call(p, buffers, x, train=True, key=key)
+                _, target = criterion._prepare(out, y)
+                return criterion.call(out, target), (out, new_buffers)
+
+            (loss, (out, new_buffers)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+            updates, new_opt = tx.update(grads, opt_state, params)
+            new_params = optax.apply_updates(params, updates)
+            # a non-finite loss leaves everything as it was (the loop then stops)
+            ok = jnp.isfinite(loss)
+
+            def keep(new, old):
+                return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
+
+            return (
+                keep(new_params, params),
+                keep(new_buffers, buffers),
+                keep(new_opt, opt_state),
+                loss,
+                out,
+            )
+
+        return jax.jit(step, donate_argnums=(0, 1, 2))
+
+    def _eval_step(self, network: Module, criterion: Any):
+        def step(params, buffers, x, y):
+            out, _ = network.call(params, buffers, x, train=False)
+            if criterion is None:
+                return out, jnp.zeros(())
+            _, target = criterion._prepare(out, y)
+            return out, criterion.call(out, target)
+
+        return jax.jit(step)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _put(self, array: Any) -> jax.Array:
+        if self.parallel is not None:
+            return self.parallel.batch(array)
+        return jnp.asarray(array)
+
+    def _check_batch(self, network, criterion, params, buffers, x, y, where: str) -> None:
+        """Shape inference (no compute) and the criterion's target checks, before tracing."""
+        try:
+            out = jax.eval_shape(
+                lambda p, b, xx: network.call(p, b, xx, train=False)[0],
+                params,
+                buffers,
+                jax.ShapeDtypeStruct(np.shape(x), jnp.result_type(x)),
+            )
+        except Exception as error:
+            raise TrainingError(
+                f"{where}: the network rejected a batch of inputs of shape {tuple(np.shape(x))}: "
+                f"{error}"
+            ) from error
+        if criterion is not None:
+            try:
+                criterion._prepare(out, np.asarray(y))
+            except Exception as error:
+                raise TrainingError(f"{where}: bad targets for {criterion!r}: {error}") from error
+
+    def _hook(self, name: str, state: dict) -> None:
+        fn = self.hooks.get(name)
+        if fn is not None:
+            fn(state)
+
+    def _bar(self, total: int, desc: str) -> ProgressBar:
+        return ProgressBar(total, desc, enabled=self.progress)
+
+    # ---------------------------------------------------------------- train
+
+    def train(
+        self,
+        network: Module,
+        iterator: Iterable,
+        criterion: Any,
+        optimizer: Any = "sgd",
+        config: Mapping[str, Any] | None = None,
+        maxepoch: int = 1,
+        checkpoint: str | Path | None = None,
+    ) -> dict:
+        """Train `network` for `maxepoch` epochs over `iterator`; returns the engine state.
+
+        Args:
+            network: an ``nn.Module``.
+            iterator: iterable once per epoch, yielding ``(inputs, targets)`` batches
+                (``nets.data.DatasetIterator``).
+            criterion: an ``nn.Criterion``.
+            optimizer: a name in ``nets.optim.names()`` (not lbfgs), an ``nets.optim``
+                function, or an ``optax.GradientTransformation``.
+            config: the optimizer's Torch7 config (``{'learningRate': 0.1, 'momentum': 0.9}``).
+            maxepoch: train until ``state['epoch'] == maxepoch``.
+            checkpoint: a path; if the file exists training resumes from it (parameters,
+                buffers, optimizer state, epoch), and it is rewritten atomically after every
+                epoch.
+        """
+        tx, opt_name = _transform(optimizer, config)
+        params, buffers = (_copy(t) for t in network.split())
+        opt_state = _copy(tx.init(params))  # distinct buffers: each leaf is donated on its own
+        state: dict[str, Any] = {
+            "network": network,
+            "iterator": iterator,
+            "criterion": criterion,
+            "optimizer": opt_name,
+            "config": dict(config or {}),
+            "maxepoch": maxepoch,
+            "epoch": 0,
+            "t": 0,
+            "training": True,
+            "sample": None,
+            "output": None,
+            "loss": None,
+            "interrupted": False,
+        }
+        if checkpoint is not None and Path(checkpoint).is_file():
+            params, buffers, opt_state, meta = load_training(checkpoint, network, opt_state)
+            state["epoch"], state["t"] = int(meta["epoch"]), int(meta["t"])
+        if self.parallel is not None:
+            params, buffers, opt_state = self.parallel.replicate((params, buffers, opt_state))
+        step = self._train_step(network, criterion, tx)
+        seed = self.seed if self.seed is not None else int(_random.generator().integers(2**31))
+        base_key = jax.random.key(seed)
+        checked_shapes: set = set()
+
+        def publish() -> None:
+            """Give the network (and the state) current copies of the donated arrays."""
+            state["params"], state["buffers"], state["optim_state"] = params, buffers, opt_state
+            network.merge(_copy(params), _copy(buffers))
+
+        try:
+            with _InterruptGuard() as guard:
+                self._hook("onStart", state)
+                while state["epoch"] < maxepoch and not guard.stop:
+                    epoch = state["epoch"] + 1
+                    if hasattr(iterator, "set_epoch"):
+                        iterator.set_epoch(state["epoch"])  # the same shuffle after a resume
+                    self._hook("onStartEpoch", state)
+                    bar = self._bar(
+                        len(iterator) if hasattr(iterator, "__len__") else 0,
+                        f"epoch {epoch}/{maxepoch}",
+                    )
+                    running = 0.0
+                    for k, sample in enumerate(iterator):
+                        state["sample"] = sample
+                        self._hook("onSample", state)
+                        x, y = state["sample"]
+                        sig = (np.shape(x), np.shape(y))
+                        if sig not in checked_shapes:
+                            self._check_batch(
+                                network,
+                                criterion,
+                                params,
+                                buffers,
+                                x,
+                                y,
+                                f"Engine.train (epoch {epoch}, step {k + 1})",
+                            )
+                            checked_shapes.add(sig)
+                        params, buffers, opt_state, loss, out = step(
+                            params,
+                            buffers,
+                            opt_state,
+                            self._put(x),
+                            self._put(y),
+                            base_key,
+                            np.int32(state["t"]),
+                        )
+                        loss_value = float(loss)
+                        if not math.isfinite(loss_value):
+                            raise TrainingError(
+                                f"Engine.train: the loss is {loss_value} at epoch {epoch}, step "
+                                f"{k + 1} (iteration {state['t'] + 1}); training stopped with the "
+                                "parameters of the last good step (that update was not applied)"
+                            )
+                        state["output"], state["loss"] = out, loss_value
+                        self._hook("onForward", state)
+                        self._hook("onBackward", state)
+                        state["t"] += 1
+                        state["params"], state["optim_state"] = params, opt_state
+                        self._hook("onUpdate", state)
+                        running = loss_value if k == 0 else 0.9 * running + 0.1 * loss_value
+                        bar.update(1, loss=running)
+                        if guard.stop:
+                            break
+                    bar.close()
+                    if guard.stop:
+                        break
+                    state["epoch"] = epoch
+                    publish()
+                    if checkpoint is not None:
+                        meta = {"epoch": epoch, "t": state["t"], "optimizer": opt_name}
+                        save_training(checkpoint, network, opt_state, meta)
+                    self._hook("onEndEpoch", state)
+                state["interrupted"] = guard.stop
+                publish()
+                self._hook("onEnd", state)
+        finally:
+            publish()
+        return state
+
+    # ---------------------------------------------------------------- test
+
+    def test(self, network: Module, iterator: Iterable, criterion: Any = None) -> dict:
+        """Evaluate `network` (evaluation mode) over `iterator`: onStart, then per batch
+        onSample and onForward (``state['output']``, ``state['loss']``), then onEnd.
+
+        ``state['loss']`` ends as the mean batch loss when a criterion is given.
+        """
+        params, buffers = network.split()
+        if self.parallel is not None:
+            params, buffers = self.parallel.replicate((params, buffers))
+        step = self._eval_step(network, criterion)
+        state: dict[str, Any] = {
+            "network": network,
+            "iterator": iterator,
+            "criterion": criterion,
+            "training": False,
+            "t": 0,
+            "sample": None,
+            "output": None,
+            "loss": None,
+        }
+        checked: set = set()
+        total = 0.0
+        self._hook("onStart", state)
+        for sample in iterator:
+            state["sample"] = sample
+            self._hook("onSample", state)
+            x, y = state["sample"]
+            if (np.shape(x), np.shape(y)) not in checked:
+                self._check_batch(
+                    network,
+                    criterion,
+                    params,
+                    buffers,
+                    x,
+                    y,
+                    f"Engine.test (step {state['t'] + 1})",
+                )
+                checked.add((np.shape(x), np.shape(y)))
+            out, loss = step(params, buffers, self._put(x), self._put(y))
+            state["output"], state["loss"] = out, float(loss)
+            total += state["loss"]
+            state["t"] += 1
+            self._hook("onForward", state)
+        if criterion is not None and state["t"]:
+            state["loss"] = total / state["t"]
+        self._hook("onEnd", state)
+        return state
+
+
+class _Hooks(dict):
+    """The hook table: only Torchnet's hook names are accepted."""
+
+    def __setitem__(self, name: str, fn: Callable | None) -> None:
+        if name not in HOOKS:
+            raise KeyError(f"Engine: unknown hook {name!r}; valid hooks: {', '.join(HOOKS)}")
+        if fn is not None and not callable(fn):
+            raise TypeError(f"Engine: hook {name} must be callable, got {fn!r}")
+        super().__setitem__(name, fn)
