@@ -3,6 +3,7 @@
 Notebooks are stored without outputs; executing them here is what keeps them working.
 """
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -45,6 +46,19 @@ def test_notebook_runs_without_error(path, tmp_path):
     assert not [out for out in outputs if out.output_type == "error"]
     if path.name == "itorch_tour.ipynb":
         _check_tour(nb, outputs)
+    if path.name == "lenet_digits.ipynb":
+        _check_lenet(outputs)
+
+
+def _check_lenet(outputs):
+    text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    errors = [float(e) for e in re.findall(r"# current error = ([0-9.]+)", text)]
+    assert len(errors) == 3 and errors[-1] < errors[0]  # Torch's trainer log; it learns
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)%", text).group(1))
+    assert accuracy > 60
+    shown = [out for out in outputs if out.output_type == "display_data"]
+    assert sum("image/png" in out.data for out in shown) == 2  # samples, misclassified
+    assert any(out.data.get("text/html", "").startswith("<iframe srcdoc=") for out in shown)
 
 
 def _check_tour(nb, outputs):
