@@ -52,6 +52,12 @@ __all__ = [
 _CONV_DIMS = ("NCHW", "OIHW", "NCHW")
 
 
+def _zero(x: Array) -> np.ndarray:
+    """A concrete 0 of x's dtype: lax.reduce_window only differentiates a sum whose initial
+    value is known at trace time (a traced ``jnp.zeros`` under ``jit`` is not)."""
+    return np.zeros((), x.dtype)
+
+
 def _channel_view(v: Array, ndim: int) -> Array:
     """Reshape a per-channel vector (C,) to broadcast against dim 1 of an ndim-D array."""
     return jnp.reshape(v, (1, -1) + (1,) * (ndim - 2))
@@ -198,7 +204,7 @@ def avg_pool2d(
     (oh, ow), pads = _pool_padding(x.shape[2:], kernel, stride, padding, ceil_mode)
     total = lax.reduce_window(
         x,
-        jnp.zeros((), x.dtype),
+        _zero(x),
         lax.add,
         (1, 1) + tuple(kernel),
         (1, 1) + tuple(stride),
@@ -236,7 +242,7 @@ def subsampling(
     stride = kernel if stride is None else stride
     total = lax.reduce_window(
         x,
-        jnp.zeros((), x.dtype),
+        _zero(x),
         lax.add,
         (1, 1) + tuple(kernel),
         (1, 1) + tuple(stride),
@@ -261,7 +267,7 @@ def cross_map_lrn(
     post = size - 1 - pre
     window_sum = lax.reduce_window(
         x * x,
-        jnp.zeros((), x.dtype),
+        _zero(x),
         lax.add,
         (1, size) + (1,) * (x.ndim - 2),
         (1,) * x.ndim,

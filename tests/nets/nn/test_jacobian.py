@@ -1,0 +1,155 @@
+"""nn.Jacobian, and through it every layer's gradients against finite differences.
+
+The sweep runs each layer in batch and single-sample form: ``testAll`` checks d output / d input
+and d output / d every parameter (the module's own ``backward`` against central differences,
+in float64).
+"""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from nets import nn
+from nets._errors import NetsError
+
+TOL = 1e-6
+
+
+def _eval(m):
+    return m.evaluate()
+
+
+# name: (builder, batch input shape, single-sample input shape or None)
+LAYERS = {
+    "Linear": (lambda: nn.Linear(3, 2), (2, 3), (3,)),
+    "SpatialConvolution": (
+        lambda: nn.SpatialConvolution(2, 2, 2, 2, 2, 1, 1),
+        (2, 2, 3, 3),
+        (2, 3, 3),
+    ),
+    "SpatialConvolution-groups": (
+        lambda: nn.SpatialConvolution(2, 4, 2, 2, groups=2),
+        (1, 2, 3, 3),
+        None,
+    ),
+    "SpatialConvolutionMap": (
+        lambda: nn.SpatialConvolutionMap(np.array([[0, 0], [1, 0], [1, 1]]), 2, 2),
+        (2, 2, 3, 3),
+        (2, 3, 3),
+    ),
+    "SpatialMaxPooling-ceil": (
+        lambda: nn.SpatialMaxPooling(2, 2, 2, 2).ceil(),
+        (2, 2, 3, 3),
+        (2, 3, 3),
+    ),
+    "SpatialAveragePooling-pad": (
+        lambda: nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1).ceil(),
+        (2, 2, 4, 4),
+        (2, 4, 4),
+    ),
+    "SpatialAdaptiveAveragePooling": (
+        lambda: nn.SpatialAdaptiveAveragePooling(2, 2),
+        (1, 2, 3, 3),
+        (2, 3, 3),
+    ),
+    "SpatialSubSampling": (lambda: nn.SpatialSubSampling(2, 2, 2, 1, 1), (2, 2, 3, 3), (2, 3, 3)),
+    "SpatialCrossMapLRN": (lambda: nn.SpatialCrossMapLRN(3, 0.5, 0.75, 1), (2, 4, 2, 2), (4, 2, 2)),
+    "BatchNormalization": (lambda: nn.BatchNormalization(3), (4, 3), None),
+    "BatchNormalization-eval": (lambda: _eval(nn.BatchNormalization(3)), (4, 3), (3,)),
+    "SpatialBatchNormalization": (lambda: nn.SpatialBatchNormalization(2), (2, 2, 2, 2), (2, 2, 2)),
+    "SpatialZeroPadding": (lambda: nn.SpatialZeroPadding(1, -1, 0, 1), (2, 2, 3, 3), (2, 3, 3)),
+    "View": (lambda: nn.View(-1), (2, 2, 3), (2, 3)),
+    "Reshape": (lambda: nn.Reshape(3, 2), (2, 6), (6,)),
+    "MulConstant": (lambda: nn.MulConstant(1.5), (2, 3), (3,)),
+    "Identity": (lambda: nn.Identity(), (2, 3), (3,)),
+    "Dropout-eval": (lambda: _eval(nn.Dropout(0.3)), (2, 3), (3,)),
+    "SpatialDropout-eval": (lambda: _eval(nn.SpatialDropout(0.3)), (2, 2, 2, 2), (2, 2, 2)),
+    "ReLU": (lambda: nn.ReLU(), (2, 3), (3,)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.1), (2, 3), (3,)),
+    "ELU": (lambda: nn.ELU(0.7), (2, 3), (3,)),
+    "Tanh": (lambda: nn.Tanh(), (2, 3), (3,)),
+    "Sigmoid": (lambda: nn.Sigmoid(), (2, 3), (3,)),
+    "SoftMax": (lambda: nn.SoftMax(), (2, 3), (3,)),
+    "LogSoftMax-spatial": (lambda: nn.LogSoftMax(), (1, 3, 2, 2), (3, 2, 2)),
+}
+
+CASES = [
+    pytest.param(name, form, id=f"{name}-{form}")
+    for name, (_, batch, single) in LAYERS.items()
+    for form in ("batch", "single")
+    if form == "batch" or single is not None
+]
+
+
+@pytest.mark.parametrize("name,form", CASES)
+def test_layer_gradients_match_finite_differences(name, form):
+    build, batch, single = LAYERS[name]
+    module = build()
+    errors = nn.Jacobian.testAll(module, jnp.zeros(batch if form == "batch" else single))
+    assert set(errors) == {"input", *module.split()[0]}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_every_layer_in_nn_is_in_the_sweep():
+    checked = {name.split("-")[0] for name in LAYERS}
+    layers = {
+        n
+        for n in dir(nn)
+        if isinstance(getattr(nn, n), type)
+        and issubclass(getattr(nn, n), nn.Module)
+        and getattr(nn, n).__module__.split(".")[-1]
+        in ("simple", "convolution", "pooling", "normalization", "transfer")
+    }
+    assert layers <= checked, sorted(layers - checked)
+
+
+def test_torch_style_calls_and_matrices():
+    m = nn.Linear(3, 2)
+    x = jnp.zeros((2, 3))
+    assert nn.Jacobian.testJacobian(m, x) < TOL
+    assert nn.Jacobian.testJacobianParameters(m, x, m.weight, m.gradWeight) < TOL
+    assert nn.Jacobian.testJacobianParameters(m, x, "bias") < TOL
+    # the module itself is untouched: still float32, same weights
+    assert m.weight.dtype == jnp.float32
+    fwd = nn.Jacobian.forward(m, x + 1.0, "bias", perturbation=1e-2)
+    bwd = nn.Jacobian.backward(m, x + 1.0, "bias")
+    assert fwd.shape == bwd.shape == (2, 4)
+    np.testing.assert_allclose(bwd, np.tile(np.eye(2), 2), atol=1e-6)
+    np.testing.assert_allclose(fwd, bwd, atol=1e-3)
+
+
+class _BadBackward(nn.Module):
+    """A custom layer whose hand-written backward is wrong by a factor of 2."""
+
+    def updateOutput(self, input):
+        self.output = input * input
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        self.gradInput = 4 * input * gradOutput
+        return self.gradInput
+
+
+class _GoodBackward(_BadBackward):
+    def updateGradInput(self, input, gradOutput):
+        self.gradInput = 2 * input * gradOutput
+        return self.gradInput
+
+
+def test_jacobian_catches_a_wrong_hand_written_backward():
+    x = jnp.zeros((2, 3))
+    assert nn.Jacobian.testJacobian(_GoodBackward(), x) < TOL
+    assert nn.Jacobian.testJacobian(_BadBackward(), x) > 0.1
+
+
+def test_criterion_check_and_errors():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert nn.Jacobian.testCriterion(nn.CrossEntropyCriterion(), x, np.array([0, 3, 1])) < TOL
+    assert nn.Jacobian.testCriterion(nn.SmoothL1Criterion(), x, np.zeros((3, 4))) < TOL
+    m = nn.Linear(3, 2)
+    with pytest.raises(
+        NetsError, match=r"has no parameter 'weights'; expected one of \['bias', 'weight'\]"
+    ):
+        nn.Jacobian.testJacobianParameters(m, jnp.zeros(3), "weights")
+    with pytest.raises(NetsError, match="the given array is not a parameter"):
+        nn.Jacobian.testJacobianParameters(m, jnp.zeros(3), jnp.zeros(2))
