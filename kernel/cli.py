@@ -91,10 +91,16 @@ def _run_server(app_name: str, argv: list[str]) -> int:
         return 1
     _ensure_kernelspec()
     argv = [*argv, f"--MultiKernelManager.default_kernel_name={kernelspec.KERNEL_NAME}"]
-    if app_name == "notebook":
-        from notebook.app import JupyterNotebookApp as App
-    else:
-        from jupyterlab.labapp import LabApp as App
+    try:
+        if app_name == "notebook":
+            from notebook.app import JupyterNotebookApp as App
+        else:
+            from jupyterlab.labapp import LabApp as App
+    except ImportError as err:
+        package = "notebook" if app_name == "notebook" else "jupyterlab"
+        print(f"itorch {app_name}: {package} is not installed ({err}); "
+              f"install it with: pip install {package}", file=sys.stderr)  # fmt: skip
+        return 1
     try:
         App.launch_instance(argv=argv)
     except OSError as err:

@@ -180,6 +180,12 @@ class ItorchKernel(Kernel):
         if store_history and not silent:
             self._history.append((self.execution_count, code, text))
 
+        if getattr(result, "exit_code", None) is not None:
+            # exit() / sys.exit() in a cell: ask the front end to close, as the IPython kernel
+            # does (`jupyter console` exits; a notebook ignores it). The kernel keeps running.
+            payload = [{"source": "ask_exit", "keepkernel": False}]
+            return {"status": "ok", "execution_count": self.execution_count, "payload": payload,
+                    "user_expressions": {}}  # fmt: skip
         if result.error is not None:
             content = {
                 "ename": result.error.ename,

@@ -136,3 +136,37 @@ def test_notebook_server_answers_and_lists_the_itorch_kernel(tmp_path):
     log = server.stdout.read()
     assert "Traceback" not in log, log
     assert f"installed the iTorch kernelspec in {os.environ['JUPYTER_DATA_DIR']}" in log
+
+
+def _prompt(n: int) -> str:
+    # jupyter console colours the prompt; escape codes contain no spaces
+    return rf"In \[\S*?{n}\S*?\]: "
+
+
+def test_plain_itorch_is_a_console_with_multiline_input_and_exit():
+    """`itorch` alone: jupyter console on an itorch kernel (spec installed on the way); a block
+    continues until a blank line (is_complete), and exit() closes console and kernel."""
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "kernel"], encoding="utf-8", timeout=90, dimensions=(24, 100)
+    )
+    try:
+        child.expect(r"iTorch \S+: Python")
+        child.expect(_prompt(1))
+        child.sendline("6 * 7")
+        child.expect(r"Out\[\S*?1\S*?\]: \S*?42")
+        child.expect(_prompt(2))
+        child.sendline("for i in range(2):")
+        child.sendline("print('line', i)")  # the console indents the block itself
+        child.sendline("")
+        child.expect("line 0")
+        child.expect("line 1")
+        child.expect(_prompt(3))
+        child.sendline("exit()")
+        child.expect("Shutting down kernel")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert kernelspec.find_installed() is not None
