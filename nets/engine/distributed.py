@@ -10,6 +10,8 @@ NCCL on GPU); there is no home-made parameter server.
 from __future__ import annotations
 
 import os
+import socket
+import time
 
 import jax
 
@@ -49,24 +51,36 @@ def initialize(
                 )
             raw = os.environ[env]
             values[name] = raw if name == "coordinator" else int(raw)
-    if jax.default_backend() == "cpu":
-        # cross-process collectives on CPU need gloo (the default 'none' cannot all-reduce)
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    try:
-        jax.distributed.initialize(
-            coordinator_address=values["coordinator"],
-            num_processes=values["num_processes"],
-            process_id=values["process_id"],
-            initialization_timeout=timeout,
-        )
-    except Exception as error:  # XLA reports a timeout as a generic runtime error
-        text = str(error)
-        if "DEADLINE_EXCEEDED" in text or "timed out" in text.lower() or "Timeout" in text:
-            raise CoordinatorTimeoutError(
-                f"distributed.initialize: no coordinator answered at {values['coordinator']} "
-                f"within {timeout} s (process {values['process_id']} of "
-                f"{values['num_processes']}); check that process 0 is running and that the "
-                "address and port are reachable"
-            ) from error
-        raise
+    if values["process_id"] != 0:
+        # JAX aborts the whole process when its own connection attempt times out, so first
+        # wait for the coordinator's port here, where a timeout can be a Python exception.
+        _wait_for(values["coordinator"], timeout, values["process_id"], values["num_processes"])
+    # cross-process collectives on CPU need gloo (the default cannot all-reduce across
+    # processes); GPUs use NCCL regardless. Must be set before any backend starts.
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(
+        coordinator_address=values["coordinator"],
+        num_processes=values["num_processes"],
+        process_id=values["process_id"],
+        initialization_timeout=timeout,
+    )
     return jax.process_index(), jax.process_count()
+
+
+def _wait_for(address: str, timeout: float, process_id: int, num_processes: int) -> None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"distributed.initialize: coordinator must be host:port, got {address!r}")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise CoordinatorTimeoutError(
+                    f"distributed.initialize: no coordinator answered at {address} within "
+                    f"{timeout} s (process {process_id} of {num_processes}); check that process "
+                    f"0 is running and that the address and port are reachable ({error})"
+                ) from None
+            time.sleep(0.2)
