@@ -41,17 +41,17 @@ def generator() -> np.random.Generator:
 
 
 def uniform(low: float, high: float, shape, dtype=np.float32):
-    """A JAX array of uniform samples in [low, high), drawn from the global stream."""
-    import jax.numpy as jnp
+    """A JAX array of uniform samples in [low, high) from the global stream (no compilation)."""
+    import jax
 
-    return jnp.asarray(generator().uniform(low, high, size=tuple(shape)).astype(dtype))
+    return jax.device_put(generator().uniform(low, high, size=tuple(shape)).astype(dtype))
 
 
 def normal(mean: float, std: float, shape, dtype=np.float32):
     """A JAX array of normal samples, drawn from the global stream."""
-    import jax.numpy as jnp
+    import jax
 
-    return jnp.asarray(generator().normal(mean, std, size=tuple(shape)).astype(dtype))
+    return jax.device_put(generator().normal(mean, std, size=tuple(shape)).astype(dtype))
 
 
 def next_key_data() -> np.ndarray:

@@ -13,6 +13,7 @@ from .. import _random
 from .._shape import check_output_size, conv_output_size, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
 from .module import Module
+from .simple import _drop_bias
 
 
 class SpatialConvolution(Module):
@@ -63,8 +64,8 @@ class SpatialConvolution(Module):
         self.padH = self.padW if padH is None else int(padH)
         self.groups = int(groups)
         shape = (nOutputPlane, nInputPlane // groups, kH, kW)
-        self.register_parameter("weight", jnp.zeros(shape, jnp.float32))
-        self.register_parameter("bias", jnp.zeros((nOutputPlane,), jnp.float32))
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((nOutputPlane,), np.float32))
         self.reset()
 
     def reset(self, stdv: float | None = None) -> SpatialConvolution:
@@ -75,7 +76,13 @@ class SpatialConvolution(Module):
         fan_in = self.kW * self.kH * self.nInputPlane // self.groups
         stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
         self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
-        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> SpatialConvolution:
+        """Remove the bias (Torch7; e.g. before batch normalisation); returns self."""
+        _drop_bias(self)
         return self
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
@@ -106,7 +113,7 @@ class SpatialConvolution(Module):
             s += f", {self.padW},{self.padH}"
         if self.groups != 1:
             s += f", groups={self.groups}"
-        return s + ")"
+        return s + (")" if self.bias is not None else ") without bias")
 
 
 class SpatialConvolutionMap(Module):
@@ -138,8 +145,8 @@ class SpatialConvolutionMap(Module):
         self.nInputPlane = int(table[:, 0].max()) + 1
         self.nOutputPlane = int(table[:, 1].max()) + 1
         self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
-        self.register_parameter("weight", jnp.zeros((len(table), kH, kW), jnp.float32))
-        self.register_parameter("bias", jnp.zeros((self.nOutputPlane,), jnp.float32))
+        self.register_parameter("weight", np.zeros((len(table), kH, kW), np.float32))
+        self.register_parameter("bias", np.zeros((self.nOutputPlane,), np.float32))
         self.reset()
 
     def reset(self, stdv: float | None = None) -> SpatialConvolutionMap:

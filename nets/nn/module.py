@@ -65,6 +65,30 @@ def _bump_structure() -> None:
     _structure["version"] += 1
 
 
+def to_array(value: Any) -> jax.Array:
+    """A jax.Array for `value` (array, NumPy array, scalar or nested list), without compiling.
+
+    ``jnp.asarray`` on a NumPy array compiles a small program per new shape in current JAX;
+    ``jax.device_put`` only copies, with the same dtype rules (float64 -> float32 unless x64).
+    """
+    if isinstance(value, (jax.Array, jax.core.Tracer)):
+        return value
+    return jax.device_put(np.asarray(value))
+
+
+def _zeros_like(value: jax.Array) -> jax.Array:
+    """Zeros of value's shape, dtype and device, made on the host: no compilation per shape.
+
+    (``jnp.zeros_like`` compiles a small program for every new shape, which made building a
+    ResNet cost dozens of compilations.)
+    """
+    zeros = np.zeros(value.shape, value.dtype)
+    devices = value.devices() if isinstance(value, jax.Array) else None
+    if devices and len(devices) == 1:
+        return jax.device_put(zeros, next(iter(devices)))
+    return jax.device_put(zeros)
+
+
 def _is_array(value: Any) -> bool:
     return isinstance(value, (jax.Array, np.ndarray))
 
@@ -104,14 +128,14 @@ class Module:
 
     def register_parameter(self, name: str, value: Any) -> None:
         """Declare a trainable array (and its zero-initialised gradient ``grad<Name>``)."""
-        value = jnp.asarray(value)
+        value = to_array(value)
         self._vars[name] = _Box(value, "param")
-        self._vars[grad_name(name)] = _Box(jnp.zeros_like(value), "grad")
+        self._vars[grad_name(name)] = _Box(_zeros_like(value), "grad")
         _bump_structure()
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Declare a non-trainable array that the module updates itself (running statistics)."""
-        self._vars[name] = _Box(jnp.asarray(value), "buffer")
+        self._vars[name] = _Box(to_array(value), "buffer")
         _bump_structure()
 
     def _names(self, kind: str) -> list[str]:
@@ -134,7 +158,7 @@ class Module:
             box = vars_[name]
             if value is None:
                 raise ModuleError(self._describe(), f"{name} is a registered array; got None")
-            box.value = value if isinstance(value, jax.core.Tracer) else jnp.asarray(value)
+            box.value = to_array(value)
             return
         if (
             not name.startswith("_")
@@ -235,7 +259,7 @@ class Module:
                     f"merge got unknown {kind} names {unknown}; expected some of {sorted(boxes)}",
                 )
             for k, v in tree.items():
-                boxes[k].value = jnp.asarray(v)
+                boxes[k].value = to_array(v)
         return self
 
     def call(
@@ -378,7 +402,8 @@ class Module:
         given = input
         input = _as_input(input)
         params, buffers = self._state()
-        if self.train and params:
+        if self.train:
+            # Keep the VJP even without parameters: a Dropout's backward must see its own mask.
             fn = self._compiled("forward_vjp")
             out, new_buffers, outputs, vjp_fn = fn(params, buffers, input, _random.next_key_data())
             object.__setattr__(self, "_pending_vjp", (given, vjp_fn))
@@ -454,7 +479,7 @@ class Module:
     def zeroGradParameters(self) -> None:
         """Set every gradient to zero."""
         for box in self._grad_boxes().values():
-            box.value = jnp.zeros_like(box.value)
+            box.value = _zeros_like(box.value)
 
     def updateParameters(self, learningRate: float) -> None:
         """``param -= learningRate * gradParam`` for every parameter."""
@@ -491,7 +516,7 @@ class Module:
 
     def setParameters(self, flat: Any) -> Module:
         """Write a flat vector (as from `getParameters`) back into the parameters."""
-        flat = jnp.asarray(flat)
+        flat = to_array(flat)
         boxes = list(self._boxes(("param",)).values())
         total = sum(int(np.prod(b.value.shape)) for b in boxes)
         if flat.ndim != 1 or flat.shape[0] != total:
@@ -659,7 +684,7 @@ def _is_array_tree(value: Any) -> bool:
 
 def _as_input(x: Any) -> Any:
     if isinstance(x, np.ndarray) or isinstance(x, (np.generic, float, int)):
-        return jnp.asarray(x)
+        return to_array(x)
     if isinstance(x, (list, tuple)):
         return [_as_input(v) for v in x]
     return x

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
+import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
@@ -36,22 +36,22 @@ class BatchNormalization(Module):
             raise ValueError(f"nn.{type(self).__name__}: expected nOutput >= 1, got {nOutput}")
         self.eps, self.momentum, self.affine = float(eps), float(momentum), bool(affine)
         if affine:
-            self.register_parameter("weight", jnp.zeros((nOutput,), jnp.float32))
-            self.register_parameter("bias", jnp.zeros((nOutput,), jnp.float32))
+            self.register_parameter("weight", np.zeros((nOutput,), np.float32))
+            self.register_parameter("bias", np.zeros((nOutput,), np.float32))
         else:
             self.weight = None
             self.bias = None
-        self.register_buffer("running_mean", jnp.zeros((nOutput,), jnp.float32))
-        self.register_buffer("running_var", jnp.ones((nOutput,), jnp.float32))
+        self.register_buffer("running_mean", np.zeros((nOutput,), np.float32))
+        self.register_buffer("running_var", np.ones((nOutput,), np.float32))
         self.reset()
 
     def reset(self) -> BatchNormalization:
         """weight uniform in [0, 1), bias 0, running mean 0 and variance 1 (Torch7)."""
         if self.affine:
             self.weight = _random.uniform(0.0, 1.0, self.weight.shape)
-            self.bias = jnp.zeros_like(self.bias)
-        self.running_mean = jnp.zeros_like(self.running_mean)
-        self.running_var = jnp.ones_like(self.running_var)
+            self.bias = np.zeros(self.bias.shape, np.float32)
+        self.running_mean = np.zeros(self.running_mean.shape, np.float32)
+        self.running_var = np.ones(self.running_var.shape, np.float32)
         return self
 
     def _as_batch(self, input: Any) -> tuple[Any, bool]:

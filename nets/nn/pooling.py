@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import jax.numpy as jnp
+import numpy as np
 
 from .. import _random
 from .._shape import (
@@ -177,8 +177,8 @@ class SpatialSubSampling(Module):
         super().__init__()
         self.nInputPlane = int(nInputPlane)
         self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
-        self.register_parameter("weight", jnp.zeros((nInputPlane,), jnp.float32))
-        self.register_parameter("bias", jnp.zeros((nInputPlane,), jnp.float32))
+        self.register_parameter("weight", np.zeros((nInputPlane,), np.float32))
+        self.register_parameter("bias", np.zeros((nInputPlane,), np.float32))
         self.reset()
 
     def reset(self, stdv: float | None = None) -> SpatialSubSampling:

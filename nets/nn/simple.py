@@ -7,12 +7,21 @@ import math
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
 from .._shape import check_output_size, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
-from .module import Module, _type_name
+from .module import Module, _bump_structure, _type_name
+
+
+def _drop_bias(module: Module) -> None:
+    """Unregister ``bias`` and ``gradBias`` (Torch7's ``noBias()``); ``bias`` reads None."""
+    module._vars.pop("bias", None)
+    module._vars.pop("gradBias", None)
+    _bump_structure()
+    object.__setattr__(module, "bias", None)
 
 
 def _sizes_arg(sizes: tuple, who: str) -> tuple[int, ...]:
@@ -44,12 +53,16 @@ class Linear(Module):
 
     def __init__(self, inputSize: int, outputSize: int, bias: bool = True) -> None:
         super().__init__()
-        self.register_parameter("weight", jnp.zeros((outputSize, inputSize), jnp.float32))
-        if bias:
-            self.register_parameter("bias", jnp.zeros((outputSize,), jnp.float32))
-        else:
-            self.bias = None
+        self.register_parameter("weight", np.zeros((outputSize, inputSize), np.float32))
+        self.register_parameter("bias", np.zeros((outputSize,), np.float32))
         self.reset()
+        if not bias:
+            _drop_bias(self)
+
+    def noBias(self) -> Linear:
+        """Remove the bias (Torch7); returns self."""
+        _drop_bias(self)
+        return self
 
     def reset(self, stdv: float | None = None) -> Linear:
         """Uniform in ``[-stdv, stdv]``; ``stdv`` defaults to ``1/sqrt(inputSize)``.

@@ -99,6 +99,10 @@ class StochasticGradient:
             raise NetsError(f"nn.StochasticGradient.train: examples differ in shape ({e})") from e
         if np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer):
             x = x.astype(np.float32)
+        if np.issubdtype(y.dtype, np.integer):
+            y = y.astype(np.int32)
+        elif np.issubdtype(y.dtype, np.floating):
+            y = y.astype(np.float32)
         return x, y
 
     def _check_targets(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -138,11 +142,11 @@ class StochasticGradient:
             ),
             params,
             buffers,
-            jnp.asarray(x[0]),
-            jnp.asarray(y[0]),
+            jax.ShapeDtypeStruct(x.shape[1:], x.dtype),
+            jax.ShapeDtypeStruct(y.shape[1:], y.dtype),
         )
         self._check_targets(x, y)
-        xs, ys = jnp.asarray(x), jnp.asarray(y)
+        xs, ys = jax.device_put(x), jax.device_put(y)
         n = len(x)
         order = np.random.default_rng(_random.generator().integers(2**31))
         print("# StochasticGradient: training")
@@ -207,7 +211,7 @@ class StochasticGradient:
         total = 0.0
         start_params, start_buffers = params, buffers
         for start in range(0, len(perm), _CHUNK):
-            idx = jnp.asarray(perm[start : start + _CHUNK])
+            idx = jax.device_put(perm[start : start + _CHUNK].astype(np.int32))
             params, buffers, loss_sum = scan(
                 params, buffers, xs, ys, idx, lr, _random.next_key_data()
             )
