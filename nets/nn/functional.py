@@ -52,6 +52,16 @@ __all__ = [
 _CONV_DIMS = ("NCHW", "OIHW", "NCHW")
 
 
+def _as_float(x: Array, like: Array | None = None) -> Array:
+    """Integer input (uint8 images) as floats: lax's conv and windows need matching dtypes."""
+    x = jnp.asarray(x)
+    if like is not None and x.dtype != like.dtype:
+        return x.astype(jnp.result_type(x, like))
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return x.astype(jnp.result_type(float))
+    return x
+
+
 def _zero(x: Array) -> np.ndarray:
     """A concrete 0 of x's dtype: lax.reduce_window only differentiates a sum whose initial
     value is known at trace time (a traced ``jnp.zeros`` under ``jit`` is not)."""
@@ -92,6 +102,7 @@ def conv2d(
         padding: (padH, padW), zeros on both sides.
         groups: channel groups (AlexNet's two towers); nIn and nOut must divide by it.
     """
+    x = _as_float(x, weight)
     y = lax.conv_general_dilated(
         x,
         weight,
@@ -161,6 +172,7 @@ def max_pool2d(
     Output size per axis: ``floor_or_ceil((size + 2*pad - k) / d) + 1``, minus one when the last
     window would start in the right padding (see `nets._shape.pool_output_size`).
     """
+    x = _as_float(x)
     stride = kernel if stride is None else stride
     (oh, ow), pads = _pool_padding(x.shape[2:], kernel, stride, padding, ceil_mode)
     y = lax.reduce_window(
@@ -200,6 +212,7 @@ def avg_pool2d(
     With ``count_include_pad`` (Torch7's default) the divisor counts the zero padding inside the
     window; windows that stick out past the right padding (ceil mode) are cut at its edge.
     """
+    x = _as_float(x)
     stride = kernel if stride is None else stride
     (oh, ow), pads = _pool_padding(x.shape[2:], kernel, stride, padding, ceil_mode)
     total = lax.reduce_window(
@@ -230,6 +243,7 @@ def adaptive_avg_pool2d(x: Array, out_hw: Pair) -> Array:
     Window i covers ``[floor(i*H/oH), ceil((i+1)*H/oH))``; computed as two small matrix
     products, which XLA fuses well and differentiates exactly.
     """
+    x = _as_float(x)
     mh = jnp.asarray(_adaptive_matrix(x.shape[2], out_hw[0]), x.dtype)
     mw = jnp.asarray(_adaptive_matrix(x.shape[3], out_hw[1]), x.dtype)
     return jnp.einsum("nchw,ph,qw->ncpq", x, mh, mw)
@@ -239,6 +253,7 @@ def subsampling(
     x: Array, weight: Array, bias: Array, kernel: Pair, stride: Pair | None = None
 ) -> Array:
     """Torch7 SpatialSubSampling: per plane ``weight[c] * (sum over the window) + bias[c]``."""
+    x = _as_float(x, weight)
     stride = kernel if stride is None else stride
     total = lax.reduce_window(
         x,
@@ -263,6 +278,7 @@ def cross_map_lrn(
     ``c - (size-1)//2 .. c + size//2`` that exist (missing channels at the edges count as 0);
     ``out = x * scale^-beta``.
     """
+    x = _as_float(x)
     pre = (size - 1) // 2
     post = size - 1 - pre
     window_sum = lax.reduce_window(

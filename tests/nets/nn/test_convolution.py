@@ -128,3 +128,13 @@ def test_spatial_convolution_map_errors():
     m = nn.SpatialConvolutionMap(nn.tables.oneToOne(2), 3, 3)
     with pytest.raises(ModuleError, match=r"SpatialConvolutionMap: expected 2 input planes"):
         m.updateOutput(jnp.zeros((3, 5, 5)))
+
+
+def test_no_bias_and_integer_images():
+    m = nn.SpatialConvolution(3, 4, 3, 3).noBias()
+    assert m.bias is None and len(m.parameters()[0]) == 1
+    assert repr(m) == "nn.SpatialConvolution(3 -> 4, 3x3) without bias"
+    x = np.full((1, 3, 5, 5), 2, np.uint8)
+    y = m.forward(x)  # uint8 images are taken as floats
+    assert y.dtype == jnp.float32
+    close(y, F.conv2d(x.astype(np.float32), m.weight, None), 1e-4)

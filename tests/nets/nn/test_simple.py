@@ -54,6 +54,8 @@ def test_linear_without_bias():
     close(m.forward(x), x @ np.asarray(m.weight).T)
     assert repr(m) == "nn.Linear(3 -> 2) without bias"
     assert len(m.parameters()[0]) == 1
+    n = nn.Linear(3, 2)
+    assert n.noBias() is n and n.bias is None and n.getParameters()[0].shape == (6,)
 
 
 def test_linear_backward_gives_torch_gradients():
