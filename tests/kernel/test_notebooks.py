@@ -53,9 +53,9 @@ def test_notebook_runs_without_error(path, tmp_path):
 def _check_lenet(outputs):
     text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
     errors = [float(e) for e in re.findall(r"# current error = ([0-9.]+)", text)]
-    assert len(errors) == 3 and errors[-1] < errors[0]  # Torch's trainer log; it learns
+    assert len(errors) == 2 and errors[-1] < errors[0]  # Torch's trainer log; it learns
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)%", text).group(1))
-    assert accuracy > 60
+    assert accuracy > 50  # 2 epochs on 400 digits: about 70%
     shown = [out for out in outputs if out.output_type == "display_data"]
     assert sum("image/png" in out.data for out in shown) == 2  # samples, misclassified
     assert any(out.data.get("text/html", "").startswith("<iframe srcdoc=") for out in shown)
