@@ -167,10 +167,6 @@ def test_dropout_is_reproducible_with_manual_seed():
     assert not np.array_equal(ya, m.forward(x))
 
 
-@pytest.mark.xfail(
-    reason="nets/nn/module.py: backward of a module without parameters re-runs the forward "
-    "pass with a fresh key, so a standalone Dropout's gradient uses a new mask (reported)"
-)
 def test_dropout_backward_uses_the_forward_mask():
     x = jnp.ones((10, 10))
     m = nn.Dropout(0.5)
