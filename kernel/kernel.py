@@ -9,13 +9,17 @@ printed values and timing.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import fnmatch
+import getpass
 import platform
 import re
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from ipykernel.kernelbase import Kernel
@@ -164,7 +168,8 @@ class ItorchKernel(Kernel):
         err = _LimitedStream(self._stderr, OUTPUT_LIMIT)
         self._running = self.execution_count
         try:
-            result = self._run(code, out, err)
+            with self._forwarded_input(allow_stdin):
+                result = self._run(code, out, err)
         finally:
             self._running = None
         for stream in (out, err):
@@ -220,6 +225,21 @@ class ItorchKernel(Kernel):
             "payload": payload,
             "user_expressions": self._user_expressions(user_expressions or {}),
         }
+
+    @contextlib.contextmanager
+    def _forwarded_input(self, allow_stdin: bool) -> Iterator[None]:
+        """input() and getpass() ask the front end (stdin channel) while a cell runs.
+
+        ipykernel's `raw_input`/`getpass` send the input_request, or raise
+        StdinNotImplementedError when the front end said it cannot answer (allow_stdin False).
+        """
+        self._allow_stdin = allow_stdin
+        saved = builtins.input, getpass.getpass
+        builtins.input, getpass.getpass = self.raw_input, self.getpass
+        try:
+            yield
+        finally:
+            builtins.input, getpass.getpass = saved
 
     def _render(self, value: Any) -> str:
         from trepl.printer import render

@@ -154,6 +154,19 @@ def test_history_tail_and_search(kc):
     assert [entry[2] for entry in reply["history"]] == ["hist_marker = 'a'"]
 
 
+def test_input_asks_the_front_end(kc):
+    msg_id = kc.execute("name = input('name? ')\nname.upper()", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert request["content"] == {"prompt": "name? ", "password": False}
+    kc.input("bob")
+    assert reply_to(kc, msg_id)["content"]["status"] == "ok"
+    out = collect_iopub(kc, msg_id)
+    assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"] == "'BOB'"
+    reply, _ = execute(kc, "input()", allow_stdin=False)
+    assert reply["ename"] == "StdinNotImplementedError"
+    assert "does not support input requests" in reply["evalue"]
+
+
 def test_array_has_html_view_beside_text(kc):
     _, out = execute(kc, "np.arange(6).reshape(2, 3)")
     data = of_type(out, "execute_result")[0]["content"]["data"]
