@@ -338,7 +338,10 @@ class Engine:
                 publish()
                 self._hook("onEnd", state)
         finally:
-            publish()
+            try:
+                publish()
+            except RuntimeError:  # a second Ctrl-C inside a step: its inputs were donated
+                pass  # the network keeps the copies of the last epoch end
         return state
 
     # ---------------------------------------------------------------- test
@@ -401,3 +404,7 @@ class _Hooks(dict):
         if fn is not None and not callable(fn):
             raise TypeError(f"Engine: hook {name} must be callable, got {fn!r}")
         super().__setitem__(name, fn)
+
+    def update(self, other=(), **hooks: Callable) -> None:
+        for name, fn in dict(other, **hooks).items():
+            self[name] = fn

@@ -175,5 +175,7 @@ def test_test_loop_with_meters(problem, make_net):
 def test_unknown_hook_and_optimizer():
     with pytest.raises(KeyError, match=r"unknown hook 'onBatch'; valid hooks: onStart, "):
         Engine(hooks={"onBatch": print})
+    with pytest.raises(KeyError, match=r"unknown hook 'onend'"):
+        Engine().hooks.update(onend=print)
     with pytest.raises(ValueError, match=r"optim.transform: lbfgs evaluates the function"):
         Engine().train(nn.Linear(2, 2), [], nn.MSECriterion(), "lbfgs")
