@@ -48,8 +48,12 @@ def bind_problem(ip: str) -> str | None:
     return None
 
 
-def bind_error_sentence(ip: str, reason: str) -> str:
+def bind_error_sentence(ip: str, reason: str, port_in_use: bool = False) -> str:
     """The one line printed when `ip` cannot be bound."""
+    if port_in_use:
+        return (
+            f"itorch: cannot listen on address {ip!r} ({reason}); another program holds the port."
+        )
     return (
         f"itorch: cannot listen on address {ip!r} ({reason}); "
         f"start it with --ip={DEFAULT_IP} to listen on this machine only."
@@ -105,7 +109,9 @@ def _run_server(app_name: str, argv: list[str]) -> int:
         App.launch_instance(argv=argv)
     except OSError as err:
         if err.errno in (errno.EADDRNOTAVAIL, errno.EADDRINUSE, errno.ENODEV):
-            print(bind_error_sentence(_find_ip(argv) or DEFAULT_IP, err.strerror), file=sys.stderr)
+            in_use = err.errno == errno.EADDRINUSE
+            sentence = bind_error_sentence(_find_ip(argv) or DEFAULT_IP, err.strerror, in_use)
+            print(sentence, file=sys.stderr)
             return 1
         raise
     return 0
@@ -156,7 +162,8 @@ def _run_kernel(connection_file: str | None, ip: str | None, extra: list[str]) -
         launch(argv)
     except zmq.ZMQError as err:
         if err.errno in (errno.EADDRNOTAVAIL, errno.EADDRINUSE, errno.ENODEV, errno.EINVAL):
-            print(bind_error_sentence(address, err.strerror), file=sys.stderr)
+            in_use = err.errno == errno.EADDRINUSE
+            print(bind_error_sentence(address, err.strerror, in_use), file=sys.stderr)
             return 1
         raise
     return 0
@@ -194,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_console(rest)
         return _run_server(command, rest)
     parser = create_parser()
-    args, extra = parser.parse_known_args(argv)
+    if argv[0] == "kernel":
+        args, extra = parser.parse_known_args(argv)  # the rest goes to ipykernel's kernel app
+    else:
+        args, extra = parser.parse_args(argv), []
     if args.command == "install":
         user = args.user or not (args.sys_prefix or args.prefix)
         path = kernelspec.install(user=user, sys_prefix=args.sys_prefix, prefix=args.prefix)
@@ -202,7 +212,5 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "kernel":
         return _run_kernel(args.connection_file, args.ip, extra)
-    parser.error(
-        f"unknown command {argv[0]!r}; expected one of install, kernel, {', '.join(FRONT_ENDS)}"
-    )
+    parser.print_help()
     return 2

@@ -43,6 +43,20 @@ def test_install_locations_are_exclusive(capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["frob"], "invalid choice: 'frob' (choose from 'install', 'kernel', 'notebook'"),
+        (["install", "--name", "x"], "unrecognized arguments: --name x"),
+    ],
+)
+def test_bad_command_lines(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_bind_problem_names_the_reason():
     assert cli.bind_problem("127.0.0.1") is None
     assert cli.bind_problem(FOREIGN_IP) == os.strerror(99)
