@@ -135,9 +135,9 @@ class ItorchKernel(Kernel):
 
     def _publish_display(self, msg_type: str, content: dict) -> None:
         """What `itorch.*` calls: flush the text so far, then send the display message."""
-        for stream in (sys.stdout, sys.stderr):
+        for stream in (sys.stdout, sys.stderr, self._stdout, self._stderr):
             if stream is not None:
-                stream.flush()
+                stream.flush()  # so the text printed before the display shows before it
         self._send_iopub(msg_type, content)
 
     # ------------------------------------------------------------------ execute

@@ -196,6 +196,14 @@ def test_itorch_html_updates_in_place(kc):
     assert second["content"]["data"]["text/html"] == "<b>step 2</b>"
 
 
+def test_prints_and_displays_keep_their_order(kc):
+    _, out = execute(kc, "print('before')\nitorch.html('<i>x</i>')\nprint('after');")
+    summary = [
+        m["content"].get("text", m["msg_type"]) for m in out if m["msg_type"] != "execute_result"
+    ]
+    assert summary[:3] == ["before\n", "display_data", "after\n"]
+
+
 def test_plot_is_offline_html_and_redraws_in_place(kc):
     code = (
         "p = itorch.Plot().line([1, 2, 3], [1, 4, 9], 'red', 'sq').draw()\np.title('t').redraw();"
