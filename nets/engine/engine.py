@@ -86,7 +86,9 @@ class _InterruptGuard:
             signal.signal(signal.SIGINT, self._previous)
 
 
+@jax.jit
 def _copy(tree: Any) -> Any:
+    """Fresh buffers for every leaf, in one compiled call (not one eager op per shape)."""
     return jax.tree.map(jnp.copy, tree)
 
 
@@ -238,8 +240,9 @@ class Engine:
                 epoch.
         """
         tx, opt_name = _transform(optimizer, config)
-        params, buffers = (_copy(t) for t in network.split())
-        opt_state = _copy(tx.init(params))  # distinct buffers: each leaf is donated on its own
+        params, buffers = _copy(network.split())
+        # compiled init; _copy gives every leaf its own buffer, as each is donated on its own
+        opt_state = _copy(jax.jit(tx.init)(params))
         state: dict[str, Any] = {
             "network": network,
             "iterator": iterator,
@@ -268,7 +271,7 @@ class Engine:
         def publish() -> None:
             """Give the network (and the state) current copies of the donated arrays."""
             state["params"], state["buffers"], state["optim_state"] = params, buffers, opt_state
-            network.merge(_copy(params), _copy(buffers))
+            network.merge(*_copy((params, buffers)))
 
         try:
             with _InterruptGuard() as guard:
