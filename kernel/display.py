@@ -483,3 +483,13 @@ def mime_bundle(value: Any, text: str) -> dict[str, Any]:
             data["text/html"] = markup
     data["text/plain"] = text
     return data
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: `kernel.display.Plot`, so code that binds this module as `itorch` still has Plot
+    # (kernel.itorch is the full API; plot.py imports this module, hence the late import).
+    if name == "Plot":
+        from kernel.plot import Plot
+
+        return Plot
+    raise AttributeError(f"module 'kernel.display' has no attribute {name!r}")

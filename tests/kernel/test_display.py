@@ -232,3 +232,11 @@ def test_itorch_in_a_plain_script(tmp_path):
     assert lines[0] == f"itorch.image: wrote {tmp_path / 'image-1.png'}"
     assert lines[1].startswith(f"itorch.Plot: wrote {tmp_path}/plot-")
     assert Path(lines[1].split("wrote ")[1]).read_text().startswith("<!DOCTYPE html>")
+
+
+def test_plot_is_reachable_from_the_display_module():
+    from kernel.plot import Plot
+
+    assert display.Plot is Plot
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        display.nope  # noqa: B018
