@@ -70,3 +70,10 @@ def test_transform_gets_a_seeded_rng():
 def test_bad_batch_size():
     with pytest.raises(ValueError, match=r"batch_size must be an int >= 1, got 0"):
         data.DatasetIterator(dataset(), 0)
+
+
+def test_set_epoch_reproduces_an_epochs_order():
+    it = data.DatasetIterator(dataset(), 10, shuffle=True, seed=4)
+    orders = [next(iter(it))[1].tolist() for _ in range(3)]
+    it.set_epoch(2)
+    assert next(iter(it))[1].tolist() == orders[2]

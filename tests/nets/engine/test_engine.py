@@ -13,14 +13,16 @@ def iterator(ds, batch=8, **kw):
     return data.DatasetIterator(ds, batch, prefetch=0, **kw)
 
 
-def test_hooks_fire_in_torchnet_order(problem, make_net):
+def test_hooks_fire_in_torchnet_order(problem, make_net, capsys):
     calls = []
-    engine = Engine(hooks={h: (lambda s, h=h: calls.append(h)) for h in HOOKS})
+    engine = Engine(hooks={h: (lambda s, h=h: calls.append(h)) for h in HOOKS}, progress=True)
     state = engine.train(make_net(), iterator(problem, 16), nn.ClassNLLCriterion(), maxepoch=2)
     per_step = ["onSample", "onForward", "onBackward", "onUpdate"]
     epoch = ["onStartEpoch", *per_step, *per_step, "onEndEpoch"]
     assert calls == ["onStart", *epoch, *epoch, "onEnd"]
     assert (state["epoch"], state["t"]) == (2, 4)
+    bar = capsys.readouterr().err
+    assert "epoch 2/2 [" in bar and " 2/2 " in bar and " it/s ETA " in bar and "loss " in bar
 
 
 def test_compiled_training_equals_torch_style_optim_loop(problem, make_net):
