@@ -105,9 +105,9 @@ class View(Module):
 
     One size may be -1 (inferred). As in Torch7, an input holding a whole number of views is a
     batch of that many: ``View(400)`` maps ``(N, 16, 5, 5)`` to ``(N, 400)`` and ``(16, 5, 5)``
-    to ``(400,)``. A batch of one is ambiguous (Torch7 drops its batch axis); call
-    ``setNumInputDims(n)`` to say how many dimensions one sample has, and every extra leading
-    dimension is kept as batch.
+    to ``(400,)``. Unlike Torch7, a batch of one keeps its batch axis: when everything after the
+    first dimension is exactly one view, the first dimension is the batch (``(1, 16, 5, 5)`` ->
+    ``(1, 400)``). ``setNumInputDims(n)`` says outright how many dimensions one sample has.
 
     Example:
         >>> from nets import nn
@@ -131,6 +131,9 @@ class View(Module):
     def _batch_size(self, shape: tuple[int, ...]) -> int | None:
         """Torch7 View.lua's ``batchsize``: None for a single sample."""
         nd = len(shape)
+        if self.numInputDims is None and nd >= 2 and -1 not in self.size:
+            if math.prod(shape[1:]) == self.numElements:
+                return shape[0]  # (N, ...) with one view per row: a batch, even of one
         sample_dims = self.numInputDims if self.numInputDims is not None else nd
         sample_dims = min(sample_dims, nd)
         n = math.prod(shape[nd - sample_dims :])

@@ -114,9 +114,11 @@ def test_view_follows_torch_batch_rule(sizes, shape, want):
     close(np.ravel(y), np.ravel(x))
 
 
-def test_view_set_num_input_dims_keeps_batch_of_one():
+def test_view_keeps_a_batch_of_one():
     x = jnp.zeros((1, 16, 5, 5))
-    assert nn.View(400).forward(x).shape == (400,)  # Torch7's ambiguity
+    assert nn.View(400).forward(x).shape == (1, 400)  # Torch7 gave (400,) here
+    assert nn.View(16, 25).forward(jnp.zeros((1, 16, 25))).shape == (1, 16, 25)
+    assert nn.View(400).forward(jnp.zeros((16, 5, 5))).shape == (400,)
     assert nn.View(400).setNumInputDims(3).forward(x).shape == (1, 400)
     assert nn.View(-1).setNumInputDims(3).forward(jnp.zeros((2, 3, 4, 5))).shape == (2, 60)
 
