@@ -43,6 +43,9 @@ def _version() -> str:
         return "0"
 
 
+VERSION = _version()
+
+
 class _LimitedStream:
     """Forwards one cell's text to an ipykernel OutStream, dropping what exceeds `limit`.
 
@@ -80,7 +83,7 @@ class ItorchKernel(Kernel):
     """The iTorch kernel: Python cells run by `trepl.Evaluator`, with itorch rich display."""
 
     implementation = "itorch"
-    implementation_version = _version()
+    implementation_version = VERSION
     language = "python"
     language_version = platform.python_version()
     language_info = {
@@ -93,7 +96,7 @@ class ItorchKernel(Kernel):
         "nbconvert_exporter": "python",
     }
     banner = (
-        f"iTorch {_version()}: Python {platform.python_version()} on the trepl evaluator\n"
+        f"iTorch {VERSION}: Python {platform.python_version()} on the trepl evaluator\n"
         "`? name` for help, `?` for the TREPL guide, `$ cmd` for the shell, "
         "`itorch.image/html/Plot` for pictures."
     )
