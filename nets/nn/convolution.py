@@ -13,7 +13,6 @@ from .. import _random
 from .._shape import check_output_size, conv_output_size, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
 from .module import Module
-from .simple import _drop_bias
 
 
 class SpatialConvolution(Module):
@@ -82,7 +81,7 @@ class SpatialConvolution(Module):
 
     def noBias(self) -> SpatialConvolution:
         """Remove the bias (Torch7; e.g. before batch normalisation); returns self."""
-        _drop_bias(self)
+        self.unregister("bias")
         return self
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:

@@ -138,6 +138,14 @@ class Module:
         self._vars[name] = _Box(to_array(value), "buffer")
         _bump_structure()
 
+    def unregister(self, name: str) -> None:
+        """Remove a registered array (and a parameter's gradient); the attribute reads None."""
+        box = self._vars.pop(name, None)
+        if box is not None and box.kind == "param":
+            self._vars.pop(grad_name(name), None)
+        _bump_structure()
+        object.__setattr__(self, name, None)
+
     def _names(self, kind: str) -> list[str]:
         return [n for n, b in self._vars.items() if b.kind == kind]
 

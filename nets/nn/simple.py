@@ -13,15 +13,7 @@ from .. import _random
 from .._errors import ModuleError, shape_str
 from .._shape import check_output_size, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
-from .module import Module, _bump_structure, _type_name
-
-
-def _drop_bias(module: Module) -> None:
-    """Unregister ``bias`` and ``gradBias`` (Torch7's ``noBias()``); ``bias`` reads None."""
-    module._vars.pop("bias", None)
-    module._vars.pop("gradBias", None)
-    _bump_structure()
-    object.__setattr__(module, "bias", None)
+from .module import Module, _type_name
 
 
 def _sizes_arg(sizes: tuple, who: str) -> tuple[int, ...]:
@@ -57,11 +49,11 @@ class Linear(Module):
         self.register_parameter("bias", np.zeros((outputSize,), np.float32))
         self.reset()
         if not bias:
-            _drop_bias(self)
+            self.unregister("bias")
 
     def noBias(self) -> Linear:
         """Remove the bias (Torch7); returns self."""
-        _drop_bias(self)
+        self.unregister("bias")
         return self
 
     def reset(self, stdv: float | None = None) -> Linear:
