@@ -41,6 +41,35 @@ def kernel(jupyter_home):
         km.shutdown_kernel(now=False)
 
 
+@pytest.mark.parametrize(
+    ("code", "cursor", "name"),
+    [("jnp.zer", 7, "jnp.zer"), ("jnp.zeros(3)", 6, "jnp.zeros"), ("f(x, np.ar", 10, "np.ar"),
+     ("1 + ", 4, ""), ("a.", 2, "a")],
+)  # fmt: skip
+def test_name_at_cursor(code, cursor, name):
+    from kernel.kernel import name_at
+
+    assert name_at(code, cursor) == name
+
+
+def test_limited_stream_counts_what_it_drops():
+    from kernel.kernel import _LimitedStream
+
+    class Sink:
+        text = ""
+
+        def write(self, t):
+            self.text += t
+
+    sink = Sink()
+    stream = _LimitedStream(sink, limit=10)
+    assert stream.note() is None
+    for chunk in ("12345", "6789", "abcdef", "gh"):
+        stream.write(chunk)
+    assert sink.text == "123456789a"
+    assert "7 more characters not shown (a cell shows at most 10)" in stream.note()
+
+
 def test_kernel_info_reports_python_and_itorch(kc):
     reply = reply_to(kc, kc.kernel_info())
     info = reply["content"]
