@@ -21,6 +21,7 @@ _LAZY_ATTRS = {
     "summary": ("nets.summary", "summary"),
     "save": ("nets.serialization", "save"),
     "load": ("nets.serialization", "load"),
+    "CheckpointError": ("nets.serialization", "CheckpointError"),
 }
 
 
