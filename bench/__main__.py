@@ -1,0 +1,5 @@
+"""``python -m bench``: run the suite (bench/run.py)."""
+
+from bench.run import main
+
+main()

@@ -1,0 +1,158 @@
+"""The PyTorch competitor: the same networks in PyTorch CPU eager mode.
+
+Written here by hand (no torchvision needed) to match `bench.jax_models` layer for layer.
+Each row runs in NCHW and channels_last, with PyTorch's default thread count and with one
+thread; the fastest is the bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .jax_models import ALEXNET_FEATURES
+
+
+def lenet(in_ch: int, pad: int) -> nn.Module:
+    """The seed's LeNet-5 (conv1 padded by `pad`), ending in LogSoftMax as in the seed."""
+    return nn.Sequential(
+        nn.Conv2d(in_ch, 6, 5, padding=pad),
+        nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+        nn.LogSoftmax(dim=1),
+    )
+
+
+class _Block(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.c1(x)))
+        y = self.bn2(self.c2(y))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+def resnet18(num_classes: int = 1000) -> nn.Module:
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2, 1),
+    ]
+    cin = 64
+    for stage, cout in enumerate((64, 128, 256, 512)):
+        for block in range(2):
+            layers.append(_Block(cin, cout, 2 if stage > 0 and block == 0 else 1))
+            cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def alexnet(num_classes: int = 1000) -> nn.Module:
+    layers: list[nn.Module] = []
+    for cin, cout, k, s, pad, pool in ALEXNET_FEATURES:
+        layers += [nn.Conv2d(cin, cout, k, s, pad), nn.ReLU()]
+        if pool:
+            layers.append(nn.MaxPool2d(3, 2))
+    layers += [nn.Flatten(), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Linear(4096, 4096)]
+    layers += [nn.ReLU(), nn.Linear(4096, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def _build(net: str, x: np.ndarray, **kw) -> nn.Module:
+    if net == "lenet":
+        return lenet(x.shape[1], **kw)
+    return {"resnet18": resnet18, "alexnet": alexnet}[net]()
+
+
+def _prepare(net: str, x_nchw: np.ndarray, channels_last: bool, **kw):
+    torch.manual_seed(0)
+    model = _build(net, x_nchw, **kw)
+    x = torch.from_numpy(np.ascontiguousarray(x_nchw))
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    return model, x
+
+
+def make_train(net: str, channels_last: bool, x_nchw: np.ndarray, y: np.ndarray, **kw) -> Callable:
+    """One SGD step (lr 0.01): forward, NLL loss, backward, update."""
+    model, x = _prepare(net, x_nchw, channels_last, **kw)
+    model.train()
+    target = torch.from_numpy(y.astype(np.int64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    log_probs = net == "lenet"
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        out = model(x)
+        loss = (
+            nn.functional.nll_loss(out, target)
+            if log_probs
+            else nn.functional.cross_entropy(out, target)
+        )
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def make_infer(net: str, channels_last: bool, x_nchw: np.ndarray) -> Callable:
+    model, x = _prepare(net, x_nchw, channels_last)
+    model.eval()
+
+    def step():
+        with torch.inference_mode():
+            model(x)
+
+    return step
+
+
+def threads(n: int) -> Callable[[], None]:
+    """A `Runner.before` hook that sets PyTorch's intra-op thread count."""
+
+    def before():
+        torch.set_num_threads(n)
+
+    return before
+
+
+def default_threads() -> int:
+    return torch.get_num_threads()
+
+
+def matmul_gflops(n: int = 2048, reps: int = 5) -> float:
+    """PyTorch's fp32 matrix-multiply rate at its default thread count (best of `reps`)."""
+    import time
+
+    a = torch.randn(n, n)
+    b = torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9

@@ -1,0 +1,174 @@
+"""Every fast path of nets.nn.lowering against the plain lax path: equal outputs and gradients."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from nets.nn import functional as F  # noqa: N812
+from nets.nn import lowering as L  # noqa: N812
+
+# (input NCHW, weight OIHW, stride, padding)
+CONV_CASES = [
+    ((3, 1, 12, 12), (4, 1, 5, 5), (1, 1), (2, 2)),  # LeNet's conv1 shape, small
+    ((2, 3, 15, 13), (5, 3, 7, 7), (2, 2), (3, 3)),  # an ImageNet stem, small
+    ((2, 3, 9, 11), (4, 3, 3, 2), (2, 1), (1, 0)),  # unequal kernel, stride and padding
+    ((2, 6, 10, 10), (7, 6, 1, 1), (2, 2), (0, 0)),  # 1x1 with stride (ResNet's shortcut)
+    ((2, 6, 8, 8), (5, 6, 3, 3), (1, 1), (1, 1)),
+]
+
+# (input NCHW, kernel, stride, padding, ceil_mode)
+POOL_CASES = [
+    ((2, 3, 8, 12), (2, 2), (2, 2), (0, 0), False),  # tiles
+    ((2, 3, 9, 9), (3, 3), (3, 3), (0, 0), False),  # tiles, 3x3
+    ((2, 3, 9, 10), (2, 2), (2, 2), (0, 0), False),  # odd height: slices
+    ((2, 3, 11, 11), (3, 3), (2, 2), (1, 1), False),  # ResNet's overlapping pool
+    ((2, 3, 10, 10), (3, 3), (2, 2), (0, 0), True),  # ceil mode (GoogLeNet)
+    ((2, 3, 13, 11), (3, 2), (2, 1), (1, 0), True),  # unequal everything
+]
+
+
+def _rand(shape, seed):
+    return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
+
+
+def _conv_pair(path):
+    fast = {"im2col": L._conv_im2col, "lax": L._conv_lax}[path]
+    return fast
+
+
+@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
+@pytest.mark.parametrize("path", ["im2col"])
+def test_conv_path_matches_lax(path, xs, ws, stride, pad):
+    x, w = _rand(xs, 0), _rand(ws, 1)
+    fast = _conv_pair(path)
+    y_fast = fast(x, w, stride, pad)
+    y_lax = F.conv2d(x, w, None, stride, pad)
+    np.testing.assert_allclose(y_fast, y_lax, rtol=1e-5, atol=1e-5)
+    g = _rand(y_lax.shape, 2)
+    gf = jax.vjp(lambda a, b: fast(a, b, stride, pad), x, w)[1](g)
+    gl = jax.vjp(lambda a, b: F.conv2d(a, b, None, stride, pad), x, w)[1](g)
+    for a, b in zip(gf, gl, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
+def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, pad):
+    x, w, b = _rand(xs, 3), _rand(ws, 4), _rand(ws[:1], 5)
+
+    def loss(fn, x, w, b):
+        return jnp.sum(jnp.tanh(fn(x, w, b, stride, pad)))
+
+    fast = jax.jit(jax.value_and_grad(lambda *a: loss(L.conv2d, *a), argnums=(0, 1, 2)))
+    plain = jax.jit(jax.value_and_grad(lambda *a: loss(F.conv2d, *a), argnums=(0, 1, 2)))
+    (vf, gf), (vp, gp) = fast(x, w, b), plain(x, w, b)
+    np.testing.assert_allclose(vf, vp, rtol=1e-5)
+    for a, c in zip(gf, gp, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_path_rules():
+    assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "im2col"
+    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "im2col"
+    assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
+    assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) == "lax"
+    with L.plain_path():
+        assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "lax"
+
+
+def test_conv2d_grouped_uses_lax_and_matches():
+    x, w = _rand((2, 4, 7, 7), 6), _rand((6, 2, 3, 3), 7)
+    np.testing.assert_array_equal(
+        L.conv2d(x, w, None, (1, 1), (1, 1), groups=2), F.conv2d(x, w, None, (1, 1), (1, 1), 2)
+    )
+
+
+def _pool_inputs(shape, seed):
+    """Random values, and values with many ties (ReLU zeros, repeated integers)."""
+    x = _rand(shape, seed)
+    ties = jnp.floor(jnp.maximum(x, 0) * 2)
+    return [x, ties]
+
+
+@pytest.mark.parametrize("xs, k, s, p, ceil", POOL_CASES)
+def test_max_pool_paths_match_lax_including_ties(xs, k, s, p, ceil):
+    path = L.max_pool2d_path(xs, k, s, p, ceil)
+    assert path in ("tiles", "slices")
+    for x in _pool_inputs(xs, 8):
+        y_fast = L.max_pool2d(x, k, s, p, ceil)
+        y_lax = F.max_pool2d(x, k, s, p, ceil)
+        np.testing.assert_array_equal(y_fast, y_lax)
+        g = _rand(y_lax.shape, 9)
+        gf = jax.vjp(lambda a: L.max_pool2d(a, k, s, p, ceil), x)[1](g)[0]
+        gl = jax.vjp(lambda a: F.max_pool2d(a, k, s, p, ceil), x)[1](g)[0]
+        # the gradient goes to the first maximum of each window, as lax's scatter does (equal
+        # up to the order in which overlapping windows' contributions are summed)
+        np.testing.assert_allclose(gf, gl, rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_slices_on_a_tiling_window_matches_tiles():
+    x = _pool_inputs((2, 3, 8, 8), 10)[1]
+    g = _rand((2, 3, 4, 4), 11)
+    a = jax.vjp(lambda v: L._max_pool_slices(v, (2, 2), (2, 2), (0, 0), False), x)
+    b = jax.vjp(lambda v: L._max_pool_tiles(v, (2, 2)), x)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1](g)[0], b[1](g)[0])
+
+
+def test_max_pool_path_rules():
+    assert L.max_pool2d_path((128, 6, 28, 28), (2, 2), (2, 2)) == "tiles"
+    assert L.max_pool2d_path((128, 6, 27, 28), (2, 2), (2, 2)) == "slices"
+    assert L.max_pool2d_path((8, 64, 112, 112), (3, 3), (2, 2), (1, 1)) == "slices"
+    assert L.max_pool2d_path((8, 6, 28, 28), (2, 2), None) == "tiles"
+
+
+def test_plain_path_forces_lax_and_restores():
+    assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "tiles"
+    with L.plain_path():
+        assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "lax"
+        with L.plain_path(False):
+            assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "tiles"
+        assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "lax"
+    assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "tiles"
+
+
+def test_max_pool_under_vmap_and_second_order_free_jit():
+    x = _rand((3, 2, 3, 8, 8), 12)  # a stack of batches
+    fast = jax.vmap(lambda v: L.max_pool2d(v, (2, 2)))(x)
+    np.testing.assert_array_equal(fast, jax.vmap(lambda v: F.max_pool2d(v, (2, 2)))(x))
+
+
+def test_seed_lenet_step_equal_on_fast_and_plain_paths():
+    """The whole seed LeNet through both lowerings: same loss and same parameter gradients."""
+    from nets import nn
+
+    net = nn.Sequential()
+    net.add(nn.SpatialConvolution(1, 6, 5, 5, 1, 1, 2, 2))
+    net.add(nn.ReLU())
+    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
+    net.add(nn.SpatialConvolution(6, 16, 5, 5))
+    net.add(nn.ReLU())
+    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
+    net.add(nn.View(16 * 5 * 5))
+    net.add(nn.Linear(16 * 5 * 5, 10))
+    net.add(nn.LogSoftMax())
+    params, buffers = net.split()
+    x = _rand((4, 1, 28, 28), 13)
+    y = jnp.array([0, 3, 9, 1])
+
+    def loss(p):
+        return F.class_nll(net.call(p, buffers, x)[0], y)
+
+    saved = F.conv2d, F.max_pool2d
+    try:
+        F.conv2d, F.max_pool2d = L.conv2d, L.max_pool2d
+        v_fast, g_fast = jax.value_and_grad(loss)(params)
+        with L.plain_path():
+            v_plain, g_plain = jax.value_and_grad(loss)(params)
+    finally:
+        F.conv2d, F.max_pool2d = saved
+    np.testing.assert_allclose(v_fast, v_plain, rtol=1e-5)
+    for k in params:
+        np.testing.assert_allclose(g_fast[k], g_plain[k], rtol=1e-4, atol=1e-5, err_msg=k)
