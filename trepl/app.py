@@ -126,7 +126,7 @@ class App:
             erase_when_done=False,
         )
         self._question: PromptSession[str] = PromptSession(input=input, output=output)
-        self._warmed = False
+        self.warm_up_thread: threading.Thread | None = None
 
     def _ready(self, text: str) -> tuple[bool, str]:
         answer = self.evaluator.is_complete(text)
@@ -167,10 +167,10 @@ class App:
     # -------------------------------------------------------------------------------- loop
     def _start_warm_up(self) -> None:
         """Import JAX and nets in the background once the first prompt is on screen."""
-        if self._warmed:
+        if self.warm_up_thread is not None:
             return
-        self._warmed = True
-        threading.Thread(target=names.warm_up, name="th-warm-up", daemon=True).start()
+        self.warm_up_thread = threading.Thread(target=names.warm_up, name="th-warm-up", daemon=True)
+        self.warm_up_thread.start()
 
     def ask_exit(self) -> bool:
         """TREPL's question; Enter or y means yes, Ctrl-C or n means stay."""

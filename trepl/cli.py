@@ -123,10 +123,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"th: TREPLSTARTUP names {startup!r}, which is not a file", file=sys.stderr)
     from trepl.app import App, AppConfig
 
-    status = App(evaluator, config=AppConfig(color=color, banner=not ran_something)).run()
-    if evaluator.abandoned_work:
-        # An interrupted XLA program is still running, and the runtime would wait for it at
-        # interpreter exit. History is already on disk (FileHistory appends per line).
+    app = App(evaluator, config=AppConfig(color=color, banner=not ran_something))
+    status = app.run()
+    warming = app.warm_up_thread is not None and app.warm_up_thread.is_alive()
+    if evaluator.abandoned_work or warming:
+        # An interrupted XLA program is still running (the runtime would wait for it at
+        # interpreter exit), or the warm-up thread is mid-import (finalizing under it can
+        # crash). History is already on disk: FileHistory appends each line as it is entered.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -226,15 +226,19 @@ class Evaluator:
             linecache.cache[filename] = (len(code), None, lines, filename)
         result = ExecResult()
         before = dict(ns)
-        names.materialize(ns)
         start = time.perf_counter()
         with _captured(on_stdout, on_stderr) as (out, err):
             try:
+                if "import" in code:
+                    # `import jax` must not race the warm-up thread's import of it.
+                    names.wait_for_imports()
+                names.materialize(ns)
                 with timing.CompileWatch() as watch:
                     body, last = self._compile(code, filename, script)
                     exec(body, ns)
                     value = eval(last, ns) if last is not None else None
                     timing.wait_ready(timing.array_leaves(value) + self._changed_arrays(before))
+                names.materialize(ns)  # modules the cell imported through a stand-in
                 result.compile_time = watch.seconds
                 result.compile_count = watch.count
                 if value is not None:
@@ -257,7 +261,6 @@ class Evaluator:
             except BaseException as exc:  # noqa: BLE001 - every user error becomes an ErrorInfo
                 result.error = _error_info(exc)
         result.elapsed = time.perf_counter() - start
-        names.materialize(ns)
         if self.monitor_globals:
             for name in sorted(set(ns) - set(before) - self.preloaded):
                 result.warnings.append(f"th -g: new global variable {name!r}")

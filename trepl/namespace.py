@@ -9,11 +9,16 @@ evaluator swaps a loaded stand-in for the real module (`materialize`) so that `t
 from __future__ import annotations
 
 import importlib
-import sys
+import threading
 import types
 from typing import Any
 
 from trepl import timing
+
+# Held while a preloaded module is imported. JAX's package cannot be imported from two threads at
+# once (the second sees partially initialised modules), so the warm-up thread and the main thread
+# take turns; waiting on it stays interruptible by Ctrl-C.
+_IMPORT_LOCK = threading.RLock()
 
 # name in the namespace -> module path. `itorch` is optional (the kernel package provides it).
 PRELOADED_MODULES: dict[str, str] = {
@@ -46,7 +51,8 @@ class LazyModule(types.ModuleType):
         if module is None:
             target = self.__dict__["_lazy_target"]
             try:
-                module = importlib.import_module(target)
+                with _IMPORT_LOCK:
+                    module = importlib.import_module(target)
             except ImportError as exc:
                 raise type(exc)(
                     f"preloaded name {self.__name__!r}: could not import {target!r} ({exc})"
@@ -60,7 +66,8 @@ class LazyModule(types.ModuleType):
         """True once the real module has been imported (here or anywhere in the process)."""
         if self.__dict__["_lazy_module"] is not None:
             return True
-        return self.__dict__["_lazy_target"] in sys.modules
+        # A module the warm-up thread is still importing does not count as loaded yet.
+        return timing.imported(self.__dict__["_lazy_target"]) is not None
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
@@ -102,20 +109,27 @@ def materialize(namespace: dict[str, Any], names: list[str] | None = None) -> No
 
 def warm_up(names: tuple[str, ...] = ("jax", "jnp", "nets", "nn")) -> None:
     """Import the heavy preloaded modules (called from a background thread after the prompt)."""
-    for name in names:
-        target = PRELOADED_MODULES[name]
-        try:
-            importlib.import_module(target)
-        except Exception:  # noqa: BLE001 - reported when the user touches the name
-            continue
+    with _IMPORT_LOCK:
+        for name in names:
+            try:
+                importlib.import_module(PRELOADED_MODULES[name])
+            except Exception:  # noqa: BLE001 - reported when the user touches the name
+                continue
+        timing.install_listener()
+
+
+def wait_for_imports() -> None:
+    """Return once no preloaded module is being imported (by the warm-up thread)."""
+    with _IMPORT_LOCK:
+        pass
 
 
 def _array_facts(value: Any) -> tuple[str, str, str, int] | None:
     """(shape, dtype, device, bytes) for a numpy or JAX array, else None. Never imports JAX."""
-    np_mod = sys.modules.get("numpy")
+    np_mod = timing.imported("numpy")
     if np_mod is not None and isinstance(value, np_mod.ndarray):
         return ("x".join(map(str, value.shape)) or "scalar", str(value.dtype), "cpu", value.nbytes)
-    jax_mod = sys.modules.get("jax")
+    jax_mod = timing.imported("jax")
     if jax_mod is not None and isinstance(value, jax_mod.Array):
         devices = sorted(value.devices(), key=lambda d: d.id)
         device = str(devices[0]) if len(devices) == 1 else f"{len(devices)} devices"

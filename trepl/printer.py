@@ -8,10 +8,10 @@ and dicts nest down to a depth limit (TREPL's `setprintlevel`).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from trepl.results import ErrorInfo, ExecResult, HelpInfo
+from trepl.timing import imported
 
 Fragments = list[tuple[str, str]]
 
@@ -46,10 +46,10 @@ def to_text(fragments: Fragments, color: bool) -> str:
 
 def _array_kind(value: Any) -> str | None:
     """'numpy' or 'jax' for arrays, without importing either library."""
-    np = sys.modules.get("numpy")
+    np = imported("numpy")
     if np is not None and isinstance(value, np.ndarray):
         return "numpy"
-    jax = sys.modules.get("jax")
+    jax = imported("jax")
     if jax is not None and isinstance(value, jax.Array):
         return "jax"
     return None

@@ -26,6 +26,19 @@ _listener_installed = False
 _active_watches: list[CompileWatch] = []
 
 
+def imported(name: str) -> Any:
+    """The module `name` if it is fully imported, else None (never imports, never blocks).
+
+    The shell imports JAX on a background thread; a module still being initialised there must
+    not be touched, or the main thread would wait on the import lock (and Ctrl-C would land
+    in the middle of it).
+    """
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module
+
+
 def _on_duration_event(event: str, duration: float, **_kwargs: Any) -> None:
     if event not in (_LOWERING_EVENT, _BACKEND_COMPILE_EVENT):
         return
@@ -40,7 +53,7 @@ def install_listener() -> bool:
     global _listener_installed
     if _listener_installed:
         return True
-    if "jax" not in sys.modules:
+    if imported("jax") is None:
         return False
     with _listener_lock:
         if not _listener_installed:
@@ -72,7 +85,7 @@ class CompileWatch:
 
 def array_leaves(value: Any, limit: int = 10_000) -> list[Any]:
     """The jax.Array leaves of the pytree `value` (never imports JAX)."""
-    jax = sys.modules.get("jax")
+    jax = imported("jax")
     if jax is None:
         return []
     if isinstance(value, jax.Array):

@@ -1,0 +1,139 @@
+"""The real `th` program in a pseudo-terminal: type keys, read the screen."""
+
+import os
+import shutil
+import sys
+import time
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+PROMPT = "th>"
+TIMING = r"\[\d+\.\d{4}s[^\]\r\n]*\]"
+
+
+def spawn_th(*args):
+    env = dict(os.environ)
+    # No terminal answers cursor-position requests here; NO_COLOR keeps the screen readable.
+    env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
+    exe = shutil.which("th")
+    command, argv = (exe, list(args)) if exe else (sys.executable, ["-m", "trepl", *args])
+    child = pexpect.spawn(
+        command, argv, env=env, encoding="utf-8", timeout=60, dimensions=(30, 100)
+    )
+    child.expect(PROMPT)
+    return child
+
+
+def run(child, line):
+    """Type a line and wait until it has run (its timing line) and the next prompt is up."""
+    child.sendline(line)
+    child.expect(TIMING)
+    printed = child.before
+    child.expect(PROMPT)
+    return printed
+
+
+def leave(child):
+    child.sendcontrol("d")
+    child.expect("Do you really want to exit")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def test_prompt_computation_timing_and_completion():
+    child = spawn_th()
+    child.sendline("x = jnp.ones((2, 3)) * 2")
+    child.expect(TIMING)
+    child.expect(PROMPT)
+    child.sendline("x.sum()")
+    child.expect(r"12\.\r\n")
+    child.expect(r"\[jax.Array of size \(\), float32, 4 B\]")
+    child.expect(TIMING)
+    child.expect(PROMPT)
+    # Tab completes the unique match on a lazily imported module; Enter then runs the line.
+    child.send("nn.Sequen\t")
+    time.sleep(0.5)
+    child.sendline(".__name__")
+    child.expect("'Sequential'")
+    child.expect(PROMPT)
+    # Ctrl-C at the prompt throws the line away and the session goes on.
+    child.send("this_is_not_defined")
+    child.sendcontrol("c")
+    child.expect(PROMPT)
+    child.sendline("6 * 7")
+    child.expect("42")
+    assert "NameError" not in child.before
+    child.expect(PROMPT)
+    assert leave(child) == 0
+
+
+def test_ctrl_c_interrupts_python_and_jitted_loops():
+    child = spawn_th()
+    run(child, "kept = 41")
+    child.sendline("while True: pass")
+    child.sendline("")
+    time.sleep(1.0)
+    child.sendcontrol("c")
+    child.expect("KeyboardInterrupt")
+    child.expect(PROMPT)
+    child.sendline(
+        "a = jnp.ones((400, 400)) / 400; "
+        "f = jax.jit(lambda a, n: jax.lax.fori_loop(0, n, lambda i, b: b @ a, a)); "
+        "f(a, 1).block_until_ready();"
+    )
+    child.expect(TIMING)
+    child.expect(PROMPT)
+    child.sendline("b = f(a, 10**7)")  # hours of work; th exits without waiting for it
+    time.sleep(0.5)
+    child.sendcontrol("c")
+    child.expect("KeyboardInterrupt")
+    child.expect("cannot cancel a running XLA program")
+    child.expect(PROMPT)
+    child.sendline("kept + 1")
+    child.expect("42")
+    child.expect(PROMPT)
+    # The unfinished array was unbound; the shell still exits at once.
+    assert "False" in run(child, "'b' in dir()")
+    assert leave(child) == 0
+
+
+def test_history_across_sessions_and_exit_question():
+    first = spawn_th()
+    first.sendline("history_marker = 314")
+    first.expect(TIMING)
+    first.expect(PROMPT)
+    assert leave(first) == 0
+    second = spawn_th()
+    second.send("\x1b[A")  # Up: the previous session's line
+    second.sendline("")
+    second.expect(TIMING)
+    second.expect(PROMPT)
+    second.sendline("history_marker + 1")
+    second.expect("315")
+    second.expect(PROMPT)
+    second.sendline("exit")
+    second.expect("Do you really want to exit")
+    second.sendline("n")
+    second.expect(PROMPT)
+    second.sendline("exit")
+    second.expect("Do you really want to exit")
+    second.sendline("")
+    second.expect(pexpect.EOF)
+    second.close()
+    assert second.exitstatus == 0
+    with open(os.environ["TREPL_HISTORY"]) as f:
+        assert "history_marker = 314" in f.read()
+
+
+def test_script_then_interactive_shell(tmp_path):
+    script = tmp_path / "setup.py"
+    script.write_text("from_script = 'ready'\n")
+    child = spawn_th("-i", str(script))
+    child.sendline("from_script")
+    child.expect("'ready'")
+    child.expect(PROMPT)
+    assert leave(child) == 0
