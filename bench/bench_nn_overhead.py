@@ -1,0 +1,142 @@
+"""Issue 2's overhead figure: the stateful Torch path against hand-written jax.jit, same weights.
+
+    python bench/bench_nn_overhead.py [--batch 128] [--planes 3] [--windows 7]
+
+The seed's LeNet (3x32x32 input as in the seed, or ``--planes 1``) on one batch:
+
+* **nets**: ``net.forward(x)``, ``criterion.forward(out, y)``, ``criterion.backward(out, y)``,
+  ``net.backward(x, gradOutput)``: the Torch7 interactive path, each a compiled call;
+* **jax**: ``jax.jit(jax.value_and_grad(loss))`` of the same network written by hand with
+  ``lax``, on the same weights.
+
+Both produce the loss and every parameter gradient; the script checks that they agree, times
+them in interleaved windows and prints the ratio nets/jax (issue 2 asks for <= 1.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nets import nn
+from nets.nn import functional as F  # noqa: N812
+from nets.nn import lowering
+
+
+def seed_lenet(planes: int) -> nn.Module:
+    """The seed's "模型示例" network (conv 5x5 x2, max-pool, three Linear layers)."""
+    net = nn.Sequential()
+    net.add(nn.SpatialConvolution(planes, 6, 5, 5))
+    net.add(nn.ReLU())
+    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
+    net.add(nn.SpatialConvolution(6, 16, 5, 5))
+    net.add(nn.ReLU())
+    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
+    net.add(nn.View(16 * 5 * 5))
+    net.add(nn.Linear(16 * 5 * 5, 120))
+    net.add(nn.ReLU())
+    net.add(nn.Linear(120, 84))
+    net.add(nn.ReLU())
+    net.add(nn.Linear(84, 10))
+    net.add(nn.LogSoftMax())
+    return net
+
+
+def hand_written_loss(p: dict, x: jax.Array, y: jax.Array) -> jax.Array:
+    """The same network as plain JAX, keyed by the nets parameter paths."""
+
+    def conv(h, i):
+        dims = ("NCHW", "OIHW", "NCHW")
+        h = jax.lax.conv_general_dilated(
+            h, p[f"{i}.weight"], (1, 1), "VALID", dimension_numbers=dims
+        )
+        return h + p[f"{i}.bias"].reshape(1, -1, 1, 1)
+
+    def pool(h):
+        return jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+    h = pool(jax.nn.relu(conv(x, 0)))
+    h = pool(jax.nn.relu(conv(h, 3)))
+    h = h.reshape(h.shape[0], -1)
+    for i in (7, 9):
+        h = jax.nn.relu(h @ p[f"{i}.weight"].T + p[f"{i}.bias"])
+    logp = jax.nn.log_softmax(h @ p["11.weight"].T + p["11.bias"])
+    return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+
+def main(argv: list[str] | None = None) -> float:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--planes", type=int, default=3, choices=(1, 3))
+    ap.add_argument("--windows", type=int, default=7)
+    ap.add_argument("--steps", type=int, default=10, help="steps per window")
+    ap.add_argument("--plain", action="store_true", help="nets on the plain lax path")
+    args = ap.parse_args(argv)
+
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((args.batch, args.planes, 32, 32)), jnp.float32)
+    y = jnp.asarray(rng.integers(0, 10, args.batch), jnp.int32)
+    net = seed_lenet(args.planes)
+    crit = nn.ClassNLLCriterion()
+    params = {k: jnp.array(v) for k, v in net.split()[0].items()}
+    grad_fn = jax.jit(jax.value_and_grad(hand_written_loss))
+
+    saved = F.conv2d, F.max_pool2d
+
+    def nets_step():
+        net.zeroGradParameters()
+        out = net.forward(x)
+        loss = crit.forward(out, y)
+        net.backward(x, crit.backward(out, y))
+        return loss, net.parameters()[1]
+
+    def jax_step():
+        return grad_fn(params, x, y)
+
+    # compile both; nets traces under the lowering the library would use
+    start = time.perf_counter()
+    if not args.plain:
+        F.conv2d, F.max_pool2d = lowering.conv2d, lowering.max_pool2d
+    with lowering.plain_path(args.plain):
+        loss_n, grads_n = jax.block_until_ready(nets_step())
+    F.conv2d, F.max_pool2d = saved
+    compile_n = time.perf_counter() - start
+    start = time.perf_counter()
+    loss_j, grads_j = jax.block_until_ready(jax_step())
+    compile_j = time.perf_counter() - start
+
+    # same work: same loss, same gradients
+    np.testing.assert_allclose(float(loss_n), float(loss_j), rtol=1e-5)
+    for g, k in zip(grads_n, params, strict=True):
+        np.testing.assert_allclose(g, grads_j[k], rtol=1e-3, atol=1e-5, err_msg=k)
+
+    times: dict[str, list[float]] = {"nets": [], "jax": []}
+    for _ in range(args.windows):
+        for name, fn in (("nets", nets_step), ("jax", jax_step)):
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                jax.block_until_ready(fn())
+            times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    path = "plain lax" if args.plain else "nets.nn.lowering"
+    print(f"seed LeNet, batch {args.batch}x{args.planes}x32x32, forward+backward, nets on {path}")
+    for k, v in times.items():
+        compile_s = compile_n if k == "nets" else compile_j
+        print(f"  {k:5} {med[k]:8.2f} ms  [{min(v):.2f}-{max(v):.2f}]  (compile {compile_s:.1f}s)")
+    ratio = med["nets"] / med["jax"]
+    print(f"nets/jax time ratio = {ratio:.2f}  (issue 2 asks for <= 1.2)")
+    return ratio
+
+
+if __name__ == "__main__":
+    main()
