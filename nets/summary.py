@@ -150,6 +150,13 @@ def _leaf_shape(m: nn.Module, shape: Any) -> Any:
     if name == "View":
         bsz = m._batch_size(tuple(shape))
         return m.size if bsz is None else (bsz, *m.size)
+    if name == "Reshape" and m.batchMode is True:
+        if len(shape) < 1 or math.prod(shape[1:]) != m.nelement:
+            raise ModuleError(
+                _describe(m),
+                f"expected {m.nelement} elements per sample, got input of shape {_fmt(shape)}",
+            )
+        return (shape[0], *m.size)
     if name == "SpatialZeroPadding":
         _spatial(m, shape)
         return (*shape[:-2], shape[-2] + m.pad_t + m.pad_b, shape[-1] + m.pad_l + m.pad_r)

@@ -11,7 +11,7 @@ parameters; it cannot run forward, since it holds no numbers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
@@ -19,28 +19,35 @@ import jax.numpy as jnp
 import numpy as np
 
 from nets import _random
+from nets.nn import module
 
 from ._registry import get
 
 
 @contextlib.contextmanager
 def _shape_only_init() -> Iterator[None]:
-    # WORKAROUND: nets._random has no shape-only mode; swap its two initialisers for the
-    # duration of the build (the layers call them as module attributes). Not thread-safe.
-    saved = _random.uniform, _random.normal
+    # WORKAROUND: nets has no shape-only construction mode; swap the two initialisers of
+    # nets._random and the Module's gradient-zeros helper for the duration of the build (all
+    # are called as module attributes) with versions that make tracers. Not thread-safe.
+    saved = _random.uniform, _random.normal, module._zeros_like
 
     def zeros(a: float, b: float, shape: Any, dtype: Any = np.float32) -> jax.Array:
         return jnp.zeros(tuple(shape), dtype)
 
-    _random.uniform, _random.normal = zeros, zeros
+    def zeros_like(value: Any) -> jax.Array:
+        return jnp.zeros(value.shape, value.dtype)
+
+    _random.uniform, _random.normal, module._zeros_like = zeros, zeros, zeros_like
     try:
         yield
     finally:
-        _random.uniform, _random.normal = saved
+        _random.uniform, _random.normal, module._zeros_like = saved
 
 
-def abstract(name: str, **kw: Any) -> Any:
+def abstract(name: str | Callable[..., Any], **kw: Any) -> Any:
     """``get(name, **kw)`` with abstract (shape-only) parameters; for summaries and counting.
+
+    `name` may also be a builder, e.g. ``abstract(models.vgg, config='C')``.
 
     Example:
         >>> from nets import models, summary
@@ -51,7 +58,7 @@ def abstract(name: str, **kw: Any) -> Any:
 
     def build() -> jax.Array:
         with _shape_only_init():
-            built["net"] = get(name, **kw)
+            built["net"] = name(**kw) if callable(name) else get(name, **kw)
         return jnp.zeros(())
 
     jax.eval_shape(build)

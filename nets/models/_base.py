@@ -180,6 +180,11 @@ def labelled(module: nn.Module, label: str, patch: str | None = None) -> nn.Modu
     return module
 
 
-def flatten(n: int) -> nn.View:
-    """``nn.View(n):setNumInputDims(3)``: (N, C, H, W) -> (N, n), a batch of one included."""
-    return nn.View(n).setNumInputDims(3)
+def flatten(n: int) -> nn.Reshape:
+    """``nn.Reshape(n, true)``: (N, C, H, W) -> (N, n), strictly.
+
+    Not ``nn.View(n)``: a View reads feature maps larger than the classifier expects as more
+    samples (a 12x12 map where 6x6 belongs passes as a batch of 4), and without
+    ``setNumInputDims`` drops the axis of a batch of one. Reshape in batch mode refuses both.
+    """
+    return nn.Reshape(n, True)

@@ -31,7 +31,7 @@ class ModelMeta:
         year: year of publication.
         url: where the paper is.
         input_size: (C, H, W) the network is built for.
-        layers: weight layers (convolutions and fully connected), as the paper counts depth.
+        layers: the depth the paper states (weight layers on the longest path), or None.
         params: the published parameter count as printed (``"138M"``, ``"60,965,224"``).
         params_source: where `params` comes from when the paper itself gives none.
         mult_adds: published multiply-adds per image as printed (``"1.8G"``), or None.
@@ -46,7 +46,7 @@ class ModelMeta:
     year: int
     url: str
     input_size: tuple[int, int, int]
-    layers: int
+    layers: int | None
     params: str | None
     params_source: str = "paper"
     mult_adds: str | None = None

@@ -52,15 +52,33 @@ PAPER_ROWS: list[tuple[str, str, str, int, str, str]] = [
     ("softmax", "", "1×1×1000", 0, "", ""),
 ]
 
-# Where Table 1 disagrees with its own layer sizes (see docs/models.md): row -> explanation.
-PAPER_ERRATA: dict[str, str] = {
-    "convolution 7×7/2": "Table 1 prints 2.7K params and 34M ops for conv1; 64 filters of "
-    "7x7 over 3 input planes are 9,408 weights (9.2K) and 118M multiply-adds at 112x112. The "
-    "printed figures fit a 7x7 filter over one plane less than 3 (2.7K x 112^2 = 34M), so the "
-    "table is off, not the network.",
-    "inception (5b)": "Table 1 prints 1388K params for 5b; its own filter counts give "
-    "1,442,816 weights (1409K). Its ops figure (71M) matches the filter counts.",
+# Where Table 1 disagrees with its own filter counts: row -> (columns that are off, why).
+# docs/models.md prints each with the table's figure next to what the network has.
+PAPER_ERRATA: dict[str, tuple[tuple[str, ...], str]] = {
+    "convolution 7×7/2": (
+        ("params", "ops"),
+        "64 filters of 7x7 over 3 planes are 9,408 weights; the printed 2.7K and 34M "
+        "(= 2.7K x 112 x 112) fit neither 3 planes nor any whole number of them",
+    ),
+    "inception (4a)": (("params",), "the printed figure is below the filter counts' sum"),
+    "inception (4c)": (("params",), "the printed figure is below the filter counts' sum"),
+    "inception (4d)": (("params",), "the printed figure is below the filter counts' sum"),
+    "inception (4e)": (("params",), "the printed figure is below the filter counts' sum"),
+    "inception (5a)": (
+        ("params", "ops"),
+        "the printed params and ops agree with each other (54M = 1072K x 7 x 7) but not with "
+        "the row's filter counts",
+    ),
+    "inception (5b)": (("params",), "the printed figure is below the filter counts' sum"),
 }
+
+# Table 1's ops column summed is the "1.5 billion multiply-adds" of Section 5.
+_NOTES = (
+    "Table 1's params column disagrees with its own filter counts for conv1, (4a), (4c), "
+    "(4d), (4e), (5a) and (5b), and its ops column for conv1 and (5a) (see the errata table); "
+    "the network is built to the filter counts. Section 5's '1.5 billion multiply-adds' is "
+    "the ops column's sum; with the real conv1 (118M, not 34M) the network has 1.58G."
+)
 
 
 def _inception(nIn: int, n1: int, r3: int, n3: int, r5: int, n5: int, proj: int) -> nn.Concat:
@@ -138,10 +156,7 @@ def _pool() -> nn.SpatialMaxPooling:
         mult_adds="1.5G",
         mult_adds_source="paper, Section 5 ('1.5 billion multiply-adds at inference time')",
         top5="6.7%",
-        notes=" ".join(PAPER_ERRATA.values())
-        + " The 1.5G total is Table 1's ops column, so it carries conv1's misprint: with conv1's "
-        "real 118M the network has 1.58G multiply-adds.",
-        paper_off=("mult_adds",),
+        notes=_NOTES,
     ),
 )
 def googlenet(num_classes: int = 1000, aux_logits: bool = False) -> Model:

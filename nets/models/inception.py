@@ -89,7 +89,7 @@ def _bn_block(nIn: int, row: tuple) -> tuple[nn.Module, int]:
         year=2015,
         url="https://arxiv.org/abs/1502.03167",
         input_size=(3, 224, 224),
-        layers=34,
+        layers=None,
         params=None,
         params_source="none usable: see notes",
         top5="4.8%",
@@ -213,7 +213,7 @@ def _v3_c(nIn: int) -> nn.Concat:
         year=2015,
         url="https://arxiv.org/abs/1512.00567",
         input_size=(3, 299, 299),
-        layers=48,
+        layers=None,
         params="23,834,568",
         params_source="torchvision's inception_v3 without its auxiliary head (the paper: "
         "'less than 25 million parameters')",
@@ -224,7 +224,8 @@ def _v3_c(nIn: int) -> nn.Concat:
         "release. Where the table and the release differ the release is built: the stem's "
         "'conv 3x3/1 80' is a 1x1 conv (80) then a 3x3 conv (192) and a 3x3/2 max pool; the "
         "35x35 modules keep a 5x5 branch next to the double 3x3 of Figure 5. The auxiliary "
-        "classifier is not built.",
+        "classifier is not built. The text calls the network 42 layers deep; its longest path "
+        "has 48 weight layers.",
     ),
 )
 def inception_v3(num_classes: int = 1000) -> Model:
@@ -385,7 +386,7 @@ def _v4_c() -> nn.Concat:
         year=2016,
         url="https://arxiv.org/abs/1602.07261",
         input_size=(3, 299, 299),
-        layers=149,
+        layers=None,
         params="42,679,816",
         params_source="timm's inception_v4, the same network (the paper prints no count)",
         top5="3.08%",
@@ -478,7 +479,7 @@ def _ir_c(nIn: int = 2080, relu: bool = True) -> nn.Sequential:
         year=2016,
         url="https://arxiv.org/abs/1602.07261",
         input_size=(3, 299, 299),
-        layers=164,
+        layers=None,
         params="55,843,464",
         params_source="timm's inception_resnet_v2, the same network (the paper prints no count)",
         notes="As printed, Inception-ResNet-v2 does not compose: Figure 17's 1x1 conv gives "

@@ -73,7 +73,8 @@ class RBFOutput(nn.Module):
                 f"expected input of size {self.nInput} in the last dimension, "
                 f"got {shape_str(input)}",
             )
-        diff = input[..., None, :] - self.centres
+        centres = jnp.reshape(self.centres, (1,) * (input.ndim - 1) + self.centres.shape)
+        diff = input[..., None, :] - centres  # (N, nClass, nInput)
         self.output = -jnp.sum(diff * diff, axis=-1)
         return self.output
 

@@ -47,13 +47,13 @@ def _shortcut(nIn: int, nOut: int, stride: int, kind: str) -> nn.Module | None:
         return conv_bn(nIn, nOut, 1, 1, stride, stride, relu=False)
     if stride == 1 and nIn == nOut:
         return nn.Identity()
-    # Option A as fb.resnet.torch builds it: a 1x1/stride average pool picks every stride-th
+    # Option A as fb.resnet.torch builds it: a 1x1/stride pool picks every stride-th
     # pixel, and a Concat of the input with zeroed copies of it pads the new planes with 0.
     if nOut % nIn:
         raise ValueError(f"shortcut 'A' needs nOut ({nOut}) to be a multiple of nIn ({nIn})")
     seq = nn.Sequential()
     if stride != 1:
-        seq.add(nn.SpatialAveragePooling(1, 1, stride, stride))
+        seq.add(nn.SpatialMaxPooling(1, 1, stride, stride))
     pad = nn.Concat(1, nn.Identity(), *[nn.MulConstant(0) for _ in range(nOut // nIn - 1)])
     return seq.add(pad)
 
