@@ -30,7 +30,7 @@ _ORIGINAL = ModelMeta(
     input_size=(3, 227, 227),
     layers=8,
     params="60,965,224",
-    params_source="counted from the paper's Figure 2 (the paper says ' 60 million')",
+    params_source="counted from the paper's Figure 2; the text says '60 million parameters'",
     top5="16.4%",
     notes=_NOTES_2012,
 )

@@ -407,3 +407,18 @@ def test_forward_backward_resnet_bottleneck(shortcut):
     block = _bottleneck(64, 64, 2, shortcut, "1x1")
     out, _ = _forward_backward(block, (2, 64, 8, 8))
     assert out.shape == (2, 256, 4, 4)
+
+
+def test_docs_models_md_is_generated_from_the_zoo():
+    """docs/models.md is `python -m nets.models._doc`'s output, never edited by hand."""
+    import io
+    import pathlib
+
+    from nets.models import _doc
+
+    page = io.StringIO()
+    _doc.main(page, build=abstract)
+    path = pathlib.Path(__file__).parents[2] / "docs" / "models.md"
+    assert path.read_text(encoding="utf-8") == page.getvalue(), (
+        "docs/models.md is stale: run `python -m nets.models._doc > docs/models.md`"
+    )
