@@ -136,6 +136,7 @@ def lenet5(variant: str = "modern", num_classes: int = 10, in_channels: int | No
         Model: input (N, C, 32, 32), output (N, num_classes).
 
     Example:
+        >>> import jax.numpy as jnp
         >>> from nets import models
         >>> models.lenet5(in_channels=1).forward(jnp.zeros((2, 1, 32, 32))).shape
         (2, 10)

@@ -387,7 +387,6 @@ def test_forward_backward_inception_blocks():
     from nets.models import inception as inc
 
     for block, planes, size, out_planes in [
-        (inc._bn_block(64, inc.BN_INCEPTION["3c"])[0], 64, 6, 160 + 96 + 64),
         (inc._v3_c(16), 16, 3, 320 + 768 + 768 + 192),
         (inc._ir_c(16), 16, 3, 16),
     ]:
