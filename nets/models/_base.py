@@ -12,7 +12,6 @@ from typing import Any
 
 from nets import nn
 from nets._errors import ModuleError, shape_str
-from nets.nn.module import _bump_structure
 from nets.nn.printing import sequential_repr
 from nets.summary import infer_shape
 
@@ -132,22 +131,7 @@ def conv(
     dH = dW if dH is None else dH
     padH = padW if padH is None else padH
     m = nn.SpatialConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH, groups=groups)
-    if not bias:
-        _no_bias(m)
-    return m
-
-
-def _no_bias(m: nn.SpatialConvolution) -> None:
-    """Torch7's ``conv:noBias()``: drop the bias parameter (and its gradient)."""
-    if hasattr(type(m), "noBias"):
-        m.noBias()
-        return
-    # WORKAROUND: nn.SpatialConvolution has no noBias() yet; do what Torch7's does (bias = nil),
-    # through the module's registry, and let F.conv2d take bias=None.
-    del m._vars["bias"]
-    del m._vars["gradBias"]
-    object.__setattr__(m, "bias", None)
-    _bump_structure()
+    return m if bias else m.noBias()
 
 
 def conv_bn(
