@@ -62,15 +62,25 @@ class Model(nn.Sequential):
             ) from None
 
     def accepted_sizes(self) -> str:
-        """The inputs this network takes, e.g. ``'3x224x224 (H and W each from 224 to 255)'``."""
+        """The inputs this network takes, e.g. ``'3x224x224 (H and W each from 224 to 255)'``.
+
+        Found by trying every side from 1 to 1.5 times the paper's (closed-form shapes only; a
+        few seconds for the largest networks, once per network: only error messages ask).
+        """
+        cached = self.__dict__.get("_accepted")
+        if cached is not None:
+            return cached
         c, h, w = self.input_size
-        top = 2 * max(h, w)
-        ok_h = [s for s in range(1, top + 1) if _fits(self, (c, s, w))]
-        ok_w = [s for s in range(1, top + 1) if _fits(self, (c, h, s))]
-        spans = _spans(ok_h, top)
-        same = spans == _spans(ok_w, top)
-        where = f"H and W each {spans}" if same else f"H {spans}, W {_spans(ok_w, top)}"
-        return f"{_chw(self.input_size)} ({where})"
+        top = (3 * max(h, w)) // 2
+        if h == w:  # every zoo network treats H and W alike and independently
+            ok = [s for s in range(1, top + 1) if _fits(self, (c, s, s))]
+            where = f"H and W each {_spans(ok, top)}"
+        else:
+            ok_h = [s for s in range(1, top + 1) if _fits(self, (c, s, w))]
+            ok_w = [s for s in range(1, top + 1) if _fits(self, (c, h, s))]
+            where = f"H {_spans(ok_h, top)}, W {_spans(ok_w, top)}"
+        self._accepted = f"{_chw(self.input_size)} ({where})"
+        return self._accepted
 
     def __repr__(self) -> str:
         return sequential_repr(f"nets.models.{self.model_name}", self.modules)
