@@ -34,7 +34,10 @@ models.list()                                       # every name below
 `models.abstract(name)` builds the same network with shape-only parameters, so summaries and
 counts of the 100M-parameter networks cost nothing; `models.get(name)` builds it for real.
 Every builder takes `num_classes`; a wrong input size fails before any computation with the
-model's name, the layer that refuses it and the sizes the network accepts.
+model's name, the layer that refuses it and the sizes the network accepts. Classifiers end
+in `nn.LogSoftMax` (for `nn.ClassNLLCriterion`, the papers' soft-max), and flatten with
+`nn.Reshape(n, true)` rather than the seed's `nn.View(n)`: a View would read a too-large
+feature map as several samples instead of refusing it.
 
 **Counting.** *params* are trainable parameters (biases and batch-norm scales included;
 running statistics and LeNet's fixed RBF codes are buffers, not parameters). *mult-adds* are
