@@ -9,9 +9,10 @@ shapes, at trace time:
 ``conv2d``
     * ``"im2col"``: the input's patches times the weight matrix, one matrix multiply whose
       backward is two matrix multiplies (input and weight gradients) and a fused col2im; for
-      few input planes (``nIn <= IM2COL_MAX_PLANES``), where XLA's convolution is slowest;
-    * ``"lax"``: ``lax.conv_general_dilated`` (everything else, grouped convolutions, and
-      ``plain_path``).
+      few input planes (``nIn <= IM2COL_MAX_PLANES``), where XLA's convolution is slowest,
+      and for 1x1 kernels (a plain matrix multiply);
+    * ``"lax"``: ``lax.conv_general_dilated`` for everything else (there, inside a whole
+      training step, neither im2col nor XLA-forward-with-im2col-backward measured faster).
 
 ``max_pool2d``
     * ``"tiles"``: windows that tile the input exactly (kernel == stride, no padding): a reshape
@@ -45,9 +46,8 @@ Pair = tuple[int, int]
 
 __all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path"]
 
-# Input planes up to which im2col + matmul beats XLA's convolution, forward and backward
-# (bench/bench_layers.py: LeNet's 1->6 5x5 conv and the 3-plane ImageNet stems; with 6 or more
-# planes XLA's own convolution was as fast or faster inside a whole training step).
+# Input planes up to which im2col + matmul beats XLA's convolution forward and backward
+# (bench/bench_layers.py: LeNet's 1->6 5x5 conv and the 3-plane ImageNet stems).
 IM2COL_MAX_PLANES = 4
 
 _state = threading.local()
@@ -81,7 +81,7 @@ def conv2d_path(
     """The lowering `conv2d` uses for these shapes: ``"im2col"`` or ``"lax"``."""
     if _plain() or groups != 1:
         return "lax"
-    if w_shape[1] <= IM2COL_MAX_PLANES:
+    if w_shape[1] <= IM2COL_MAX_PLANES or w_shape[2:] == (1, 1):
         return "im2col"
     return "lax"
 

@@ -35,7 +35,7 @@ def _rand(shape, seed):
 
 
 def _conv_pair(path):
-    fast = {"im2col": L._conv_im2col, "lax": L._conv_lax}[path]
+    fast = {"im2col": L._conv_im2col}[path]
     return fast
 
 
@@ -73,6 +73,7 @@ def test_conv2d_path_rules():
     assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "im2col"
     assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "im2col"
     assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
+    assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (2, 2)) == "im2col"
     assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) == "lax"
     with L.plain_path():
         assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "lax"
