@@ -14,6 +14,7 @@ from nets.summary import Summary, summary
 
 from ._abstract import abstract
 from ._registry import list_models, meta
+from ._seed import SEED_CNN_TABLE, SEED_ERRATA, facts
 from .googlenet import PAPER_ERRATA, PAPER_ROWS
 
 _HEADER = """# The model zoo (`nets.models`)
@@ -85,6 +86,40 @@ def _zoo_table(sums: dict[str, Summary]) -> list[str]:
             f"| {s.params:,} | {paper_params} | {_fmt_m(s.ops)} | {paper_ops} "
             f"| {m.top5 or ''} |"
         )
+    return lines
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "+" if value else "−"
+    if isinstance(value, set):
+        return ",".join(str(v) for v in sorted(value, reverse=True))
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _seed_table(build: Callable[[str], Any], sums: dict[str, Summary]) -> list[str]:
+    names = list(SEED_CNN_TABLE)
+    ours = {n: facts(build(n), sum(r.depth for r in sums[n].rows)) for n in names}
+    lines = [
+        "",
+        "## The seed's CNN table, read off the networks",
+        "",
+        "Each cell is *seed / network*; ✗ marks a cell the seed gets wrong (see below).",
+        "",
+        "| | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for column in SEED_CNN_TABLE[names[0]]:
+        cells = []
+        for n in names:
+            seed, net = _cell(SEED_CNN_TABLE[n][column]), _cell(ours[n][column])
+            mark = " ✗" if (n, column) in SEED_ERRATA else ""
+            cells.append(seed if seed == net else f"{seed} / {net}{mark}")
+        lines.append(f"| {column} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- `{n}` {column}: {why}." for (n, column), why in SEED_ERRATA.items()]
     return lines
 
 
@@ -166,6 +201,7 @@ def main(out: Any = None, build: Callable[[str], Any] = abstract) -> None:
     out = out or sys.stdout
     sums = dict(_summaries(build))
     lines = [_HEADER, "## Every model", "", *_zoo_table(sums), *_notes()]
+    lines += _seed_table(build, sums)
     lines += _googlenet(sums["googlenet"])
     lines += _resnet_flops(sums)
     lenet = sums["lenet5_1998"]

@@ -126,6 +126,15 @@ def test_figure_range_reads_the_papers_rounding():
         figure_range("many")
 
 
+@pytest.mark.parametrize("name", ["alexnet", "vgg19", "googlenet", "resnet152"])
+def test_the_seeds_cnn_table(name):
+    from nets.models._seed import SEED_CNN_TABLE, SEED_ERRATA, facts
+
+    ours = facts(abstract(name), sum(r.depth for r in counted(name).rows))
+    for column, seed in SEED_CNN_TABLE[name].items():
+        assert (ours[column] == seed) != ((name, column) in SEED_ERRATA), (name, column)
+
+
 # ----------------------------------------------------------------------------- LeNet-5
 
 
