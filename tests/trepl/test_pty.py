@@ -9,6 +9,9 @@ import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
+# pexpect forks (then execs th at once); JAX warns about any fork in a process that loaded it.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
+
 PROMPT = "th>"
 TIMING = r"\[\d+\.\d{4}s[^\]\r\n]*\]"
 
