@@ -528,6 +528,8 @@ def summary(
     shape = tuple(int(d) for d in input_shape)
     batch = shape if len(shape) == 4 else (1, *shape)  # Concat(1) and Linear want a batch
     model = getattr(module, "model_name", "")
+    if model:  # a zoo network: a wrong size names the model and the sizes it accepts
+        module.check_input(batch)
     rows, out = _rows(module, batch, expand)
     result = Summary(
         rows=rows,

@@ -174,3 +174,9 @@ def test_googlenet_with_auxiliary_classifiers():
     assert [r.type for r in aux] == ["auxiliary classifier (4d)", "auxiliary classifier (4a)"]
     # avg pool 5x5/3 -> 4x4, 1x1 conv 128, fc 1024, fc 1000 (weights and biases)
     assert aux[1].params == 512 * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000
+
+
+def test_summary_of_a_zoo_network_with_a_wrong_size_names_the_model():
+    with pytest.raises(ModuleError, match=r"^vgg11: input of size 3x112x112 does not fit .*"
+                       r"vgg11 accepts 3x224x224 \(H and W each from 224 to 255\)"):  # fmt: skip
+        summary(abstract("vgg11"), (3, 112, 112), quiet=True)
