@@ -162,7 +162,8 @@ def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = Fals
         else:
             shape, dtype, device, nbytes = facts
             total += nbytes
-            rows.append((name, type(value).__name__, shape, dtype, device, _format_bytes(nbytes)))
+            kind = "numpy.ndarray" if type(value).__module__ == "numpy" else "jax.Array"
+            rows.append((name, kind, shape, dtype, device, _format_bytes(nbytes)))
     header = ("name", "type", "shape", "dtype", "device", "bytes")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
