@@ -209,13 +209,19 @@ class App:
                 self._write_err("\nKeyboardInterrupt\n")
 
 
-def repl(namespace: dict[str, Any] | None = None, color: bool | None = None) -> int:
+def repl(
+    namespace: dict[str, Any] | None = None, color: bool | None = None, **app_parts: Any
+) -> int:
     """Open the `th` shell on the caller's variables (TREPL's `repl()`).
 
     Args:
         namespace: the dict to work in; default: the caller's globals at module level, or a
             copy of the caller's globals and locals inside a function.
         color: force colour on or off (default: on a terminal unless NO_COLOR is set).
+        **app_parts: `input`, `output`, `stdout` passed to `App` (tests drive it this way).
+
+    Returns:
+        The exit status the session ended with (0, or the code given to sys.exit).
     """
     if namespace is None:
         frame = sys._getframe(1)
@@ -226,4 +232,5 @@ def repl(namespace: dict[str, Any] | None = None, color: bool | None = None) -> 
     if color is None:
         color = use_color(sys.stdout)
     evaluator = Evaluator(namespace)
-    return App(evaluator, config=AppConfig(color=color, banner=False)).run()
+    config = AppConfig(color=color, banner=False)
+    return App(evaluator, config=config, **app_parts).run()

@@ -120,3 +120,18 @@ def test_exit_words(word):
         config = AppConfig(color=False, banner=True, history_file="")
         status = App(Evaluator(), input=pipe, output=DummyOutput(), stdout=out, config=config).run()
     assert status == 0 and "? for help" in out.getvalue()
+
+
+def test_repl_runs_on_the_callers_variables():
+    from trepl import repl
+
+    def program():
+        local_value = 20  # noqa: F841 - read by repl() through the caller's frame
+        with create_pipe_input() as pipe:
+            pipe.send_text("local_value + 1" + ENTER + CTRL_D + "y" + ENTER)
+            out = io.StringIO()
+            status = repl(color=False, input=pipe, output=DummyOutput(), stdout=out)
+        return status, out.getvalue()
+
+    status, text = program()
+    assert status == 0 and text.splitlines()[0] == "21"

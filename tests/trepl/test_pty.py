@@ -132,11 +132,14 @@ def test_history_across_sessions_and_exit_question():
         assert "history_marker = 314" in f.read()
 
 
-def test_script_then_interactive_shell(tmp_path):
+def test_script_then_interactive_shell_with_startup_file(tmp_path, monkeypatch):
     script = tmp_path / "setup.py"
     script.write_text("from_script = 'ready'\n")
+    startup = tmp_path / "startup.py"
+    startup.write_text("from_startup = 'also'\n")
+    monkeypatch.setenv("TREPLSTARTUP", str(startup))
     child = spawn_th("-i", str(script))
-    child.sendline("from_script")
-    child.expect("'ready'")
+    child.sendline("from_script + from_startup")
+    child.expect("'readyalso'")
     child.expect(PROMPT)
     assert leave(child) == 0
