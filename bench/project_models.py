@@ -191,7 +191,24 @@ def make_stateful_train(net_name: str, mode: str, x_nchw, y, **kw) -> Callable:
 
 
 def make_infer(net_name: str, mode: str, x_nchw: np.ndarray) -> Callable:
-    """Inference with the user's call, ``net.forward(x)`` in evaluate mode."""
+    """Inference with the pure form in one ``jax.jit`` (evaluate mode)."""
+    net = build(net_name, x_nchw)
+    net.evaluate()
+    params, buffers = net.split()
+    fn = jax.jit(lambda p, b, x: net.call(p, b, x, train=False)[0])
+    x = jnp.asarray(x_nchw)
+
+    def step():
+        fn(params, buffers, x).block_until_ready()
+
+    with lowering_mode(mode):
+        step()
+    return step
+
+
+def make_stateful_infer(net_name: str, mode: str, x_nchw: np.ndarray) -> Callable:
+    """Inference with the user's call, ``net.forward(x)`` in evaluate mode (it also sets every
+    sub-module's ``output``, so each layer's result is written out)."""
     net = build(net_name, x_nchw)
     net.evaluate()
     x = jnp.asarray(x_nchw)

@@ -116,6 +116,13 @@ def runners(row: Row, with_torch: bool, stateful: bool) -> list[Runner]:
                 lambda: project_models.make_infer(row.net, "plain", x),
             )
         )
+        out.append(
+            Runner(
+                "ours net.forward()",
+                "ours-stateful",
+                lambda: project_models.make_stateful_infer(row.net, "fast", x),
+            )
+        )
         for lay in ("NCHW", "NHWC"):
             out.append(
                 Runner(f"jax {lay}", "jax", lambda lay=lay: jax_models.make_infer(row.net, lay, x))

@@ -15,6 +15,9 @@ from torch import nn
 
 from .jax_models import ALEXNET_FEATURES
 
+# PyTorch's own default, read once: the suite changes the setting between competitors.
+_DEFAULT_THREADS = torch.get_num_threads()
+
 
 def lenet(in_ch: int, pad: int) -> nn.Module:
     """The seed's LeNet-5 (conv1 padded by `pad`), ending in LogSoftMax as in the seed."""
@@ -140,7 +143,8 @@ def threads(n: int) -> Callable[[], None]:
 
 
 def default_threads() -> int:
-    return torch.get_num_threads()
+    """PyTorch's default intra-op thread count (as it was when this module was imported)."""
+    return _DEFAULT_THREADS
 
 
 def matmul_gflops(n: int = 2048, reps: int = 5) -> float:
