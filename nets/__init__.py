@@ -11,6 +11,9 @@ import importlib as _importlib
 from . import nn as nn
 from ._random import manual_seed as manual_seed
 
+# Bound eagerly: importing the submodule later would otherwise rebind `nets.summary` to it.
+from .summary import summary as summary
+
 _LAZY = {
     "optim": "nets.optim",
     "models": "nets.models",
@@ -18,7 +21,6 @@ _LAZY = {
     "engine": "nets.engine",
 }
 _LAZY_ATTRS = {
-    "summary": ("nets.summary", "summary"),
     "save": ("nets.serialization", "save"),
     "load": ("nets.serialization", "load"),
     "CheckpointError": ("nets.serialization", "CheckpointError"),

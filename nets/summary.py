@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -542,18 +541,3 @@ def summary(
     if not quiet:
         print(result.table(), file=file or sys.stdout)
     return result
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``nets.summary(net, shape)`` work after ``import nets.summary`` too.
-
-    Importing this module binds the attribute ``nets.summary`` to the module itself, which
-    would shadow the function that ``nets.__getattr__`` hands out lazily; calling the module
-    calls the function.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Summary:
-        return summary(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
