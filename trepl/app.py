@@ -20,6 +20,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
+from prompt_toolkit.lexers import DynamicLexer, Lexer
 from prompt_toolkit.output import ColorDepth, Output
 
 from trepl import help as help_pages
@@ -28,6 +29,7 @@ from trepl import printer
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
 from trepl.results import ExecResult
+from trepl.timing import imported
 
 PROMPT = "th> "
 CONTINUATION = "..> "
@@ -104,12 +106,10 @@ class App:
             history = InMemoryHistory()
         else:
             history = FileHistory(path or history_path())
-        lexer = None
-        if self.config.color:
-            from prompt_toolkit.lexers import PygmentsLexer
-            from pygments.lexers.python import PythonLexer
-
-            lexer = PygmentsLexer(PythonLexer)
+        # Syntax colour arrives once the warm-up thread has imported pygments (~0.1 s): the
+        # first prompt does not wait for it.
+        self._lexer: Lexer | None = None
+        lexer = DynamicLexer(self._python_lexer) if self.config.color else None
         self.session: PromptSession[str] = PromptSession(
             PROMPT,
             multiline=True,
@@ -127,6 +127,19 @@ class App:
         )
         self._question: PromptSession[str] = PromptSession(input=input, output=output)
         self.warm_up_thread: threading.Thread | None = None
+
+    def _python_lexer(self) -> Lexer | None:
+        if self._lexer is None and imported("pygments.lexers.python") is not None:
+            from prompt_toolkit.lexers import PygmentsLexer
+            from pygments.lexers.python import PythonLexer
+
+            self._lexer = PygmentsLexer(PythonLexer)
+        return self._lexer
+
+    def _warm_up(self) -> None:
+        if self.config.color:
+            import pygments.lexers.python  # noqa: F401 - for _python_lexer
+        names.warm_up()
 
     def _ready(self, text: str) -> tuple[bool, str]:
         answer = self.evaluator.is_complete(text)
@@ -169,7 +182,7 @@ class App:
         """Import JAX and nets in the background once the first prompt is on screen."""
         if self.warm_up_thread is not None:
             return
-        self.warm_up_thread = threading.Thread(target=names.warm_up, name="th-warm-up", daemon=True)
+        self.warm_up_thread = threading.Thread(target=self._warm_up, name="th-warm-up", daemon=True)
         self.warm_up_thread.start()
 
     def ask_exit(self) -> bool:
