@@ -227,3 +227,14 @@ def test_run_file_is_script_mode(ev, tmp_path):
     result = ev.run_file(str(script))
     assert result.ok and not result.show and ev.namespace["value"] == 42
     assert ev.namespace["__file__"] == os.path.abspath(script)
+
+
+def test_ctrl_c_stops_a_shell_command(ev):
+    import signal
+
+    main = threading.main_thread().ident
+    # A real SIGINT (as the terminal sends), so the blocking read of the pipe is interrupted.
+    threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT)).start()
+    result = ev.execute("$ echo started; sleep 20; echo never")
+    assert result.error.ename == "KeyboardInterrupt"
+    assert ev.execute("1 + 1").value == 2
