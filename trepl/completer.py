@@ -221,6 +221,7 @@ class Completer:
         return Completions(matches, end - len(base), end, ["path"] * len(matches))
 
     def _jedi(self, code: str, cursor_pos: int) -> Completions:
+        names.wait_for_imports()  # the shell's warm-up thread may be importing jedi
         import jedi
 
         text = code[:cursor_pos]

@@ -107,12 +107,18 @@ def materialize(namespace: dict[str, Any], names: list[str] | None = None) -> No
                 continue
 
 
-def warm_up(names: tuple[str, ...] = ("jax", "jnp", "nets", "nn")) -> None:
-    """Import the heavy preloaded modules (called from a background thread after the prompt)."""
+def warm_up(
+    names: tuple[str, ...] = ("jax", "jnp", "nets", "nn"), also: tuple[str, ...] = ()
+) -> None:
+    """Import the heavy preloaded modules, then the modules `also` names.
+
+    Called from a background thread once the prompt is up; holds the import lock throughout.
+    """
+    targets = [PRELOADED_MODULES[name] for name in names] + list(also)
     with _IMPORT_LOCK:
-        for name in names:
+        for target in targets:
             try:
-                importlib.import_module(PRELOADED_MODULES[name])
+                importlib.import_module(target)
             except Exception:  # noqa: BLE001 - reported when the user touches the name
                 continue
         timing.install_listener()
