@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import fnmatch
 import getpass
+import os
 import platform
 import re
 import signal
@@ -247,7 +248,7 @@ class ItorchKernel(Kernel):
     def _render(self, value: Any) -> str:
         from trepl.printer import render
 
-        return render(value, color=False, width=TEXT_WIDTH)
+        return render(value, color=False, width=TEXT_WIDTH, depth=self.evaluator.print_level)
 
     def _timing(self, result: Any) -> str:
         from trepl.printer import format_timing
@@ -418,6 +419,12 @@ class ItorchKernel(Kernel):
     async def do_shutdown(self, restart: bool) -> dict:
         """Stop routing displays to this kernel; the manager restarts the process if asked."""
         display.set_publisher(None)
+        if self.evaluator.abandoned_work:
+            # An interrupted XLA program is still running and cannot be cancelled; a normal
+            # interpreter exit would wait for it. Leave once the reply has gone out.
+            timer = threading.Timer(1.0, os._exit, (0,))
+            timer.daemon = True
+            timer.start()
         return {"status": "ok", "restart": restart}
 
 

@@ -74,6 +74,13 @@ class _LiveStream:
     def readable(self) -> bool:
         return False
 
+    def close(self) -> None:
+        """Nothing to close: logging handlers (absl's) call this at exit on what they hold."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
     def writable(self) -> bool:
         return True
 

@@ -29,7 +29,7 @@ PRELOADED_MODULES: dict[str, str] = {
     "nn": "nets.nn",
     "optim": "nets.optim",
     "models": "nets.models",
-    "itorch": "kernel.display",
+    "itorch": "kernel.itorch",
 }
 
 
