@@ -29,6 +29,10 @@ def _modules_after(code: str) -> set[str]:
     [
         ("import nets, nets.nn", {"trepl", "kernel", "prompt_toolkit", "ipykernel"}),
         ("import trepl.evaluator", {"prompt_toolkit", "ipykernel", "kernel"}),
+        (
+            "import trepl.timing, trepl.shell, trepl.completer, trepl.printer, trepl.help",
+            {"prompt_toolkit", "ipykernel"},
+        ),
         ("import trepl.cli", {"jax", "ipykernel"}),  # th must show its prompt before JAX loads
         # (ipykernel itself brings prompt_toolkit in, through IPython: only our app is barred.)
         ("import kernel.kernel", {"trepl.app", "trepl.keybindings"}),
