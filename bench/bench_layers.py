@@ -78,6 +78,8 @@ def _jax_fns(op, path, wshape, stride, pad):
         def f(x, w):
             if path == "lax":
                 return L._conv_lax(x, w, stride, pad)
+            if path == "lax+mm":
+                return L._conv_lax_mm(x, w, stride, pad)
             return L._conv_im2col(x, w, stride, pad)
 
     else:
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
             if op == "conv"
             else x[:1, :1, :1, :1]
         )
-        paths = ["lax", "im2col"] if op == "conv" else ["lax", "slices"]
+        paths = ["lax", "im2col", "lax+mm"] if op == "conv" else ["lax", "slices"]
         if op == "pool" and L.max_pool2d_path(xshape, wshape, stride, pad) == "tiles":
             paths.append("tiles")
         cands = {}

@@ -9,8 +9,10 @@ shapes, at trace time:
 ``conv2d``
     * ``"im2col"``: the input's patches times the weight matrix, one matrix multiply whose
       backward is two matrix multiplies (input and weight gradients) and a fused col2im; for
-      few input planes (``nIn <= IM2COL_MAX_PLANES``), where XLA's convolution is slowest,
+      few input planes and taps (LeNet's first layer), where XLA's convolution is slowest,
       and for 1x1 kernels (a plain matrix multiply);
+    * ``"lax+mm"``: XLA's forward with the im2col form's backward, for few input planes but
+      a wide kernel (the 3x7x7 ImageNet stem: XLA's forward wins, its backward loses);
     * ``"lax"``: ``lax.conv_general_dilated`` for everything else (there, inside a whole
       training step, neither im2col nor XLA-forward-with-im2col-backward measured faster).
 
@@ -49,6 +51,10 @@ __all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path
 # Input planes up to which im2col + matmul beats XLA's convolution forward and backward
 # (bench/bench_layers.py: LeNet's 1->6 5x5 conv and the 3-plane ImageNet stems).
 IM2COL_MAX_PLANES = 4
+# Beyond this many taps (nIn*kH*kW; ResNet's 3x7x7 stem has 147) the im2col product's forward
+# is slower than XLA's (inference suffers), so such layers take XLA's forward and only the
+# im2col backward ("lax+mm").
+IM2COL_MAX_TAPS = 32
 
 _state = threading.local()
 
@@ -78,11 +84,14 @@ def conv2d_path(
     padding: Pair = (0, 0),
     groups: int = 1,
 ) -> str:
-    """The lowering `conv2d` uses for these shapes: ``"im2col"`` or ``"lax"``."""
+    """The lowering `conv2d` uses for these shapes: ``"im2col"``, ``"lax+mm"`` or ``"lax"``."""
     if _plain() or groups != 1:
         return "lax"
-    if w_shape[1] <= IM2COL_MAX_PLANES or w_shape[2:] == (1, 1):
+    if w_shape[2:] == (1, 1):
         return "im2col"
+    if w_shape[1] <= IM2COL_MAX_PLANES:
+        taps = w_shape[1] * w_shape[2] * w_shape[3]
+        return "im2col" if taps <= IM2COL_MAX_TAPS else "lax+mm"
     return "lax"
 
 
@@ -109,6 +118,8 @@ def conv2d(
     path = conv2d_path(x.shape, weight.shape, stride, padding, groups)
     if path == "im2col":
         y = _conv_im2col(x, weight, stride, padding)
+    elif path == "lax+mm":
+        y = _conv_lax_mm(x, weight, stride, padding)
     else:
         y = _conv_lax(x, weight, stride, padding, groups)
     if bias is not None:
@@ -176,6 +187,26 @@ def _conv_im2col(x, weight, stride, padding):
     wm = jnp.reshape(jnp.transpose(weight, (2, 3, 1, 0)), (kh * kw * n_in, n_out))
     y = jnp.reshape(cols, (n * oh * ow, kh * kw * n_in)) @ wm
     return jnp.transpose(jnp.reshape(y, (n, oh, ow, n_out)), (0, 3, 1, 2))
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv_lax_mm(x, weight, stride, padding):
+    """XLA's convolution forward, the im2col form's backward (for wide few-plane stems)."""
+    return _conv_lax(x, weight, stride, padding)
+
+
+def _conv_lax_mm_fwd(x, weight, stride, padding):
+    return _conv_lax(x, weight, stride, padding), (x, weight)
+
+
+def _conv_lax_mm_bwd(stride, padding, res, g):
+    # The VJP of the im2col form: dW = patches^T g and dx = col2im(g W^T). Its own forward
+    # product is unused here, so XLA drops it.
+    x, weight = res
+    return jax.vjp(lambda a, b: _conv_im2col(a, b, stride, padding), x, weight)[1](g)
+
+
+_conv_lax_mm.defvjp(_conv_lax_mm_fwd, _conv_lax_mm_bwd)
 
 
 # ----------------------------------------------------------------------------- max pooling

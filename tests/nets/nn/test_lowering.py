@@ -30,31 +30,42 @@ POOL_CASES = [
 ]
 
 
+def _lax_conv(x, w, b=None, stride=(1, 1), pad=(0, 0), groups=1):
+    """functional.conv2d on the plain lax path (whether or not functional dispatches here)."""
+    with L.plain_path():
+        return F.conv2d(x, w, b, stride, pad, groups)
+
+
+def _lax_pool(x, k, s=None, p=(0, 0), ceil=False):
+    with L.plain_path():
+        return F.max_pool2d(x, k, s, p, ceil)
+
+
 def _rand(shape, seed):
     return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
 
 
 def _conv_pair(path):
-    fast = {"im2col": L._conv_im2col}[path]
+    fast = {"im2col": L._conv_im2col, "lax+mm": L._conv_lax_mm}[path]
     return fast
 
 
 @pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
-@pytest.mark.parametrize("path", ["im2col"])
+@pytest.mark.parametrize("path", ["im2col", "lax+mm"])
 def test_conv_path_matches_lax(path, xs, ws, stride, pad):
     x, w = _rand(xs, 0), _rand(ws, 1)
     fast = _conv_pair(path)
     y_fast = fast(x, w, stride, pad)
-    y_lax = F.conv2d(x, w, None, stride, pad)
+    y_lax = _lax_conv(x, w, None, stride, pad)
     np.testing.assert_allclose(y_fast, y_lax, rtol=1e-5, atol=1e-5)
     g = _rand(y_lax.shape, 2)
     gf = jax.vjp(lambda a, b: fast(a, b, stride, pad), x, w)[1](g)
-    gl = jax.vjp(lambda a, b: F.conv2d(a, b, None, stride, pad), x, w)[1](g)
+    gl = jax.vjp(lambda a, b: _lax_conv(a, b, None, stride, pad), x, w)[1](g)
     for a, b in zip(gf, gl, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
+@pytest.mark.parametrize("xs, ws, stride, pad", [CONV_CASES[1], CONV_CASES[4]])
 def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, pad):
     x, w, b = _rand(xs, 3), _rand(ws, 4), _rand(ws[:1], 5)
 
@@ -62,7 +73,7 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
         return jnp.sum(jnp.tanh(fn(x, w, b, stride, pad)))
 
     fast = jax.jit(jax.value_and_grad(lambda *a: loss(L.conv2d, *a), argnums=(0, 1, 2)))
-    plain = jax.jit(jax.value_and_grad(lambda *a: loss(F.conv2d, *a), argnums=(0, 1, 2)))
+    plain = jax.jit(jax.value_and_grad(lambda *a: loss(_lax_conv, *a), argnums=(0, 1, 2)))
     (vf, gf), (vp, gp) = fast(x, w, b), plain(x, w, b)
     np.testing.assert_allclose(vf, vp, rtol=1e-5)
     for a, c in zip(gf, gp, strict=True):
@@ -71,7 +82,7 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
 
 def test_conv2d_path_rules():
     assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "im2col"
-    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "im2col"
+    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "lax+mm"
     assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
     assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (2, 2)) == "im2col"
     assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) == "lax"
@@ -82,7 +93,7 @@ def test_conv2d_path_rules():
 def test_conv2d_grouped_uses_lax_and_matches():
     x, w = _rand((2, 4, 7, 7), 6), _rand((6, 2, 3, 3), 7)
     np.testing.assert_array_equal(
-        L.conv2d(x, w, None, (1, 1), (1, 1), groups=2), F.conv2d(x, w, None, (1, 1), (1, 1), 2)
+        L.conv2d(x, w, None, (1, 1), (1, 1), groups=2), _lax_conv(x, w, None, (1, 1), (1, 1), 2)
     )
 
 
@@ -99,11 +110,11 @@ def test_max_pool_paths_match_lax_including_ties(xs, k, s, p, ceil):
     assert path in ("tiles", "slices")
     for x in _pool_inputs(xs, 8):
         y_fast = L.max_pool2d(x, k, s, p, ceil)
-        y_lax = F.max_pool2d(x, k, s, p, ceil)
+        y_lax = _lax_pool(x, k, s, p, ceil)
         np.testing.assert_array_equal(y_fast, y_lax)
         g = _rand(y_lax.shape, 9)
         gf = jax.vjp(lambda a: L.max_pool2d(a, k, s, p, ceil), x)[1](g)[0]
-        gl = jax.vjp(lambda a: F.max_pool2d(a, k, s, p, ceil), x)[1](g)[0]
+        gl = jax.vjp(lambda a: _lax_pool(a, k, s, p, ceil), x)[1](g)[0]
         # the gradient goes to the first maximum of each window, as lax's scatter does (equal
         # up to the order in which overlapping windows' contributions are summed)
         np.testing.assert_allclose(gf, gl, rtol=1e-6, atol=1e-6)
@@ -135,10 +146,10 @@ def test_plain_path_forces_lax_and_restores():
     assert L.max_pool2d_path((2, 3, 8, 8), (2, 2)) == "tiles"
 
 
-def test_max_pool_under_vmap_and_second_order_free_jit():
+def test_max_pool_under_vmap():
     x = _rand((3, 2, 3, 8, 8), 12)  # a stack of batches
     fast = jax.vmap(lambda v: L.max_pool2d(v, (2, 2)))(x)
-    np.testing.assert_array_equal(fast, jax.vmap(lambda v: F.max_pool2d(v, (2, 2)))(x))
+    np.testing.assert_array_equal(fast, jax.vmap(lambda v: _lax_pool(v, (2, 2)))(x))
 
 
 def test_seed_lenet_step_equal_on_fast_and_plain_paths():
@@ -156,8 +167,8 @@ def test_seed_lenet_step_equal_on_fast_and_plain_paths():
     net.add(nn.Linear(16 * 5 * 5, 10))
     net.add(nn.LogSoftMax())
     params, buffers = net.split()
-    x = _rand((4, 1, 28, 28), 13)
-    y = jnp.array([0, 3, 9, 1])
+    x = _rand((2, 1, 28, 28), 13)
+    y = jnp.array([3, 9])
 
     def loss(p):
         return F.class_nll(net.call(p, buffers, x)[0], y)
