@@ -18,6 +18,8 @@ from jax import lax
 
 from nets._shape import adaptive_pool_bounds, pool_output_size
 
+from . import lowering
+
 Array = jax.Array
 Pair = tuple[int, int]
 
@@ -103,6 +105,8 @@ def conv2d(
         groups: channel groups (AlexNet's two towers); nIn and nOut must divide by it.
     """
     x = _as_float(x, weight)
+    if lowering.conv2d_path(x.shape, weight.shape, stride, padding, groups) != "lax":
+        return lowering.conv2d(x, weight, bias, stride, padding, groups)  # faster on XLA-CPU
     y = lax.conv_general_dilated(
         x,
         weight,
@@ -173,6 +177,8 @@ def max_pool2d(
     window would start in the right padding (see `nets._shape.pool_output_size`).
     """
     x = _as_float(x)
+    if lowering.max_pool2d_path(x.shape, kernel, stride, padding, ceil_mode) != "lax":
+        return lowering.max_pool2d(x, kernel, stride, padding, ceil_mode)  # no scatter backward
     stride = kernel if stride is None else stride
     (oh, ow), pads = _pool_padding(x.shape[2:], kernel, stride, padding, ceil_mode)
     y = lax.reduce_window(
