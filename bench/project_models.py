@@ -8,8 +8,8 @@ Two ways to run them are measured:
 * **stateful** (``ours stateful``): Torch's ``forward`` / criterion / ``backward`` /
   ``updateParameters``, each a compiled call (the interactive path of issue 2).
 
-``lowering`` picks which lowering the layers' maths uses while the step is traced: ``"fast"``
-puts `nets.nn.lowering`'s shape-chosen paths behind `nets.nn.functional`'s names, ``"plain"``
+``mode`` picks the lowering while the step is traced: ``"fast"`` is the library's default
+(`nets.nn.functional` dispatches to `nets.nn.lowering`'s shape-chosen paths), ``"plain"``
 forces the plain `lax` path. Either way the network, the layers and the user's code are the same.
 """
 
@@ -28,23 +28,12 @@ from nets.nn import lowering
 
 from .jax_models import ALEXNET_FEATURES
 
-# functional's names that lowering.py provides drop-in replacements for
-_PATCHABLE = ("conv2d", "max_pool2d")
-
 
 @contextlib.contextmanager
 def lowering_mode(mode: str) -> Iterator[None]:
-    """Trace under ``"fast"`` (lowering's paths) or ``"plain"`` (lax only)."""
-    saved = {name: getattr(F, name) for name in _PATCHABLE}
-    try:
-        if mode == "fast":
-            for name in _PATCHABLE:
-                setattr(F, name, getattr(lowering, name))
-        with lowering.plain_path(mode == "plain"):
-            yield
-    finally:
-        for name, fn in saved.items():
-            setattr(F, name, fn)
+    """Trace under ``"fast"`` (the library's shape-chosen lowerings) or ``"plain"`` (lax only)."""
+    with lowering.plain_path(mode == "plain"):
+        yield
 
 
 def lenet(in_ch: int, pad: int) -> nn.Module:
