@@ -78,6 +78,8 @@ class Sequential(Container):
         (3,)
     """
 
+    _feeds_first_child = True  # backward's `gradInput = None` check looks through to (0)
+
     def updateOutput(self, input: Any) -> Any:
         x = input
         for i in range(len(self.modules)):

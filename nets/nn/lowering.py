@@ -91,7 +91,12 @@ def conv2d_path(
         return "im2col"
     if w_shape[1] <= IM2COL_MAX_PLANES:
         taps = w_shape[1] * w_shape[2] * w_shape[3]
-        return "im2col" if taps <= IM2COL_MAX_TAPS else "lax+mm"
+        if taps <= IM2COL_MAX_TAPS:
+            return "im2col"
+        # Strided stems (ResNet 3x7x7/2, AlexNet 3x11x11/4) gain from the im2col backward;
+        # the seed's stride-1 3x5x5 LeNet conv loses (a whole training step: 94 ms vs 73 ms
+        # on lax; python bench/bench_nn_overhead.py shows the whole path).
+        return "lax+mm" if max(stride) > 1 else "lax"
     return "lax"
 
 

@@ -65,6 +65,16 @@ def _bump_structure() -> None:
     _structure["version"] += 1
 
 
+_EMPTY: list = []
+
+
+def _empty() -> jax.Array:
+    """One shared empty float32 array: Torch7's fresh ``torch.Tensor()``."""
+    if not _EMPTY:
+        _EMPTY.append(jax.device_put(np.zeros((0,), np.float32)))
+    return _EMPTY[0]
+
+
 def to_array(value: Any) -> jax.Array:
     """A jax.Array for `value` (array, NumPy array, scalar or nested list), without compiling.
 
@@ -120,8 +130,10 @@ class Module:
         object.__setattr__(self, "_vars", {})
         object.__setattr__(self, "_jit_cache", {})
         object.__setattr__(self, "_pending_vjp", None)
-        self.output = None
-        self.gradInput = None
+        # Torch7 starts both as empty tensors; setting gradInput to None (Torch's `nil`) tells
+        # backward not to compute the gradient with respect to the input.
+        self.output = _empty()
+        self.gradInput = _empty()
         self.train = True
 
     # ------------------------------------------------------------------ registry
@@ -425,22 +437,46 @@ class Module:
 
     __call__ = forward
 
-    def _vjp(self, input: Any, gradOutput: Any) -> tuple[dict, Any]:
-        """(parameter gradients, gradInput) for the last forward's input, compiled."""
+    def _vjp(self, input: Any, gradOutput: Any, with_input: bool = True) -> tuple[dict, Any]:
+        """(parameter gradients, gradInput or None) for the last forward's input, compiled.
+
+        Without `with_input`, XLA drops the input gradient's computation from the program: for
+        a first convolution with few input planes it can cost more than all the rest.
+        """
         pending = self._pending_vjp
         gradOutput = _as_input(gradOutput)
+        suffix = "" if with_input else "_params"
         if pending is not None and pending[0] is input:
-            return self._compiled("apply_vjp")(pending[1], gradOutput)
+            return self._compiled("apply_vjp" + suffix)(pending[1], gradOutput)
         params, buffers = self._state()
-        return self._compiled("vjp")(
+        return self._compiled("vjp" + suffix)(
             params, buffers, _as_input(input), gradOutput, _random.next_key_data()
         )
 
+    def _wants_grad_input(self) -> bool:
+        """False when this module, or the first module of its chain, has gradInput = None."""
+        m = self
+        while True:
+            if m.__dict__.get("gradInput", _MISSING) is None:
+                return False
+            children = m.children()
+            if not (getattr(m, "_feeds_first_child", False) and children):
+                return True
+            m = children[0]
+
     def backward(self, input: Any, gradOutput: Any, scale: float = 1.0) -> Any:
-        """updateGradInput + accGradParameters in one compiled pass; returns ``gradInput``."""
-        gparams, gin = self._vjp(input, gradOutput)
+        """updateGradInput + accGradParameters in one compiled pass; returns ``gradInput``.
+
+        As in Torch7, ``module.gradInput = None`` (Torch's ``gradInput = nil``) on this module,
+        or on the first module of a Sequential, skips the gradient with respect to the input:
+        backward then returns None. Training loops that never read it save that work (on the
+        seed's LeNet, the first convolution's input gradient is most of the backward pass).
+        """
+        with_input = self._wants_grad_input()
+        gparams, gin = self._vjp(input, gradOutput, with_input)
         self._accumulate(gparams, scale)
-        self.gradInput = gin
+        if with_input:
+            self.gradInput = gin
         return gin
 
     def updateGradInput(self, input: Any, gradOutput: Any) -> Any:
@@ -575,7 +611,7 @@ class Module:
             elif k == "_pending_vjp":
                 v = None
             elif k in ("output", "gradInput"):
-                v = None
+                v = None if v is None else _empty()
             else:
                 v = copy.deepcopy(v, memo)
             object.__setattr__(new, k, v)
@@ -820,6 +856,26 @@ def _build_forward_vjp(m: Module):
     return forward_vjp
 
 
+def _build_apply_vjp_params(m: Module):
+    def apply_vjp_params(vjp_fn, g):
+        return vjp_fn(g)[0], None
+
+    return apply_vjp_params
+
+
+def _build_vjp_params(m: Module):
+    def vjp_params(params, buffers, x, g, raw_key):
+        key = _wrap_key(raw_key)
+
+        def f(p):
+            return m._pure(p, buffers, x, None, key, collect=False)[0]
+
+        _, vjp_fn = jax.vjp(f, params)
+        return vjp_fn(g)[0], None
+
+    return vjp_params
+
+
 def _build_apply_vjp(m: Module):
     def apply_vjp(vjp_fn, g):
         return vjp_fn(g)
@@ -845,4 +901,6 @@ _BUILDERS = {
     "forward_vjp": _build_forward_vjp,
     "apply_vjp": _build_apply_vjp,
     "vjp": _build_vjp,
+    "apply_vjp_params": _build_apply_vjp_params,
+    "vjp_params": _build_vjp_params,
 }

@@ -83,6 +83,7 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
 def test_conv2d_path_rules():
     assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "im2col"
     assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "lax+mm"
+    assert L.conv2d_path((128, 3, 32, 32), (6, 3, 5, 5)) == "lax"  # the seed's LeNet conv1
     assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
     assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (2, 2)) == "im2col"
     assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) == "lax"

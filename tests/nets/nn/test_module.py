@@ -262,7 +262,7 @@ def test_error_names_module_path_and_module_stays_usable(seed):
         net.forward(jnp.ones((2, 3)))
     # Nothing was left half-bound: the tree still holds concrete arrays and works once fixed.
     assert all(isinstance(v, jax.Array) for v in net.split()[0].values())
-    assert net.modules[1].modules[1].output is None
+    assert net.modules[1].modules[1].output.shape == (0,)  # still Torch's empty tensor
     net.modules[1].remove(1)
     net.modules[1].add(Affine(4, 2))
     assert net.forward(jnp.ones((2, 3))).shape == (2, 2)
@@ -291,3 +291,24 @@ def test_manual_seed_makes_construction_reproducible():
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="non-negative integer"):
         nets.manual_seed(-1)
+
+
+def test_gradInput_none_skips_the_input_gradient_as_in_torch7(x, seed):
+    net = nn.Sequential(Affine(3, 4), Square(), Affine(4, 2))
+    assert net.gradInput.shape == (0,) and net.output.shape == (0,)  # Torch's empty tensors
+    g = jnp.ones((4, 2))
+    net.forward(x)
+    full = net.backward(x, g)
+    want = net.modules[0].gradWeight
+    net.zeroGradParameters()
+    net.modules[0].gradInput = None  # Torch7: model:get(1).gradInput = nil
+    net.forward(x)
+    assert net.backward(x, g) is None
+    np.testing.assert_allclose(net.modules[0].gradWeight, want, rtol=1e-6)
+    # Without a stored forward pass (another input object), the same holds.
+    net.zeroGradParameters()
+    assert net.backward(x + 0.0, g) is None
+    np.testing.assert_allclose(net.modules[0].gradWeight, want, rtol=1e-6)
+    net.modules[0].gradInput = jnp.zeros((0,))
+    net.forward(x)
+    np.testing.assert_allclose(net.backward(x, g), full, rtol=1e-6)
