@@ -31,27 +31,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bench.project_models import lenet
 from nets import nn
 from nets.nn import lowering
 
 
 def seed_lenet(planes: int) -> nn.Module:
-    """The seed's "模型示例" network (conv 5x5 x2, max-pool, three Linear layers)."""
-    net = nn.Sequential()
-    net.add(nn.SpatialConvolution(planes, 6, 5, 5))
-    net.add(nn.ReLU())
-    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
-    net.add(nn.SpatialConvolution(6, 16, 5, 5))
-    net.add(nn.ReLU())
-    net.add(nn.SpatialMaxPooling(2, 2, 2, 2))
-    net.add(nn.View(16 * 5 * 5))
-    net.add(nn.Linear(16 * 5 * 5, 120))
-    net.add(nn.ReLU())
-    net.add(nn.Linear(120, 84))
-    net.add(nn.ReLU())
-    net.add(nn.Linear(84, 10))
-    net.add(nn.LogSoftMax())
-    return net
+    """The seed's "模型示例" network (conv 5x5 x2, max-pool, three Linear layers), unpadded."""
+    return lenet(planes, pad=0)
 
 
 def hand_written_loss(p: dict, x: jax.Array, y: jax.Array) -> jax.Array:
