@@ -18,26 +18,34 @@ UP = "\x1b[A"
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 
 
-def run_app(keys: str | list[str], evaluator=None, history_file=""):
+def run_app(keys: str | list, evaluator=None, history_file=""):
     """Type `keys` into a fresh App, then leave (Ctrl-D, yes); return (status, printed text).
 
-    A list of key chunks is typed with a pause between chunks, as a person would (completion
-    runs as a background task, so a key typed at once after Tab would overtake it).
+    A list of key chunks is typed with a pause between chunks, as a person would. An item may
+    also be a predicate on the line being edited: typing waits (up to 10 s) until it holds, since
+    completion runs as a background task that a key typed at once after Tab would overtake.
     """
     evaluator = evaluator or Evaluator()
     out = io.StringIO()
     chunks = [keys] if isinstance(keys, str) else list(keys)
     chunks[-1] += CTRL_D + "y" + ENTER
     with create_pipe_input() as pipe:
+        config = AppConfig(color=False, banner=False, history_file=history_file)
+        app = App(evaluator, input=pipe, output=DummyOutput(), stdout=out, config=config)
 
         def typist():
             for chunk in chunks:
+                if callable(chunk):
+                    deadline = time.monotonic() + 10
+                    while not chunk(app.session.default_buffer.text):
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(0.02)
+                    continue
                 pipe.send_text(chunk)
                 time.sleep(0.3)
 
         threading.Thread(target=typist, daemon=True).start()
-        config = AppConfig(color=False, banner=False, history_file=history_file)
-        app = App(evaluator, input=pipe, output=DummyOutput(), stdout=out, config=config)
         status = app.run()
     return status, out.getvalue()
 
@@ -75,7 +83,7 @@ def test_bracketed_paste_runs_as_one_cell():
 def test_tab_completes_a_name():
     ev = Evaluator()
     ev.namespace["my_long_name"] = 5
-    _, text = run_app(["my_lo\t", ENTER], ev)
+    _, text = run_app(["my_lo\t", lambda line: line == "my_long_name", ENTER], ev)
     assert text.splitlines()[0] == "5"
 
 
