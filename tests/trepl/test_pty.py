@@ -59,7 +59,7 @@ def test_prompt_computation_timing_and_completion():
     child.expect(PROMPT)
     # Tab completes the unique match on a lazily imported module; Enter then runs the line.
     child.send("nn.Sequen\t")
-    time.sleep(0.5)
+    child.expect("tial")  # the completion landed (the first one may wait for nets to import)
     child.sendline(".__name__")
     child.expect("'Sequential'")
     child.expect(PROMPT)
