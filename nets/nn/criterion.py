@@ -19,14 +19,10 @@ import numpy as np
 
 from .._errors import ModuleError, shape_str
 from . import functional as F  # noqa: N812
-from .module import _resolve_device
+from .module import _is_array, _resolve_device
 
 # Attributes that are results, not settings: they never key the compiled code.
 _RESULT_ATTRS = frozenset({"output", "gradInput"})
-
-
-def _is_array(v: Any) -> bool:
-    return isinstance(v, (jax.Array, np.ndarray))
 
 
 class Criterion:

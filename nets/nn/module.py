@@ -393,9 +393,6 @@ class Module:
             self._jit_cache[kind] = entry
         return entry[1]
 
-    def _state(self) -> tuple[dict, dict]:
-        return self.split()
-
     def _write_back(self, new_buffers: dict, outputs: dict) -> None:
         if new_buffers:
             boxes = self._boxes(("buffer",))
@@ -421,7 +418,7 @@ class Module:
         """
         given = input
         input = _as_input(input)
-        params, buffers = self._state()
+        params, buffers = self.split()
         if self.train:
             # Keep the VJP even without parameters: a Dropout's backward must see its own mask.
             fn = self._compiled("forward_vjp")
@@ -448,7 +445,7 @@ class Module:
         suffix = "" if with_input else "_params"
         if pending is not None and pending[0] is input:
             return self._compiled("apply_vjp" + suffix)(pending[1], gradOutput)
-        params, buffers = self._state()
+        params, buffers = self.split()
         return self._compiled("vjp" + suffix)(
             params, buffers, _as_input(input), gradOutput, _random.next_key_data()
         )
