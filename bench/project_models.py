@@ -3,14 +3,14 @@
 Two ways to run them are measured:
 
 * **compiled step** (``ours``): the network's pure form (``net.split()`` / ``net.call()``)
-  inside one ``jax.jit`` training step with the parameter and buffer arrays donated: what
-  `nn.StochasticGradient` and a compiled training loop do;
+  inside one `nets.nn.compiler.jit` training step (``jax.jit`` with nets' XLA options) with the
+  parameter and buffer arrays donated: what `nn.StochasticGradient` and the `Engine` do;
 * **stateful** (``ours stateful``): Torch's ``forward`` / criterion / ``backward`` /
   ``updateParameters``, each a compiled call (the interactive path of issue 2).
 
 ``mode`` picks the lowering while the step is traced: ``"fast"`` is the library's default
-(`nets.nn.functional` dispatches to `nets.nn.lowering`'s shape-chosen paths), ``"plain"``
-forces the plain `lax` path. Either way the network, the layers and the user's code are the same.
+(`nets.nn.functional` dispatches to `nets.nn.lowering`'s shape-chosen paths, compiled with
+`nets.nn.compiler`'s options), ``"plain"`` forces the plain `lax` path and XLA's default options. Either way the network, the layers and the user's code are the same.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from nets import nn
 from nets.nn import functional as F  # noqa: N812
-from nets.nn import lowering
+from nets.nn import compiler, lowering
 
 from .jax_models import ALEXNET_FEATURES
 
@@ -137,7 +137,7 @@ def train_step(net: nn.Module, log_probs: bool, lr: float = 0.01) -> Callable:
         params = jax.tree_util.tree_map(lambda w, g: w - lr * g, params, grads)
         return params, new_buffers, loss
 
-    return jax.jit(step, donate_argnums=(0, 1))
+    return compiler.jit(step, donate_argnums=(0, 1))
 
 
 def make_train(net_name: str, mode: str, x_nchw: np.ndarray, y: np.ndarray, **kw) -> Callable:
@@ -145,7 +145,8 @@ def make_train(net_name: str, mode: str, x_nchw: np.ndarray, y: np.ndarray, **kw
     params, buffers = net.split()
     params = {k: jnp.array(v) for k, v in params.items()}  # own copies: they get donated
     buffers = {k: jnp.array(v) for k, v in buffers.items()}
-    step_fn = train_step(net, log_probs=(net_name == "lenet"))
+    with lowering_mode(mode):  # nets' compiler options are read here, the lowering at tracing
+        step_fn = train_step(net, log_probs=(net_name == "lenet"))
     x = jnp.asarray(x_nchw)
     yy = jnp.asarray(y)
     state = {"p": params, "b": buffers}
@@ -184,7 +185,8 @@ def make_infer(net_name: str, mode: str, x_nchw: np.ndarray) -> Callable:
     net = build(net_name, x_nchw)
     net.evaluate()
     params, buffers = net.split()
-    fn = jax.jit(lambda p, b, x: net.call(p, b, x, train=False)[0])
+    with lowering_mode(mode):
+        fn = compiler.jit(lambda p, b, x: net.call(p, b, x, train=False)[0])
     x = jnp.asarray(x_nchw)
 
     def step():

@@ -36,6 +36,7 @@ import numpy as np
 import optax
 
 from .. import _random, optim
+from ..nn import compiler
 from ..nn.module import Module
 from .checkpoint import load_training, save_training
 from .log import ProgressBar
@@ -165,7 +166,7 @@ class Engine:
                 out,
             )
 
-        return jax.jit(step, donate_argnums=(0, 1, 2))
+        return compiler.jit(step, donate_argnums=(0, 1, 2))
 
     def _eval_step(self, network: Module, criterion: Any):
         def step(params, buffers, x, y):
@@ -175,7 +176,7 @@ class Engine:
             _, target = criterion._prepare(out, y)
             return out, criterion.call(out, target)
 
-        return jax.jit(step)
+        return compiler.jit(step)
 
     # ---------------------------------------------------------------- helpers
 

@@ -27,7 +27,8 @@ shapes, at trace time:
 Every function has `nets.nn.functional`'s signature and Torch7's semantics (NCHW in, NCHW
 out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
 outputs and gradients. ``with plain_path():`` forces the ``lax`` path (it is read while a
-function is traced, so it applies to code compiled inside the block).
+function is traced, so it applies to code compiled inside the block); `nets.nn.compiler.jit`
+also compiles with XLA's default options inside it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def plain_path(plain: bool = True) -> Iterator[None]:
         _state.plain = saved
 
 
-def _plain() -> bool:
+def plain_requested() -> bool:
+    """Whether the caller is inside ``plain_path()`` (`nets.nn.compiler` reads it too)."""
     return getattr(_state, "plain", False)
 
 
@@ -85,7 +87,7 @@ def conv2d_path(
     groups: int = 1,
 ) -> str:
     """The lowering `conv2d` uses for these shapes: ``"im2col"``, ``"lax+mm"`` or ``"lax"``."""
-    if _plain() or groups != 1:
+    if plain_requested() or groups != 1:
         return "lax"
     if w_shape[2:] == (1, 1):
         return "im2col"
@@ -235,7 +237,7 @@ def max_pool2d_path(
     ceil_mode: bool = False,
 ) -> str:
     """The lowering `max_pool2d` uses: ``"tiles"``, ``"slices"`` or ``"lax"``."""
-    if _plain():
+    if plain_requested():
         return "lax"
     stride = kernel if stride is None else stride
     h, w = x_shape[2:]

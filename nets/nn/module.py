@@ -49,6 +49,7 @@ import numpy as np
 
 from .. import _random
 from .._errors import DeviceError, ModuleError, NetsError, shape_str
+from . import compiler
 
 # Attributes that change at run time without changing what the compiled code must do.
 _RUNTIME_ATTRS = frozenset({"output", "gradInput", "train"})
@@ -389,7 +390,7 @@ class Module:
         sig = self._signature()
         entry = self._jit_cache.get(kind)
         if entry is None or entry[0] != sig:
-            entry = (sig, jax.jit(_BUILDERS[kind](self)))
+            entry = (sig, compiler.jit(_BUILDERS[kind](self)))
             self._jit_cache[kind] = entry
         return entry[1]
 

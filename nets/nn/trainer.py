@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, NetsError
+from . import compiler
 from .module import Module
 
 # Examples per compiled call: large enough to amortise dispatch, small enough that Ctrl-C and
@@ -280,7 +281,7 @@ def _compiled_step(trainer: StochasticGradient):
         key = jax.random.wrap_key_data(raw_key, impl="threefry2x32")
         return update(params, buffers, x, y, lr, key)
 
-    return jax.jit(step, donate_argnums=(0, 1))
+    return compiler.jit(step, donate_argnums=(0, 1))
 
 
 def _compiled_scan(trainer: StochasticGradient):
@@ -297,4 +298,4 @@ def _compiled_scan(trainer: StochasticGradient):
         (params, buffers, total), _ = jax.lax.scan(body, (params, buffers, jnp.float32(0)), idx)
         return params, buffers, total
 
-    return jax.jit(scan)
+    return compiler.jit(scan)

@@ -1,0 +1,86 @@
+"""nets.nn.compiler: the XLA options nets compiles its own functions with."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from nets import nn
+from nets.nn import compiler, functional, lowering
+
+YNN = "xla_cpu_experimental_ynn_fusion_type"
+
+
+def _conv(x, w):
+    return functional.conv2d(x, w, None, (1, 1), (1, 1))
+
+
+def _args():
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((2, 8, 12, 12), np.float32))
+    w = jnp.asarray(rng.standard_normal((8, 8, 3, 3), np.float32))
+    return x, w
+
+
+def test_cpu_options_turn_ynnpack_fusions_off():
+    assert jax.default_backend() == "cpu"
+    assert compiler.options() == {YNN: ""}
+    x, w = _args()
+    ours = compiler.jit(_conv).lower(x, w).compile().as_text()
+    assert "ynn_fusion" not in ours
+
+
+def test_results_match_xla_defaults():
+    x, w = _args()
+    np.testing.assert_allclose(
+        np.asarray(compiler.jit(_conv)(x, w)), np.asarray(jax.jit(_conv)(x, w)), rtol=1e-5, atol=1e-4
+    )
+
+
+def test_jit_passes_other_arguments_through():
+    f = compiler.jit(lambda a, n: a * n, static_argnums=1, donate_argnums=0)
+    assert float(f(jnp.ones(()), 3)) == 3.0
+
+
+def test_plain_path_compiles_with_xla_defaults():
+    with lowering.plain_path():
+        assert compiler.options() == {}
+
+
+def test_user_xla_flags_win(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", f"--{YNN}=individual_dot")
+    assert compiler.options() == {}
+
+
+def test_module_compiled_calls_use_nets_options(monkeypatch):
+    seen = []
+    real = compiler.jit
+
+    def spy(fun, **kwargs):
+        seen.append(compiler.options())
+        return real(fun, **kwargs)
+
+    monkeypatch.setattr(compiler, "jit", spy)
+    net = nn.Sequential().add(nn.SpatialConvolution(2, 3, 3, 3)).add(nn.ReLU())
+    out = net.forward(jnp.ones((1, 2, 5, 5)))
+    assert out.shape == (1, 3, 3, 3)
+    assert seen == [{YNN: ""}]
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_same_training_result_either_way(plain):
+    """One SGD step of a small conv net agrees with and without nets' options."""
+    x, _ = _args()
+    net = nn.Sequential().add(nn.SpatialConvolution(8, 4, 3, 3, 1, 1, 1, 1)).add(nn.Tanh())
+    params, buffers = net.split()
+
+    def loss(p):
+        return jnp.sum(net.call(p, buffers, x)[0] ** 2)
+
+    with lowering.plain_path(plain):
+        g = compiler.jit(jax.grad(loss))(params)
+    ref = jax.grad(loss)(params)
+    for k in ref:
+        np.testing.assert_allclose(np.asarray(g[k]), np.asarray(ref[k]), rtol=1e-4, atol=1e-3)
