@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nets.nn import compiler
 from nets.nn import lowering as L  # noqa: N812
 
 # (name, op, input NCHW shape, weight shape or kernel, stride, padding)
@@ -73,32 +74,36 @@ NETS = {
 
 
 def _jax_fns(op, path, wshape, stride, pad):
+    # "xla-default": the plain lax op compiled with XLA's default options (jax.jit), the other
+    # paths with nets' options (nets.nn.compiler.jit), as the library compiles them.
+    jit = jax.jit if path == "xla-default" else compiler.jit
     if op == "conv":
 
         def f(x, w):
-            if path == "lax":
+            if path in ("lax", "xla-default"):
                 return L._conv_lax(x, w, stride, pad)
-            if path == "lax+mm":
-                return L._conv_lax_mm(x, w, stride, pad)
-            return L._conv_im2col(x, w, stride, pad)
+            if path == "im2col":
+                return L._conv_im2col(x, w, stride, pad)
+            if path == "matmul":
+                return L._conv_matmul(x, w, stride)
+            return L._conv_taps(x, w, stride, pad)
 
     else:
 
         def f(x, w):
-            if path == "lax":
+            if path in ("lax", "xla-default"):
                 return L._max_pool_lax(x, wshape, stride, pad, False)
             if path == "tiles":
                 return L._max_pool_tiles(x, wshape)
             return L._max_pool_slices(x, wshape, stride, pad, False)
 
-    fwd = jax.jit(f)
+    fwd = jit(f)
 
-    @jax.jit
     def fwd_bwd(x, w):
         y, vjp = jax.vjp(f, x, w)
         return vjp(jnp.ones_like(y))
 
-    return fwd, fwd_bwd
+    return fwd, jit(fwd_bwd)
 
 
 def _torch_fns(op, wshape, stride, pad, channels_last):
@@ -151,7 +156,11 @@ def main(argv: list[str] | None = None) -> None:
             if op == "conv"
             else x[:1, :1, :1, :1]
         )
-        paths = ["lax", "im2col", "lax+mm"] if op == "conv" else ["lax", "slices"]
+        paths = ["xla-default", "lax", "im2col"] if op == "conv" else ["lax", "slices"]
+        if op == "conv" and wshape[1] <= L.TAPS_MAX_PLANES:  # wider: thousands of taps
+            paths.append("taps")
+        if op == "conv" and wshape[2:] == (1, 1) and tuple(pad) == (0, 0):
+            paths.append("matmul")
         if op == "pool" and L.max_pool2d_path(xshape, wshape, stride, pad) == "tiles":
             paths.append("tiles")
         cands = {}

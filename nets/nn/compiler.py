@@ -1,11 +1,11 @@
 """`jit`: ``jax.jit`` with the XLA options nets compiles its networks under.
 
 Why a wrapper: since jaxlib 0.10, XLA's CPU backend hands convolutions, matrix products and
-elementwise chains to YNNPACK fusions by default. On the shapes CNNs use, XLA's own kernels
-measured faster: in one run of ``python -m bench`` on the 2-core machine, turning the fusions
-off took nets' LeNet-5 training step from 31 to 21 ms and ResNet-18 inference from 14 to
-about 20 images/s (docs/bench.md has the figures). The option is a per-compilation one, so nets
-sets it only on the functions it compiles itself (a module's compiled ``forward``/``backward``,
+elementwise chains to YNNPACK fusions by default. On the convolutions CNNs use, XLA's own
+Eigen kernels measured faster (a ResNet-18 3x3 convolution, 8x64x56x56: 45 ms with YNNPACK,
+28 ms without), so nets keeps YNNPACK for matrix products only; docs/bench.md has the
+whole-network figures. The option is a per-compilation one, so nets sets it only on the
+functions it compiles itself (a module's compiled ``forward``/``backward``,
 `StochasticGradient`'s and the `Engine`'s steps); a user's own ``jax.jit`` keeps XLA's
 defaults unless it is built with this `jit`.
 
@@ -26,9 +26,12 @@ from .lowering import plain_requested
 
 __all__ = ["jit", "options", "CPU_OPTIONS"]
 
-# XLA debug options nets compiles with on the CPU. An empty fusion-type list turns every
-# YNNPACK fusion off, so convolutions and dots use XLA's Eigen kernels.
-CPU_OPTIONS: dict[str, Any] = {"xla_cpu_experimental_ynn_fusion_type": ""}
+# XLA debug options nets compiles with on the CPU: YNNPACK keeps the matrix products (Eigen
+# took 264 ms where YNNPACK takes 13 on AlexNet's batch-4 classifier) and gives convolutions and elementwise
+# chains back to XLA's own emitters and Eigen.
+CPU_OPTIONS: dict[str, Any] = {
+    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
+}
 
 
 def options() -> dict[str, Any]:

@@ -7,14 +7,18 @@ This module writes those ops in forms XLA compiles well, and picks one per call 
 shapes, at trace time:
 
 ``conv2d``
-    * ``"im2col"``: the input's patches times the weight matrix, one matrix multiply whose
-      backward is two matrix multiplies (input and weight gradients) and a fused col2im; for
-      few input planes and taps (LeNet's first layer), where XLA's convolution is slowest,
-      and for 1x1 kernels (a plain matrix multiply);
-    * ``"lax+mm"``: XLA's forward with the im2col form's backward, for few input planes but
-      a wide kernel (the 3x7x7 ImageNet stem: XLA's forward wins, its backward loses);
-    * ``"lax"``: ``lax.conv_general_dilated`` for everything else (there, inside a whole
-      training step, neither im2col nor XLA-forward-with-im2col-backward measured faster).
+    * ``"taps"``: for one to four input planes and at most 32 taps (LeNet's 1->6 5x5 layer),
+      where XLA's convolution is slowest: the input's shifted windows stacked tap-major,
+      (taps, N*oH*oW), and one matrix multiply by the (nOut, taps) weight matrix. Its weight
+      gradient is one more product, whose long axis is the contracted one;
+    * ``"matmul"``: 1x1 kernels (no padding), a plain matrix multiply over NHWC rows;
+    * ``"im2col"``: outputs of at most 4 pixels (ResNet's last stages at 32x32 input), where
+      XLA's convolution collapses (a 128x256x2x2 3x3 layer: 149 ms against PyTorch's 7):
+      the NHWC patches (N*oH*oW, kH*kW*nIn) times the weight matrix, one matrix multiply;
+    * ``"lax"``: ``lax.conv_general_dilated`` for everything else. With the options of
+      `nets.nn.compiler` (XLA's Eigen convolutions) it beat both forms above, and XLA's forward
+      with an im2col backward, on every other shape of the zoo's networks
+      (``python bench/bench_layers.py``).
 
 ``max_pool2d``
     * ``"tiles"``: windows that tile the input exactly (kernel == stride, no padding): a reshape
@@ -49,13 +53,14 @@ Pair = tuple[int, int]
 
 __all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path"]
 
-# Input planes up to which im2col + matmul beats XLA's convolution forward and backward
-# (bench/bench_layers.py: LeNet's 1->6 5x5 conv and the 3-plane ImageNet stems).
-IM2COL_MAX_PLANES = 4
-# Beyond this many taps (nIn*kH*kW; ResNet's 3x7x7 stem has 147) the im2col product's forward
-# is slower than XLA's (inference suffers), so such layers take XLA's forward and only the
-# im2col backward ("lax+mm").
-IM2COL_MAX_TAPS = 32
+# The "taps" form beats XLA's convolution up to this many input planes and taps (nIn*kH*kW):
+# LeNet's 1x5x5 layer, forward 4.0 ms against 11.2 (bench/bench_layers.py). The seed's 3x5x5
+# (75 taps) and the 3x7x7 and 3x11x11 stems are faster on "lax".
+TAPS_MAX_PLANES = 4
+TAPS_MAX_TAPS = 32
+# Outputs up to this many pixels (oH*oW) take "im2col": XLA's CPU convolution is one to two
+# orders of magnitude slower than the patch product there (bench/bench_layers.py resnet18-32).
+IM2COL_MAX_PIXELS = 4
 
 _state = threading.local()
 
@@ -86,19 +91,17 @@ def conv2d_path(
     padding: Pair = (0, 0),
     groups: int = 1,
 ) -> str:
-    """The lowering `conv2d` uses for these shapes: ``"im2col"``, ``"lax+mm"`` or ``"lax"``."""
+    """The lowering `conv2d` uses: ``"taps"``, ``"matmul"``, ``"im2col"`` or ``"lax"``."""
     if plain_requested() or groups != 1:
         return "lax"
-    if w_shape[2:] == (1, 1):
+    if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
+        return "matmul"
+    taps = w_shape[1] * w_shape[2] * w_shape[3]
+    if w_shape[1] <= TAPS_MAX_PLANES and taps <= TAPS_MAX_TAPS:
+        return "taps"
+    oh, ow = _conv_out(x_shape, w_shape, stride, padding)
+    if oh * ow <= IM2COL_MAX_PIXELS:
         return "im2col"
-    if w_shape[1] <= IM2COL_MAX_PLANES:
-        taps = w_shape[1] * w_shape[2] * w_shape[3]
-        if taps <= IM2COL_MAX_TAPS:
-            return "im2col"
-        # Strided stems (ResNet 3x7x7/2, AlexNet 3x11x11/4) gain from the im2col backward;
-        # the seed's stride-1 3x5x5 LeNet conv loses (a whole training step: 94 ms vs 73 ms
-        # on lax; python bench/bench_nn_overhead.py shows the whole path).
-        return "lax+mm" if max(stride) > 1 else "lax"
     return "lax"
 
 
@@ -123,10 +126,12 @@ def conv2d(
     stride = (int(stride[0]), int(stride[1]))
     padding = (int(padding[0]), int(padding[1]))
     path = conv2d_path(x.shape, weight.shape, stride, padding, groups)
-    if path == "im2col":
+    if path == "taps":
+        y = _conv_taps(x, weight, stride, padding)
+    elif path == "im2col":
         y = _conv_im2col(x, weight, stride, padding)
-    elif path == "lax+mm":
-        y = _conv_lax_mm(x, weight, stride, padding)
+    elif path == "matmul":
+        y = _conv_matmul(x, weight, stride)
     else:
         y = _conv_lax(x, weight, stride, padding, groups)
     if bias is not None:
@@ -167,6 +172,21 @@ def _window_slice(xp, i, j, out_hw, stride):
     return lax.slice(xp, (0, 0, i, j), (n, c) + end, (1, 1) + stride)
 
 
+def _conv_matmul(x, weight, stride):
+    """A 1x1 convolution as one matrix multiply: (N*oH*oW, nIn) rows times (nIn, nOut)."""
+    n = x.shape[0]
+    n_out, n_in = weight.shape[:2]
+    oh, ow = _conv_out(x.shape, weight.shape, stride, (0, 0))
+    rows = lax.slice(
+        jnp.transpose(x, (0, 2, 3, 1)),
+        (0, 0, 0, 0),
+        (n, stride[0] * (oh - 1) + 1, stride[1] * (ow - 1) + 1, n_in),
+        (1,) + stride + (1,),
+    )
+    y = jnp.reshape(rows, (n * oh * ow, n_in)) @ jnp.reshape(weight, (n_out, n_in)).T
+    return jnp.transpose(jnp.reshape(y, (n, oh, ow, n_out)), (0, 3, 1, 2))
+
+
 def _conv_im2col(x, weight, stride, padding):
     """Patches (N*oH*oW, kH*kW*nIn) times the weight matrix (kH*kW*nIn, nOut).
 
@@ -196,24 +216,27 @@ def _conv_im2col(x, weight, stride, padding):
     return jnp.transpose(jnp.reshape(y, (n, oh, ow, n_out)), (0, 3, 1, 2))
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def _conv_lax_mm(x, weight, stride, padding):
-    """XLA's convolution forward, the im2col form's backward (for wide few-plane stems)."""
-    return _conv_lax(x, weight, stride, padding)
+def _conv_taps(x, weight, stride, padding):
+    """(nOut, taps) times the tap-major windows (taps, N*oH*oW); for few input planes.
 
-
-def _conv_lax_mm_fwd(x, weight, stride, padding):
-    return _conv_lax(x, weight, stride, padding), (x, weight)
-
-
-def _conv_lax_mm_bwd(stride, padding, res, g):
-    # The VJP of the im2col form: dW = patches^T g and dx = col2im(g W^T). Its own forward
-    # product is unused here, so XLA drops it.
-    x, weight = res
-    return jax.vjp(lambda a, b: _conv_im2col(a, b, stride, padding), x, weight)[1](g)
-
-
-_conv_lax_mm.defvjp(_conv_lax_mm_fwd, _conv_lax_mm_bwd)
+    Each tap's window is a contiguous (N, oH, oW) block of the stack, so building it is plain
+    copies, and both products (the output and the weight gradient) contract or stream along
+    the long N*oH*oW axis, the shapes XLA's CPU matrix multiply runs fastest.
+    """
+    n = x.shape[0]
+    n_out, n_in, kh, kw = weight.shape
+    oh, ow = _conv_out(x.shape, weight.shape, stride, padding)
+    xp = _pad_hw(x, padding)
+    end = (n, stride[0] * (oh - 1) + 1, stride[1] * (ow - 1) + 1)
+    windows = [
+        lax.slice(xp[:, c], (0, i, j), (end[0], i + end[1], j + end[2]), (1,) + stride)
+        for c in range(n_in)
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    cols = jnp.reshape(jnp.stack(windows), (n_in * kh * kw, n * oh * ow))
+    y = jnp.reshape(weight, (n_out, n_in * kh * kw)) @ cols
+    return jnp.transpose(jnp.reshape(y, (n_out, n, oh, ow)), (1, 0, 2, 3))
 
 
 # ----------------------------------------------------------------------------- max pooling

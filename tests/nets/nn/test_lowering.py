@@ -17,6 +17,9 @@ CONV_CASES = [
     ((2, 3, 9, 11), (4, 3, 3, 2), (2, 1), (1, 0)),  # unequal kernel, stride and padding
     ((2, 6, 10, 10), (7, 6, 1, 1), (2, 2), (0, 0)),  # 1x1 with stride (ResNet's shortcut)
     ((2, 6, 8, 8), (5, 6, 3, 3), (1, 1), (1, 1)),
+    ((3, 8, 2, 2), (5, 8, 3, 3), (1, 1), (1, 1)),  # a 2x2 map (ResNet at 32x32): im2col
+    ((3, 8, 4, 4), (5, 8, 3, 3), (2, 2), (1, 1)),  # strided down to 2x2
+    ((3, 8, 1, 1), (5, 8, 3, 3), (1, 1), (1, 1)),  # a 1x1 map: only the centre tap is real
 ]
 
 # (input NCHW, kernel, stride, padding, ceil_mode)
@@ -46,12 +49,21 @@ def _rand(shape, seed):
 
 
 def _conv_pair(path):
-    fast = {"im2col": L._conv_im2col, "lax+mm": L._conv_lax_mm}[path]
-    return fast
+    if path == "matmul":
+        return lambda x, w, stride, pad: L._conv_matmul(x, w, stride)
+    return {"im2col": L._conv_im2col, "taps": L._conv_taps}[path]
 
 
-@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
-@pytest.mark.parametrize("path", ["im2col", "lax+mm"])
+# Every form on every case, except the matmul form, which exists for unpadded 1x1 kernels.
+PATH_CASES = [
+    (path, *case)
+    for path in ("im2col", "taps", "matmul")
+    for case in CONV_CASES
+    if path != "matmul" or (case[1][2:] == (1, 1) and case[3] == (0, 0))
+]
+
+
+@pytest.mark.parametrize("path, xs, ws, stride, pad", PATH_CASES)
 def test_conv_path_matches_lax(path, xs, ws, stride, pad):
     x, w = _rand(xs, 0), _rand(ws, 1)
     fast = _conv_pair(path)
@@ -81,11 +93,15 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
 
 
 def test_conv2d_path_rules():
-    assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "im2col"
-    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "lax+mm"
+    assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "taps"
+    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "lax"
     assert L.conv2d_path((128, 3, 32, 32), (6, 3, 5, 5)) == "lax"  # the seed's LeNet conv1
     assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
-    assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (2, 2)) == "im2col"
+    assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (2, 2)) == "matmul"
+    assert L.conv2d_path((8, 64, 56, 56), (128, 64, 1, 1), (1, 1), (1, 1)) == "lax"
+    assert L.conv2d_path((128, 256, 2, 2), (256, 256, 3, 3), (1, 1), (1, 1)) == "im2col"
+    assert L.conv2d_path((128, 128, 4, 4), (256, 128, 3, 3), (2, 2), (1, 1)) == "im2col"
+    assert L.conv2d_path((128, 128, 4, 4), (128, 128, 3, 3), (1, 1), (1, 1)) == "lax"
     assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) == "lax"
     with L.plain_path():
         assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "lax"
@@ -174,7 +190,7 @@ def test_seed_lenet_step_equal_on_fast_and_plain_paths():
     def loss(p):
         return F.class_nll(net.call(p, buffers, x)[0], y)
 
-    assert L.conv2d_path(x.shape, params["0.weight"].shape, (1, 1), (2, 2)) == "im2col"
+    assert L.conv2d_path(x.shape, params["0.weight"].shape, (1, 1), (2, 2)) == "taps"
     v_fast, g_fast = jax.value_and_grad(loss)(params)  # functional dispatches to lowering
     with L.plain_path():
         v_plain, g_plain = jax.value_and_grad(loss)(params)
