@@ -10,7 +10,8 @@ Two ways to run them are measured:
 
 ``mode`` picks the lowering while the step is traced: ``"fast"`` is the library's default
 (`nets.nn.functional` dispatches to `nets.nn.lowering`'s shape-chosen paths, compiled with
-`nets.nn.compiler`'s options), ``"plain"`` forces the plain `lax` path and XLA's default options. Either way the network, the layers and the user's code are the same.
+`nets.nn.compiler`'s options), ``"plain"`` forces the plain `lax` path and XLA's default
+options. Either way the network, the layers and the user's code are the same.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from nets import nn
-from nets.nn import functional as F  # noqa: N812
 from nets.nn import compiler, lowering
+from nets.nn import functional as F  # noqa: N812
 
 from .jax_models import ALEXNET_FEATURES
 

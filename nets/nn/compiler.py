@@ -27,8 +27,8 @@ from .lowering import plain_requested
 __all__ = ["jit", "options", "CPU_OPTIONS"]
 
 # XLA debug options nets compiles with on the CPU: YNNPACK keeps the matrix products (Eigen
-# took 264 ms where YNNPACK takes 13 on AlexNet's batch-4 classifier) and gives convolutions and elementwise
-# chains back to XLA's own emitters and Eigen.
+# took 264 ms where YNNPACK takes 13 on AlexNet's batch-4 classifier) and gives convolutions
+# and elementwise chains back to XLA's own emitters and Eigen.
 CPU_OPTIONS: dict[str, Any] = {
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
 }
