@@ -323,33 +323,41 @@ def _max_pool_fwd(x, kernel, stride, padding, ceil_mode):
 
 
 def _max_pool_bwd(kernel, stride, padding, ceil_mode, res, g):
-    """Each window's gradient goes to its first maximum: masks and pads, no scatter."""
+    """Each window's gradient goes to its first maximum: masks, pads and one interleave.
+
+    Tap (i, j) of output (p, q) reads padded input (dH*p + i, dW*q + j), which lies in the
+    stride phase (i % dH, j % dW) at phase position (p + i // dH, q + j // dW). So every tap's
+    masked gradient is summed into its phase's grid with plain edge pads (no interior padding,
+    each grid 1/(dH*dW) of the input), and the phases are interleaved once at the end.
+    """
     x, y = res
     taps, padded_shape, pads = _pool_taps(x, kernel, stride, padding, ceil_mode)
+    n, c = x.shape[:2]
     oh, ow = y.shape[2:]
+    sh, sw = stride
+    ph, pw = -(-padded_shape[2] // sh), -(-padded_shape[3] // sw)  # phase grid size
     zero = jnp.zeros((), g.dtype)
     taken = None
-    gxp = None
+    phases: dict[tuple[int, int], Array] = {}
     offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
     for (i, j), tap in zip(offsets, taps, strict=True):
         hit = tap == y
         sel = hit if taken is None else hit & ~taken
         taken = hit if taken is None else taken | hit
-        part = jnp.where(sel, g, zero)
-        high_h = padded_shape[2] - i - stride[0] * (oh - 1) - 1
-        high_w = padded_shape[3] - j - stride[1] * (ow - 1) - 1
+        di, dj = i // sh, j // sw
         part = lax.pad(
-            part,
+            jnp.where(sel, g, zero),
             zero,
-            [(0, 0, 0), (0, 0, 0), (i, high_h, stride[0] - 1), (j, high_w, stride[1] - 1)],
+            [(0, 0, 0), (0, 0, 0), (di, ph - di - oh, 0), (dj, pw - dj - ow, 0)],
         )
-        gxp = part if gxp is None else gxp + part
+        key = (i % sh, j % sw)
+        phases[key] = part if key not in phases else phases[key] + part
+    empty = jnp.zeros((n, c, ph, pw), g.dtype)
+    grid = jnp.stack([jnp.stack([phases.get((r, t), empty) for t in range(sw)]) for r in range(sh)])
+    # (sH, sW, N, C, pH, pW) -> (N, C, pH, sH, pW, sW): row pH*sH + r is phase r's row.
+    gxp = jnp.reshape(jnp.transpose(grid, (2, 3, 4, 0, 5, 1)), (n, c, ph * sh, pw * sw))
     h, w = x.shape[2:]
-    gx = lax.slice(
-        gxp,
-        (0, 0, pads[0][0], pads[1][0]),
-        (x.shape[0], x.shape[1], pads[0][0] + h, pads[1][0] + w),
-    )
+    gx = lax.slice(gxp, (0, 0, pads[0][0], pads[1][0]), (n, c, pads[0][0] + h, pads[1][0] + w))
     return (gx,)
 
 
