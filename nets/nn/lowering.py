@@ -16,7 +16,7 @@ shapes, at trace time:
       XLA's convolution collapses (a 128x256x2x2 3x3 layer: 149 ms against PyTorch's 7):
       the NHWC patches (N*oH*oW, kH*kW*nIn) times the weight matrix, one matrix multiply;
     * ``"lax"``: ``lax.conv_general_dilated`` for everything else. With the options of
-      `nets.nn.compiler` (XLA's Eigen convolutions) it beat both forms above, and XLA's forward
+      `nets.nn.compiler` (XLA's Eigen convolutions) it beat the forms above, and XLA's forward
       with an im2col backward, on every other shape of the zoo's networks
       (``python bench/bench_layers.py``).
 
@@ -28,8 +28,14 @@ shapes, at trace time:
       first-maximum backward made of masks and pads;
     * ``"lax"``: ``lax.reduce_window`` (``plain_path``).
 
-Every function has `nets.nn.functional`'s signature and Torch7's semantics (NCHW in, NCHW
-out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
+``batch_norm_train``
+    what `functional.batch_norm` calls in training mode when there is an affine: a
+    hand-written backward (two per-channel sums) in place of autodiff of the
+    mean-and-variance form; ResNet-18's training step at 224x224 went from 4.9 to 5.9
+    images/s.
+
+`conv2d` and `max_pool2d` have `nets.nn.functional`'s signatures and Torch7's semantics (NCHW
+in, NCHW out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
 outputs and gradients. ``with plain_path():`` forces the ``lax`` path (it is read while a
 function is traced, so it applies to code compiled inside the block); `nets.nn.compiler.jit`
 also compiles with XLA's default options inside it.
@@ -400,3 +406,52 @@ def _max_pool_tiles_bwd(kernel, res, g):
 
 
 _max_pool_tiles.defvjp(_max_pool_tiles_fwd, _max_pool_tiles_bwd)
+
+
+# ----------------------------------------------------------------------------- batch norm
+
+
+def _bn_axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _bn_view(v, ndim):
+    return jnp.reshape(v, (1, -1) + (1,) * (ndim - 2))
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(3,))
+def batch_norm_train(x, weight, bias, eps):
+    """Training-mode batch norm with an affine: ``(y, batch mean, biased batch variance)``.
+
+    The hand-written backward needs two per-channel sums (of g and of g*xhat), where
+    autodiff of the mean-and-variance form takes more passes over the activations. The
+    statistics' own gradients are not propagated (they feed only the running averages,
+    which stop gradients).
+    """
+    return _bn_fwd(x, weight, bias, eps)[0]
+
+
+def _bn_fwd(x, weight, bias, eps):
+    axes, nd = _bn_axes(x), x.ndim
+    mean = jnp.mean(x, axis=axes)
+    var = jnp.mean(jnp.square(x - _bn_view(mean, nd)), axis=axes)
+    rstd = lax.rsqrt(var + eps)
+    xhat = (x - _bn_view(mean, nd)) * _bn_view(rstd, nd)
+    y = xhat * _bn_view(weight, nd) + _bn_view(bias, nd)
+    return (y, mean, var), (x, mean, rstd, weight)
+
+
+def _bn_bwd(eps, res, cts):
+    x, mean, rstd, weight = res
+    g = cts[0]
+    axes, nd = _bn_axes(x), x.ndim
+    n = x.size // x.shape[1]
+    xhat = (x - _bn_view(mean, nd)) * _bn_view(rstd, nd)
+    dbias = jnp.sum(g, axis=axes)
+    dweight = jnp.sum(g * xhat, axis=axes)
+    scale = _bn_view(weight * rstd, nd)
+    dx = scale * (g - _bn_view(dbias / n, nd) - xhat * _bn_view(dweight / n, nd))
+    return dx, dweight, dbias
+
+
+batch_norm_train.defvjp(_bn_fwd, _bn_bwd)

@@ -197,3 +197,24 @@ def test_seed_lenet_step_equal_on_fast_and_plain_paths():
     np.testing.assert_allclose(v_fast, v_plain, rtol=1e-5)
     for k in params:
         np.testing.assert_allclose(g_fast[k], g_plain[k], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 6, 7), (6, 3)])
+def test_batch_norm_train_matches_autodiff_of_plain_form(shape):
+    """The hand-written batch-norm backward against autodiff of the mean-and-variance form."""
+    x = _rand(shape, 20) * 3 + 1
+    w, b = _rand(shape[1:2], 21), _rand(shape[1:2], 22)
+    rm, rv = jnp.zeros(shape[1]), jnp.ones(shape[1])
+    weights = _rand(shape, 23)
+
+    def loss(x, w, b, plain):
+        with L.plain_path(plain):
+            y, m, v = F.batch_norm(x, rm, rv, w, b, train=True)
+        return jnp.sum(jnp.tanh(y) * weights), (y, m, v)
+
+    grad = jax.value_and_grad(loss, argnums=(0, 1, 2), has_aux=True)
+    (vf, aux_f), gf = jax.jit(grad, static_argnums=3)(x, w, b, False)
+    (vp, aux_p), gp = jax.jit(grad, static_argnums=3)(x, w, b, True)
+    np.testing.assert_allclose(vf, vp, rtol=1e-5)
+    for a, c in zip(aux_f + gf, aux_p + gp, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
