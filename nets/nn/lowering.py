@@ -60,7 +60,7 @@ Pair = tuple[int, int]
 __all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path"]
 
 # The "taps" form beats XLA's convolution up to this many input planes and taps (nIn*kH*kW):
-# LeNet's 1x5x5 layer, forward 4.0 ms against 11.2 (bench/bench_layers.py). The seed's 3x5x5
+# LeNet's 1x5x5 layer, forward 4.7 ms against 10.9 (bench/bench_layers.py). The seed's 3x5x5
 # (75 taps) and the 3x7x7 and 3x11x11 stems are faster on "lax".
 TAPS_MAX_PLANES = 4
 TAPS_MAX_TAPS = 32
