@@ -319,27 +319,26 @@ def batch_norm(
         (y, new_running_mean, new_running_var).
     """
     axes = (0,) + tuple(range(2, x.ndim))
+    y = None  # set here only by the fast training path, which normalises as it goes
     if train:
         if weight is not None and bias is not None and not lowering.plain_requested():
             y, mean, var = lowering.batch_norm_train(x, weight, bias, eps)
         else:
-            y = None
             mean = jnp.mean(x, axis=axes)
             var = jnp.mean(jnp.square(x - _channel_view(mean, x.ndim)), axis=axes)
         n = x.size // x.shape[1]
         unbiased = var * (n / max(n - 1, 1))
         new_mean = (1 - momentum) * running_mean + momentum * lax.stop_gradient(mean)
         new_var = (1 - momentum) * running_var + momentum * lax.stop_gradient(unbiased)
-        if y is not None:
-            return y, new_mean, new_var
     else:
         mean, var = running_mean, running_var
         new_mean, new_var = running_mean, running_var
-    y = (x - _channel_view(mean, x.ndim)) * _channel_view(lax.rsqrt(var + eps), x.ndim)
-    if weight is not None:
-        y = y * _channel_view(weight, x.ndim)
-    if bias is not None:
-        y = y + _channel_view(bias, x.ndim)
+    if y is None:
+        y = (x - _channel_view(mean, x.ndim)) * _channel_view(lax.rsqrt(var + eps), x.ndim)
+        if weight is not None:
+            y = y * _channel_view(weight, x.ndim)
+        if bias is not None:
+            y = y + _channel_view(bias, x.ndim)
     return y, new_mean, new_var
 
 
