@@ -30,11 +30,11 @@ class Container(Module):
             raise ModuleError(
                 self._describe(), f"add expected an nn.Module, got {type(module).__name__}"
             )
+        _bump_structure()
         if index is None:
             self.modules.append(module)
         else:
             self.modules.insert(index, module)
-        _bump_structure()
         return self
 
     def insert(self, module: Module, index: int) -> Container:
@@ -43,9 +43,8 @@ class Container(Module):
 
     def remove(self, index: int | None = None) -> Module:
         """Remove and return the module at `index` (the last one by default)."""
-        module = self.modules.pop(len(self.modules) - 1 if index is None else index)
         _bump_structure()
-        return module
+        return self.modules.pop(len(self.modules) - 1 if index is None else index)
 
     def get(self, index: int) -> Module:
         """The module at position `index` (0-based)."""

@@ -168,6 +168,49 @@ def test_intermediate_outputs_are_set(x, seed):
     np.testing.assert_allclose(net.modules[1].output, net.output)
 
 
+def test_sub_module_outputs_are_computed_only_when_read(x, seed):
+    net = nn.Sequential(Affine(3, 4), nn.ReLU(), Affine(4, 2)).evaluate()
+    out = net.forward(x)
+    assert "outputs" not in net._jit_cache  # the forward pass returned the output alone
+    hidden = net.modules[1].output
+    assert "outputs" in net._jit_cache
+    first = net.modules[0]
+    np.testing.assert_allclose(net.modules[0].output, x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    np.testing.assert_allclose(hidden, np.maximum(net.modules[0].output, 0))
+    np.testing.assert_allclose(net.modules[2].output, out)
+
+
+def test_owed_outputs_are_those_of_the_pass_that_ran(x, seed):
+    """Reads after a parameter update, a mode change and a new layer see the forward pass."""
+    net = nn.Sequential(nn.Dropout(0.5), Affine(3, 4), nn.BatchNormalization(4), Square())
+    extra = Affine(4, 2)  # made before the pass: making a layer would settle the outputs
+    out = net.forward(x)  # training mode: a dropout mask, batch statistics
+    mean_after_forward = np.asarray(net.modules[2].running_mean)
+    net.zeroGradParameters()
+    net.backward(x, jnp.ones_like(out))
+    net.updateParameters(0.5)
+    net.evaluate()
+    net.add(extra)
+    np.testing.assert_allclose(net.modules[3].output, out, rtol=1e-6)
+    np.testing.assert_allclose(jnp.square(net.modules[2].output), out, rtol=1e-5)
+    kept = net.modules[0].output
+    assert np.all((kept == 0) | np.isclose(kept, 2 * x))  # the same inverted-dropout mask
+    # computing the owed outputs did not update the running statistics a second time
+    np.testing.assert_allclose(net.modules[2].running_mean, mean_after_forward)
+
+
+def test_a_later_forward_replaces_owed_outputs(x, seed):
+    net = nn.Sequential(Affine(3, 4), Square()).evaluate()
+    net.forward(x)
+    net.forward(2 * x)
+    first = net.modules[0]
+    np.testing.assert_allclose(first.output, 2 * x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    net.forward(x)
+    first.forward(3 * x)  # the sub-module's own pass: its output is now that one
+    np.testing.assert_allclose(first.output, 3 * x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    np.testing.assert_allclose(net.modules[1].output, net.output)
+
+
 def test_get_and_set_parameters(x, seed):
     net = nn.Sequential(Affine(3, 4), Affine(4, 2))
     flat, gflat = net.getParameters()
