@@ -30,6 +30,9 @@ from kernel import display, itorch
 OUTPUT_LIMIT = 200_000  # characters of stdout/stderr one cell may send to the front end
 TEXT_WIDTH = 80  # columns for text/plain values and the right-aligned timing line, as in `th`
 INTERRUPT_NOTE_AFTER = 1.0  # seconds an interrupted cell may keep running before we explain why
+# Seconds after a shutdown reply before the process leaves even if ipykernel's own teardown has
+# not finished: that normally takes 0.4 s, but one shutdown in three stalled 10 s or hung.
+SHUTDOWN_GRACE = 3.0
 
 _NAME_BEFORE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
 _NAME_AFTER = re.compile(r"^[A-Za-z0-9_]*")
@@ -417,14 +420,24 @@ class ItorchKernel(Kernel):
         return {"status": "ok", "history": [(session_id, e[0], e[1]) for e in entries]}
 
     async def do_shutdown(self, restart: bool) -> dict:
-        """Stop routing displays to this kernel; the manager restarts the process if asked."""
+        """Stop routing displays to this kernel and make sure the process ends soon after the
+        reply; the manager starts a new one if a restart was asked for.
+
+        Two things can hold the exit up, and the kernel keeps nothing that needs saving (its
+        history is in memory), so a timer ends the process once the reply has gone out:
+
+        * an interrupted XLA program that is still running (it cannot be cancelled, and a
+          normal interpreter exit would wait for it): leave after one second;
+        * ipykernel 7's teardown, which joins the control thread while that thread flushes
+          stdout and stderr through the IOPub thread the main thread has just stopped; each
+          flush then waits out a 10 s timeout (0.4 s, 10.4 s or a hang, measured over
+          repeated restarts): leave after `SHUTDOWN_GRACE` seconds if still here.
+        """
         display.set_publisher(None)
-        if self.evaluator.abandoned_work:
-            # An interrupted XLA program is still running and cannot be cancelled; a normal
-            # interpreter exit would wait for it. Leave once the reply has gone out.
-            timer = threading.Timer(1.0, os._exit, (0,))
-            timer.daemon = True
-            timer.start()
+        grace = 1.0 if self.evaluator.abandoned_work else SHUTDOWN_GRACE
+        timer = threading.Timer(grace, os._exit, (0,))
+        timer.daemon = True
+        timer.start()
         return {"status": "ok", "restart": restart}
 
 

@@ -336,7 +336,9 @@ def test_shutdown_request_ends_the_process(kernel, kc):
     while reply["parent_header"].get("msg_id") != msg_id:
         reply = kc.control_channel.get_msg(timeout=TIMEOUT)
     assert reply["content"] == {"status": "ok", "restart": False}
-    deadline = time.monotonic() + 20
+    # ipykernel's own teardown stalls 10 s or more in about one shutdown in three; the kernel's
+    # grace timer (SHUTDOWN_GRACE, 3 s) ends the process well within this deadline anyway.
+    deadline = time.monotonic() + 8
     while km.is_alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not km.is_alive()
