@@ -30,7 +30,7 @@ class Container(Module):
             raise ModuleError(
                 self._describe(), f"add expected an nn.Module, got {type(module).__name__}"
             )
-        _bump_structure()
+        _bump_structure(self)
         if index is None:
             self.modules.append(module)
         else:
@@ -43,7 +43,7 @@ class Container(Module):
 
     def remove(self, index: int | None = None) -> Module:
         """Remove and return the module at `index` (the last one by default)."""
-        _bump_structure()
+        _bump_structure(self)
         return self.modules.pop(len(self.modules) - 1 if index is None else index)
 
     def get(self, index: int) -> Module:

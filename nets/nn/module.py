@@ -65,14 +65,18 @@ _structure = {"version": 0}
 _call_context = threading.local()
 
 
-def _bump_structure() -> None:
-    """Announce a change of structure or hyper-parameter; call it *before* making the change.
+def _bump_structure(*changing: Module) -> None:
+    """Announce a change of structure or hyper-parameter of the `changing` modules; call it
+    *before* making the change.
 
     Compiled code built under an older version is rebuilt on its next use, and sub-module
-    outputs still owed by a forward pass are computed now, by the network that ran.
+    outputs that a forward pass through any of `changing` still owes are computed now, by the
+    network that ran. (A new layer registering its arrays is in no such network: building
+    layers never triggers that work.)
     """
     for deferred in list(_DeferredOutputs.pending):
-        deferred.resolve(strict=False)
+        if any(deferred.involves(m) for m in changing):
+            deferred.resolve(strict=False)
     _structure["version"] += 1
 
 
@@ -152,19 +156,19 @@ class Module:
     def register_parameter(self, name: str, value: Any) -> None:
         """Declare a trainable array (and its zero-initialised gradient ``grad<Name>``)."""
         value = to_array(value)
-        _bump_structure()
+        _bump_structure(self)
         self._vars[name] = _Box(value, "param")
         self._vars[grad_name(name)] = _Box(_zeros_like(value), "grad")
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Declare a non-trainable array that the module updates itself (running statistics)."""
         value = to_array(value)
-        _bump_structure()
+        _bump_structure(self)
         self._vars[name] = _Box(value, "buffer")
 
     def unregister(self, name: str) -> None:
         """Remove a registered array (and a parameter's gradient); the attribute reads None."""
-        _bump_structure()
+        _bump_structure(self)
         box = self._vars.pop(name, None)
         if box is not None and box.kind == "param":
             self._vars.pop(grad_name(name), None)
@@ -198,7 +202,7 @@ class Module:
             and not _is_array(value)
             and not _same(self.__dict__.get(name, _MISSING), value)
         ):
-            _bump_structure()
+            _bump_structure(self)
         object.__setattr__(self, name, value)
 
     def __dir__(self) -> list[str]:
@@ -646,7 +650,7 @@ class Module:
             raise ModuleError(
                 self._describe(), f"share expected a module of the same structure, got {other!r}"
             )
-        _bump_structure()
+        _bump_structure(self)
         for a, b in zip(mine, theirs, strict=True):
             for name in names:
                 if name in a._vars and name in b._vars:
@@ -859,8 +863,8 @@ class _DeferredOutputs:
     and leaves this record in each sub-module's ``output``. The first read of any of them runs
     the network once more on the same parameters, buffers, input and PRNG key, with each
     module in the training mode it had, and writes all the owed outputs: the values are those
-    the forward pass computed. `_bump_structure` settles every record before a change to the
-    network, so a later read never sees a network that did not run.
+    the forward pass computed. `_bump_structure` settles a record before any module of its
+    network changes, so a later read never sees a network that did not run.
     """
 
     pending: weakref.WeakSet = weakref.WeakSet()
@@ -871,10 +875,15 @@ class _DeferredOutputs:
         self.args = (params, buffers, input, raw_key)
         self.modes = [(m, m.train) for _, m in named]
         self.owed = [m for path, m in named if path]
+        self.members = {id(m) for _, m in named}
         for m in self.owed:
             m.__dict__["_output"] = self
         if self.owed:
             _DeferredOutputs.pending.add(self)
+
+    def involves(self, module: Module) -> bool:
+        """Whether `module` took part in the pass (so changing it must settle the record)."""
+        return self.root is not None and id(module) in self.members
 
     def resolve(self, strict: bool = True) -> None:
         """Compute and write the owed outputs (once). With ``strict=False`` a failure leaves

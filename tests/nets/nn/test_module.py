@@ -183,14 +183,16 @@ def test_sub_module_outputs_are_computed_only_when_read(x, seed):
 def test_owed_outputs_are_those_of_the_pass_that_ran(x, seed):
     """Reads after a parameter update, a mode change and a new layer see the forward pass."""
     net = nn.Sequential(nn.Dropout(0.5), Affine(3, 4), nn.BatchNormalization(4), Square())
-    extra = Affine(4, 2)  # made before the pass: making a layer would settle the outputs
     out = net.forward(x)  # training mode: a dropout mask, batch statistics
     mean_after_forward = np.asarray(net.modules[2].running_mean)
     net.zeroGradParameters()
     net.backward(x, jnp.ones_like(out))
     net.updateParameters(0.5)
     net.evaluate()
-    net.add(extra)
+    extra = Affine(4, 2)  # building a layer outside the network settles nothing
+    assert "outputs" not in net._jit_cache
+    net.add(extra)  # changing the network does, first
+    assert "outputs" in net._jit_cache
     np.testing.assert_allclose(net.modules[3].output, out, rtol=1e-6)
     np.testing.assert_allclose(jnp.square(net.modules[2].output), out, rtol=1e-5)
     kept = net.modules[0].output
