@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import keyword
 import os
 import re
@@ -69,6 +70,19 @@ def _kind(value: Any) -> str:
     if callable(value):
         return "function"
     return "instance"
+
+
+def _attribute_kind(obj: Any, name: str) -> str:
+    """The completion type of ``obj.name``, without running a property's getter: reading a
+    module's ``output`` after ``forward`` can run the network (it is computed when first read),
+    and listing attributes must not."""
+    try:
+        static = inspect.getattr_static(obj, name)
+    except AttributeError:  # provided by __getattr__ (a module's registered arrays): cheap
+        static = None
+    if isinstance(static, property):
+        return "property"
+    return _kind(getattr(obj, name, None))
 
 
 def _filter(candidates: list[str], prefix: str) -> list[str]:
@@ -184,7 +198,7 @@ class Completer:
         except Exception:  # noqa: BLE001
             return None
         matches = _filter(candidates, prefix)
-        types = [_kind(getattr(obj, m, None)) for m in matches] if len(matches) < 200 else []
+        types = [_attribute_kind(obj, m) for m in matches] if len(matches) < 200 else []
         return Completions(matches, len(text) - len(prefix), len(text), types)
 
     def _name(self, text: str, line: str, after: str) -> Completions | None:

@@ -55,6 +55,24 @@ def test_attribute_of_lazily_loaded_module():
     assert "class" in found.types
 
 
+def test_listing_attributes_does_not_run_properties():
+    """A module's `output` after forward is computed when first read; tab must not read it."""
+    import jax.numpy as jnp
+
+    from nets import nn
+
+    ev = Evaluator()
+    net = nn.Sequential(nn.Linear(3, 2), nn.Tanh()).evaluate()
+    net.forward(jnp.ones((4, 3)))
+    ev.namespace["net"] = net
+    found = _complete(ev, "net.modules[0].out")
+    assert found.matches == ["output"] and found.types == ["property"]
+    assert "outputs" not in net._jit_cache  # nothing ran
+    found = _complete(ev, "net.modules[0].output.sha")  # completing *on* output reads it
+    assert "shape" in found.matches
+    assert "outputs" in net._jit_cache
+
+
 def test_nested_attribute_through_index(ev):
     found = _complete(ev, "net.modules[0].wei")
     assert found.matches == ["weight"]
