@@ -70,9 +70,7 @@ def _zero(x: Array) -> np.ndarray:
     return np.zeros((), x.dtype)
 
 
-def _channel_view(v: Array, ndim: int) -> Array:
-    """Reshape a per-channel vector (C,) to broadcast against dim 1 of an ndim-D array."""
-    return jnp.reshape(v, (1, -1) + (1,) * (ndim - 2))
+_channel_view = lowering.channel_view  # (C,) -> broadcastable against dim 1 of an ndim-D array
 
 
 # ----------------------------------------------------------------------------- linear / conv

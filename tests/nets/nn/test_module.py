@@ -175,7 +175,9 @@ def test_sub_module_outputs_are_computed_only_when_read(x, seed):
     hidden = net.modules[1].output
     assert "outputs" in net._jit_cache
     first = net.modules[0]
-    np.testing.assert_allclose(net.modules[0].output, x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    np.testing.assert_allclose(
+        net.modules[0].output, x @ first.weight.T + first.bias[None, :], rtol=1e-6
+    )
     np.testing.assert_allclose(hidden, np.maximum(net.modules[0].output, 0))
     np.testing.assert_allclose(net.modules[2].output, out)
 
@@ -206,10 +208,14 @@ def test_a_later_forward_replaces_owed_outputs(x, seed):
     net.forward(x)
     net.forward(2 * x)
     first = net.modules[0]
-    np.testing.assert_allclose(first.output, 2 * x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    np.testing.assert_allclose(
+        first.output, 2 * x @ first.weight.T + first.bias[None, :], rtol=1e-6
+    )
     net.forward(x)
     first.forward(3 * x)  # the sub-module's own pass: its output is now that one
-    np.testing.assert_allclose(first.output, 3 * x @ first.weight.T + first.bias[None, :], rtol=1e-6)
+    np.testing.assert_allclose(
+        first.output, 3 * x @ first.weight.T + first.bias[None, :], rtol=1e-6
+    )
     np.testing.assert_allclose(net.modules[1].output, net.output)
 
 
