@@ -51,8 +51,6 @@ __all__ = [
     "smooth_l1",
 ]
 
-_CONV_DIMS = ("NCHW", "OIHW", "NCHW")
-
 
 def _as_float(x: Array, like: Array | None = None) -> Array:
     """Integer input (uint8 images) as floats: lax's conv and windows need matching dtypes."""
@@ -103,19 +101,7 @@ def conv2d(
         groups: channel groups (AlexNet's two towers); nIn and nOut must divide by it.
     """
     x = _as_float(x, weight)
-    if lowering.conv2d_path(x.shape, weight.shape, stride, padding, groups) != "lax":
-        return lowering.conv2d(x, weight, bias, stride, padding, groups)  # faster on XLA-CPU
-    y = lax.conv_general_dilated(
-        x,
-        weight,
-        window_strides=tuple(stride),
-        padding=[(padding[0], padding[0]), (padding[1], padding[1])],
-        dimension_numbers=_CONV_DIMS,
-        feature_group_count=groups,
-    )
-    if bias is not None:
-        y = y + _channel_view(bias, 4)
-    return y
+    return lowering.conv2d(x, weight, bias, stride, padding, groups)  # the form chosen by shape
 
 
 def conv2d_map(

@@ -7,10 +7,10 @@ This module writes those ops in forms XLA compiles well, and picks one per call 
 shapes, at trace time:
 
 ``conv2d``
-    * ``"taps"``: for one to four input planes and at most 32 taps (LeNet's 1->6 5x5 layer),
-      where XLA's convolution is slowest: the input's shifted windows stacked tap-major,
-      (taps, N*oH*oW), and one matrix multiply by the (nOut, taps) weight matrix. Its weight
-      gradient is one more product, whose long axis is the contracted one;
+    * ``"taps"``: for one to four input planes and at most 32 taps (LeNet's 1->6 5x5 layer,
+      VGG's 3->64 3x3 one), where XLA's convolution is slowest: the input's shifted windows
+      stacked tap-major, (taps, N*oH*oW), and one matrix multiply by the (nOut, taps) weight
+      matrix. Its backward is XLA's weight gradient and the stack's transpose;
     * ``"matmul"``: 1x1 kernels (no padding), a plain matrix multiply over NHWC rows;
     * ``"im2col"``: outputs of at most 4 pixels (ResNet's last stages at 32x32 input), where
       XLA's convolution collapses (a 128x256x2x2 3x3 layer: 149 ms against PyTorch's 7):
@@ -18,7 +18,11 @@ shapes, at trace time:
     * ``"lax"``: ``lax.conv_general_dilated`` for everything else. With the options of
       `nets.nn.compiler` (XLA's Eigen convolutions) it beat the forms above, and XLA's forward
       with an im2col backward, on every other shape of the zoo's networks
-      (``python bench/bench_layers.py``).
+      (``python bench/bench_layers.py``). Off the plain path, a layer whose output planes are
+      not a multiple of 8 computes zero filters up to the next one and drops their planes
+      (the seed's LeNet conv1, 3->6: 10 ms against 19), and the input gradient of a layer
+      with 6 or more input planes, not a multiple of 8, pads them the same way (LeNet's
+      conv2, 6->16: 4.3 ms against 5.2). Eigen's kernels run 8 channels at a time.
 
 ``max_pool2d``
     * ``"tiles"``: windows that tile the input exactly (kernel == stride, no padding): a reshape
@@ -64,6 +68,11 @@ __all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path
 # (75 taps) and the 3x7x7 and 3x11x11 stems are faster on "lax".
 TAPS_MAX_PLANES = 4
 TAPS_MAX_TAPS = 32
+# XLA's convolutions run fastest on channel counts that are multiples of this (see "lax").
+CHANNEL_MULTIPLE = 8
+# ... and pad a layer's input planes for its input gradient from this many on (3 and 1 plane
+# measured slower padded on some shapes).
+PAD_GRAD_MIN_PLANES = 6
 # Outputs up to this many pixels (oH*oW) take "im2col": XLA's CPU convolution is one to two
 # orders of magnitude slower than the patch product there (bench/bench_layers.py resnet18-32).
 IM2COL_MAX_PIXELS = 4
@@ -138,6 +147,8 @@ def conv2d(
         y = _conv_im2col(x, weight, stride, padding)
     elif path == "matmul":
         y = _conv_matmul(x, weight, stride)
+    elif groups == 1 and not plain_requested():
+        y = _conv_xla(x, weight, stride, padding)
     else:
         y = _conv_lax(x, weight, stride, padding, groups)
     if bias is not None:
@@ -154,6 +165,59 @@ def _conv_lax(x, weight, stride, padding, groups=1):
         dimension_numbers=("NCHW", "OIHW", "NCHW"),
         feature_group_count=groups,
     )
+
+
+def _round_up(n: int) -> int:
+    return -(-n // CHANNEL_MULTIPLE) * CHANNEL_MULTIPLE
+
+
+def _pad_axis(a, axis, size):
+    """`a` with zeros appended along `axis` up to `size`."""
+    pads = [(0, 0)] * a.ndim
+    pads[axis] = (0, size - a.shape[axis])
+    return jnp.pad(a, pads)
+
+
+def _conv_xla(x, weight, stride, padding):
+    """The "lax" path off `plain_path`: XLA's convolution on channel counts it runs fast."""
+    n_out, n_in = weight.shape[:2]
+    if n_out % CHANNEL_MULTIPLE == 0 and (
+        n_in < PAD_GRAD_MIN_PLANES or n_in % CHANNEL_MULTIPLE == 0
+    ):
+        return _conv_lax(x, weight, stride, padding)
+    return _conv_channel_padded(x, weight, stride, padding)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv_channel_padded(x, weight, stride, padding):
+    """XLA's convolution with zero filters up to a multiple of 8 output planes, then dropped."""
+    n_out = weight.shape[0]
+    y = _conv_lax(x, _pad_axis(weight, 0, _round_up(n_out)), stride, padding)
+    return y[:, :n_out]
+
+
+def _conv_channel_padded_fwd(x, weight, stride, padding):
+    return _conv_channel_padded(x, weight, stride, padding), (x, weight)
+
+
+def _conv_channel_padded_bwd(stride, padding, res, g):
+    """XLA's weight gradient; its input gradient on input planes padded to a multiple of 8."""
+    x, weight = res
+    gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
+    n_in = x.shape[1]
+    if n_in >= PAD_GRAD_MIN_PLANES and n_in % CHANNEL_MULTIPLE:
+        wide = x.shape[:1] + (_round_up(n_in),) + x.shape[2:]
+        w_wide = _pad_axis(weight, 1, wide[1])
+        transpose = jax.linear_transpose(
+            lambda a: _conv_lax(a, w_wide, stride, padding), jax.ShapeDtypeStruct(wide, x.dtype)
+        )
+        gx = transpose(g)[0][:, :n_in]
+    else:
+        gx = jax.vjp(lambda a: _conv_lax(a, weight, stride, padding), x)[1](g)[0]
+    return gx, gw
+
+
+_conv_channel_padded.defvjp(_conv_channel_padded_fwd, _conv_channel_padded_bwd)
 
 
 def _conv_out(x_shape, w_shape, stride, padding) -> Pair:
@@ -213,15 +277,15 @@ def _conv_im2col(x, weight, stride, padding):
     return jnp.transpose(jnp.reshape(y, (n, oh, ow, n_out)), (0, 3, 1, 2))
 
 
-def _conv_taps(x, weight, stride, padding):
+def _taps_forward(x, weight, stride, padding):
     """(nOut, taps) times the tap-major windows (taps, N*oH*oW); for few input planes.
 
-    Each tap's window is a contiguous (N, oH, oW) block of the stack, and both products (the
-    output and the weight gradient) contract or stream along the long N*oH*oW axis, the
-    shapes XLA's CPU matrix multiply runs fastest. The stack is built in two passes, the kH
-    row shifts of each plane and then the kW column shifts of those: XLA fuses each pass into
-    one copy, where one stack of kH*kW windows made it materialise every window first (LeNet's
-    training step: 22.5 ms against 19.9, ``bench/bench_layers.py`` and the suite's lenet row).
+    Each tap's window is a contiguous (N, oH, oW) block of the stack, and the product streams
+    along the long N*oH*oW axis, the shape XLA's CPU matrix multiply runs fastest; its
+    transpose (the input gradient) is a product and a sum of padded windows that XLA fuses.
+    The stack is built in two passes, the kH row shifts of each plane and then the kW column
+    shifts of those: XLA fuses each pass into one copy, where one stack of kH*kW windows made
+    it materialise every window first (LeNet's training step: 22.5 ms against 19.9).
     """
     n = x.shape[0]
     n_out, n_in, kh, kw = weight.shape
@@ -248,6 +312,35 @@ def _conv_taps(x, weight, stride, padding):
     cols = jnp.reshape(jnp.stack(planes), (n_in * kh * kw, n * oh * ow))
     y = jnp.reshape(weight, (n_out, n_in * kh * kw)) @ cols
     return jnp.transpose(jnp.reshape(y, (n_out, n, oh, ow)), (1, 0, 2, 3))
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv_taps(x, weight, stride, padding):
+    """The "taps" convolution: `_taps_forward`, with `_conv_taps_bwd` for its backward."""
+    return _taps_forward(x, weight, stride, padding)
+
+
+def _conv_taps_fwd(x, weight, stride, padding):
+    return _taps_forward(x, weight, stride, padding), (x, weight)
+
+
+def _conv_taps_bwd(stride, padding, res, g):
+    """XLA's weight gradient and the stack's transpose for the input gradient.
+
+    Each is the fastest form measured (``bench/bench_layers.py``). LeNet's conv1 weight
+    gradient: 2.6 ms on ``lax`` against 6.7 as the stack's product, whose contraction runs
+    along both operands' long minor axis (4.7 with pixel-major windows); VGG's 3->64 3x3
+    layer at 224x224, batch 8: 143 ms against 230. The input gradient (none for a network's
+    first layer): about 5 ms for LeNet's shape as the stack's transpose, 16 on ``lax``. Both
+    read only the input, so the forward keeps no stack for the backward.
+    """
+    x, weight = res
+    gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
+    gx = jax.vjp(lambda a: _taps_forward(a, weight, stride, padding), x)[1](g)[0]
+    return gx, gw
+
+
+_conv_taps.defvjp(_conv_taps_fwd, _conv_taps_bwd)
 
 
 # ----------------------------------------------------------------------------- max pooling

@@ -51,13 +51,15 @@ def _rand(shape, seed):
 def _conv_pair(path):
     if path == "matmul":
         return lambda x, w, stride, pad: L._conv_matmul(x, w, stride)
-    return {"im2col": L._conv_im2col, "taps": L._conv_taps}[path]
+    forms = {"im2col": L._conv_im2col, "taps": L._conv_taps}
+    return forms.get(path, L._conv_xla)  # "xla": the lax path with its channel padding
 
 
 # Every form on every case, except the matmul form, which exists for unpadded 1x1 kernels.
+# The cases' 4, 5 and 7 output planes and 6 input planes take "xla"'s padded forms.
 PATH_CASES = [
     (path, *case)
-    for path in ("im2col", "taps", "matmul")
+    for path in ("im2col", "taps", "xla", "matmul")
     for case in CONV_CASES
     if path != "matmul" or (case[1][2:] == (1, 1) and case[3] == (0, 0))
 ]
@@ -92,8 +94,17 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
 
 
+def test_channel_padding_only_where_it_pays():
+    x = jnp.zeros((2, 6, 8, 8))
+    padded = jax.make_jaxpr(lambda x, w: L._conv_xla(x, w, (1, 1), (1, 1)))
+    assert "custom_vjp_call" in str(padded(x, jnp.zeros((5, 6, 3, 3))))  # 5 -> 8 planes
+    assert "custom_vjp_call" in str(padded(x, jnp.zeros((8, 6, 3, 3))))  # its gradient: 6 -> 8
+    assert "custom_vjp_call" not in str(padded(jnp.zeros((2, 3, 8, 8)), jnp.zeros((8, 3, 3, 3))))
+
+
 def test_conv2d_path_rules():
     assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "taps"
+    assert L.conv2d_path((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1)) == "taps"  # VGG
     assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == "lax"
     assert L.conv2d_path((128, 3, 32, 32), (6, 3, 5, 5)) == "lax"  # the seed's LeNet conv1
     assert L.conv2d_path((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1)) == "lax"
