@@ -75,13 +75,16 @@ NETS = {
 
 def _jax_fns(op, path, wshape, stride, pad):
     # "xla-default": the plain lax op compiled with XLA's default options (jax.jit), the other
-    # paths with nets' options (nets.nn.compiler.jit), as the library compiles them.
+    # paths with nets' options (nets.nn.compiler.jit), as the library compiles them; a conv's
+    # "lax" is the library's (its channel padding included).
     jit = jax.jit if path == "xla-default" else compiler.jit
     if op == "conv":
 
         def f(x, w):
-            if path in ("lax", "xla-default"):
+            if path == "xla-default":
                 return L._conv_lax(x, w, stride, pad)
+            if path == "lax":
+                return L._conv_xla(x, w, stride, pad)
             if path == "im2col":
                 return L._conv_im2col(x, w, stride, pad)
             if path == "matmul":
