@@ -229,3 +229,23 @@ def test_batch_norm_train_matches_autodiff_of_plain_form(shape):
     np.testing.assert_allclose(vf, vp, rtol=1e-5)
     for a, c in zip(aux_f + gf, aux_p + gp, strict=True):
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
+
+
+def test_forward_mode_autodiff_runs_on_the_plain_path():
+    """The fast forms have custom VJPs (reverse mode only); docs/nn.md points jvp users here."""
+    from nets import nn
+
+    net = nn.Sequential()
+    net.add(nn.SpatialConvolution(1, 6, 5, 5)).add(nn.ReLU()).add(nn.SpatialMaxPooling(2, 2))
+    net.add(nn.View(6 * 4 * 4)).add(nn.Linear(6 * 4 * 4, 3))
+    params, buffers = net.split()
+    x = _rand((2, 1, 12, 12), 14)
+
+    def loss(p):
+        return jnp.sum(net.call(p, buffers, x)[0] ** 2)
+
+    grads = jax.grad(loss)(params)  # reverse mode on the fast forms
+    with L.plain_path():
+        _, directional = jax.jvp(loss, (params,), (params,))
+    expected = sum(jnp.vdot(grads[k], params[k]) for k in params)
+    np.testing.assert_allclose(directional, expected, rtol=1e-4)
