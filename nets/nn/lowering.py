@@ -20,9 +20,10 @@ shapes, at trace time:
       with an im2col backward, on every other shape of the zoo's networks
       (``python bench/bench_layers.py``). Off the plain path, a layer whose output planes are
       not a multiple of 8 computes zero filters up to the next one and drops their planes
-      (the seed's LeNet conv1, 3->6: 10 ms against 19), and the input gradient of a layer
-      with 6 or more input planes, not a multiple of 8, pads them the same way (LeNet's
-      conv2, 6->16: 4.3 ms against 5.2). Eigen's kernels run 8 channels at a time.
+      (the seed's LeNet conv1, 3->6: 10 ms against 19), and a layer with 6 or more input
+      planes, not a multiple of 8, pads them the same way in its forward and its input
+      gradient (LeNet's conv2, 6->16: forward 1.2 ms against 1.6, input gradient 4.3 against
+      5.2). Eigen's kernels run 8 channels at a time.
 
 ``max_pool2d``
     * ``"tiles"``: windows that tile the input exactly (kernel == stride, no padding): a reshape
@@ -70,9 +71,9 @@ TAPS_MAX_PLANES = 4
 TAPS_MAX_TAPS = 32
 # XLA's convolutions run fastest on channel counts that are multiples of this (see "lax").
 CHANNEL_MULTIPLE = 8
-# ... and pad a layer's input planes for its input gradient from this many on (3 and 1 plane
-# measured slower padded on some shapes).
-PAD_GRAD_MIN_PLANES = 6
+# ... and pad a layer's input planes from this many on (1 and 3 planes measured slower padded
+# on some shapes; 6, 12 and 20 were 13-35% faster, 10 even).
+PAD_INPUT_MIN_PLANES = 6
 # Outputs up to this many pixels (oH*oW) take "im2col": XLA's CPU convolution is one to two
 # orders of magnitude slower than the patch product there (bench/bench_layers.py resnet18-32).
 IM2COL_MAX_PIXELS = 4
@@ -181,19 +182,25 @@ def _pad_axis(a, axis, size):
 def _conv_xla(x, weight, stride, padding):
     """The "lax" path off `plain_path`: XLA's convolution on channel counts it runs fast."""
     n_out, n_in = weight.shape[:2]
-    if n_out % CHANNEL_MULTIPLE == 0 and (
-        n_in < PAD_GRAD_MIN_PLANES or n_in % CHANNEL_MULTIPLE == 0
-    ):
+    if n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in):
         return _conv_lax(x, weight, stride, padding)
     return _conv_channel_padded(x, weight, stride, padding)
 
 
+def _pads_input(n_in: int) -> bool:
+    return n_in >= PAD_INPUT_MIN_PLANES and n_in % CHANNEL_MULTIPLE != 0
+
+
 @partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def _conv_channel_padded(x, weight, stride, padding):
-    """XLA's convolution with zero filters up to a multiple of 8 output planes, then dropped."""
-    n_out = weight.shape[0]
-    y = _conv_lax(x, _pad_axis(weight, 0, _round_up(n_out)), stride, padding)
-    return y[:, :n_out]
+    """XLA's convolution on zero-padded channels: output planes up to a multiple of 8 (then
+    dropped), and 6 or more input planes up to one (`_pads_input`)."""
+    n_out, n_in = weight.shape[:2]
+    weight = _pad_axis(weight, 0, _round_up(n_out))
+    if _pads_input(n_in):
+        x = _pad_axis(x, 1, _round_up(n_in))
+        weight = _pad_axis(weight, 1, _round_up(n_in))
+    return _conv_lax(x, weight, stride, padding)[:, :n_out]
 
 
 def _conv_channel_padded_fwd(x, weight, stride, padding):
@@ -201,11 +208,11 @@ def _conv_channel_padded_fwd(x, weight, stride, padding):
 
 
 def _conv_channel_padded_bwd(stride, padding, res, g):
-    """XLA's weight gradient; its input gradient on input planes padded to a multiple of 8."""
+    """XLA's weight gradient; the input gradient on the forward's padded input planes."""
     x, weight = res
     gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
     n_in = x.shape[1]
-    if n_in >= PAD_GRAD_MIN_PLANES and n_in % CHANNEL_MULTIPLE:
+    if _pads_input(n_in):
         wide = x.shape[:1] + (_round_up(n_in),) + x.shape[2:]
         w_wide = _pad_axis(weight, 1, wide[1])
         transpose = jax.linear_transpose(
