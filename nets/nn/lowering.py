@@ -148,10 +148,8 @@ def conv2d(
         y = _conv_im2col(x, weight, stride, padding)
     elif path == "matmul":
         y = _conv_matmul(x, weight, stride)
-    elif groups == 1 and not plain_requested():
-        y = _conv_xla(x, weight, stride, padding)
     else:
-        y = _conv_lax(x, weight, stride, padding, groups)
+        y = _conv_xla(x, weight, stride, padding, groups)
     if bias is not None:
         y = y + jnp.reshape(bias, (1, -1, 1, 1))
     return y
@@ -179,11 +177,15 @@ def _pad_axis(a, axis, size):
     return jnp.pad(a, pads)
 
 
-def _conv_xla(x, weight, stride, padding):
-    """The "lax" path off `plain_path`: XLA's convolution on channel counts it runs fast."""
+def _conv_xla(x, weight, stride, padding, groups=1):
+    """The "lax" path: XLA's convolution, off `plain_path` on channel counts it runs fast."""
     n_out, n_in = weight.shape[:2]
-    if n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in):
-        return _conv_lax(x, weight, stride, padding)
+    if (
+        plain_requested()
+        or groups != 1
+        or (n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in))
+    ):
+        return _conv_lax(x, weight, stride, padding, groups)
     return _conv_channel_padded(x, weight, stride, padding)
 
 
@@ -212,16 +214,12 @@ def _conv_channel_padded_bwd(stride, padding, res, g):
     x, weight = res
     gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
     n_in = x.shape[1]
-    if _pads_input(n_in):
-        wide = x.shape[:1] + (_round_up(n_in),) + x.shape[2:]
-        w_wide = _pad_axis(weight, 1, wide[1])
-        transpose = jax.linear_transpose(
-            lambda a: _conv_lax(a, w_wide, stride, padding), jax.ShapeDtypeStruct(wide, x.dtype)
-        )
-        gx = transpose(g)[0][:, :n_in]
-    else:
-        gx = jax.vjp(lambda a: _conv_lax(a, weight, stride, padding), x)[1](g)[0]
-    return gx, gw
+    wide = x.shape[:1] + (_round_up(n_in) if _pads_input(n_in) else n_in,) + x.shape[2:]
+    w_wide = _pad_axis(weight, 1, wide[1])
+    transpose = jax.linear_transpose(
+        lambda a: _conv_lax(a, w_wide, stride, padding), jax.ShapeDtypeStruct(wide, x.dtype)
+    )
+    return transpose(g)[0][:, :n_in], gw
 
 
 _conv_channel_padded.defvjp(_conv_channel_padded_fwd, _conv_channel_padded_bwd)
