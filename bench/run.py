@@ -182,6 +182,10 @@ def run(args: argparse.Namespace) -> dict:
     peak = matmul_peak()
     parts = ", ".join(f"{k} {v:.1f}" for k, v in peak.items() if k != "best")
     print(f"fp32 matmul peak: {peak['best']:.1f} GFLOP/s ({parts})")
+    # Every competitor shares this process's allocator settings; `th` and the itorch kernel
+    # add glibc's huge-page tunable (trepl.hugepages, bench/bench_allocator.py).
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    print(f"GLIBC_TUNABLES: {tunables or '(not set: glibc defaults)'}")
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -190,6 +194,7 @@ def run(args: argparse.Namespace) -> dict:
             "jax": jax.__version__,
             "backend": jax.default_backend(),
             "loadavg": os.getloadavg(),
+            "glibc_tunables": tunables,
         },
         "peak_gflops": peak,
         "rows": [],
