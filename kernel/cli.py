@@ -214,3 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         return _run_kernel(args.connection_file, args.ip, extra)
     parser.print_help()
     return 2
+
+
+def console_main() -> int:
+    """The `itorch` command: `main` in a process under glibc's huge-page tunable, which the
+    kernels it starts inherit (see `trepl.hugepages`). Tests call `main` instead."""
+    from trepl import hugepages
+
+    hugepages.ensure()
+    return main()

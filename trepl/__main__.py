@@ -2,6 +2,6 @@
 
 import sys
 
-from trepl.cli import main
+from trepl.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -134,3 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+def console_main() -> int:
+    """The `th` command: `main` in a process under glibc's huge-page tunable (see
+    `trepl.hugepages`; ``TREPL_HUGEPAGES=0`` turns that off). Tests call `main` instead."""
+    from trepl import hugepages
+
+    hugepages.ensure()
+    return main()

@@ -53,6 +53,19 @@ def _bind_fact() -> str:
     return f"bind 127.0.0.1: ok (got port {port})"
 
 
+def _allocator_fact() -> str:
+    from trepl import hugepages
+
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    state = "on" if hugepages.SETTING in tunables else "off"
+    glibc = hugepages.glibc_version()
+    libc = f"glibc {glibc[0]}.{glibc[1]}" if glibc else "not glibc"
+    return (
+        f"glibc huge pages for XLA's buffers: {state} (GLIBC_TUNABLES={tunables or 'unset'}, "
+        f"{libc}; needs 2.35+; TREPL_HUGEPAGES=0 turns off)"
+    )
+
+
 def report() -> str:
     """The doctor's report as text."""
     history = history_path()
@@ -64,6 +77,7 @@ def report() -> str:
         f"history file: {history} ({'exists' if os.path.exists(history) else 'not created yet'})",
         f"startup file: {startup if startup else '(TREPLSTARTUP not set)'}",
         f"NO_COLOR: {'set' if os.environ.get('NO_COLOR') else 'not set'}",
+        _allocator_fact(),
         _kernelspec_fact(),
         _bind_fact(),
     ]

@@ -84,6 +84,7 @@ def test_doctor_reports_the_install():
     assert "jax backend: cpu" in out and "jax x64 mode: off" in out
     assert "bind 127.0.0.1: ok" in out and "history file:" in out
     assert "itorch kernelspec:" in out and "startup file:" in out
+    assert "glibc huge pages for XLA's buffers:" in out
 
 
 def test_parser_options():
