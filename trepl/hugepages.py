@@ -25,6 +25,9 @@ from collections.abc import Mapping
 TUNABLE = "glibc.malloc.hugetlb"
 SETTING = f"{TUNABLE}=1"
 OPT_OUT = "TREPL_HUGEPAGES"
+# Set in the restarted process, so it never restarts again (say, if a setuid interpreter's
+# glibc dropped GLIBC_TUNABLES from its environment).
+RESTARTED = "TREPL_HUGEPAGES_RESTARTED"
 
 
 def glibc_version() -> tuple[int, int] | None:
@@ -40,6 +43,8 @@ def glibc_version() -> tuple[int, int] | None:
 def wanted(environ: Mapping[str, str], glibc: tuple[int, int] | None) -> bool:
     """Whether to start again with the tunable, given the environment and `glibc_version`."""
     if glibc is None or glibc < (2, 35) or environ.get(OPT_OUT, "1") == "0":
+        return False
+    if RESTARTED in environ:
         return False
     return TUNABLE not in environ.get("GLIBC_TUNABLES", "")
 
@@ -60,6 +65,7 @@ def ensure() -> None:
         return
     env = dict(os.environ)
     env["GLIBC_TUNABLES"] = tunables_with_hugepages(env.get("GLIBC_TUNABLES", ""))
+    env[RESTARTED] = "1"
     sys.stdout.flush()
     sys.stderr.flush()
     try:

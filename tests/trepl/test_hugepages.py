@@ -21,6 +21,7 @@ NEW_GLIBC = (2, 36)
         ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, NEW_GLIBC, False),  # already under it
         ({"TREPL_HUGEPAGES": "0"}, NEW_GLIBC, False),
         ({"TREPL_HUGEPAGES": "1"}, NEW_GLIBC, True),
+        ({"TREPL_HUGEPAGES_RESTARTED": "1"}, NEW_GLIBC, False),  # never twice
         ({}, (2, 34), False),  # glibc without the tunable
         ({}, None, False),  # not glibc (macOS, musl, Windows)
     ],
@@ -46,7 +47,8 @@ def test_glibc_version_reads_this_process():
 
 
 def _th_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "TREPL_HUGEPAGES")}
+    ours = ("GLIBC_TUNABLES", hugepages.OPT_OUT, hugepages.RESTARTED)
+    env = {k: v for k, v in os.environ.items() if k not in ours}
     return {**env, **extra}
 
 
