@@ -73,8 +73,10 @@ def _child(row_name: str, competitor: str, steps: int) -> None:
 
 def _run_child(row: str, competitor: str, steps: int, tunable: bool) -> dict:
     env = dict(os.environ)
-    if tunable:
-        env["GLIBC_TUNABLES"] = ":".join(filter(None, [env.get("GLIBC_TUNABLES"), TUNABLE]))
+    # Whatever this process runs under (`th` sets the tunable), each child gets exactly the
+    # setting it measures; other tunables pass through.
+    kept = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t and "malloc.hugetlb" not in t]
+    env["GLIBC_TUNABLES"] = ":".join(kept + ([TUNABLE] if tunable else []))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--row", row, "--child", competitor]
     cmd += ["--steps", str(steps)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
