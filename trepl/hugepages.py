@@ -5,9 +5,11 @@ XLA's CPU runtime allocates a compiled program's temporaries afresh at every exe
 that large with ``mmap`` and hands them back with ``munmap``, so every step faults its
 temporaries in again, 4 KB at a time, each page zeroed by the kernel: 65,000 page faults and
 200-240 ms of system time per ResNet-18 training step at 224x224. ``GLIBC_TUNABLES=
-glibc.malloc.hugetlb=1`` (glibc 2.35+) backs those blocks with transparent huge pages, which
-cuts the faults about a hundredfold (``python bench/bench_allocator.py``: that training step
-in 0.82 to 0.92 of the time, the inference pass in 0.88).
+glibc.malloc.hugetlb=1`` (glibc 2.35+) backs those blocks with transparent huge pages (where
+the kernel allows them: ``madvise`` or ``always`` in
+/sys/kernel/mm/transparent_hugepage/enabled), which cuts the faults about a hundredfold
+(``python bench/bench_allocator.py``: that training step in 0.82 to 0.92 of the time, the
+inference pass in 0.88).
 
 glibc reads its tunables once, when a process starts, so the launchers call `ensure()` first
 thing: it executes the same command again with the tunable added (one more interpreter
