@@ -31,7 +31,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TUNABLE = "glibc.malloc.hugetlb=1"
+from trepl import hugepages  # noqa: E402  (the setting th and itorch start under)
 
 
 def _child(row_name: str, competitor: str, steps: int) -> None:
@@ -75,8 +75,9 @@ def _run_child(row: str, competitor: str, steps: int, tunable: bool) -> dict:
     env = dict(os.environ)
     # Whatever this process runs under (`th` sets the tunable), each child gets exactly the
     # setting it measures; other tunables pass through.
-    kept = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t and "malloc.hugetlb" not in t]
-    env["GLIBC_TUNABLES"] = ":".join(kept + ([TUNABLE] if tunable else []))
+    current = env.get("GLIBC_TUNABLES", "").split(":")
+    kept = [t for t in current if t and not t.startswith(hugepages.TUNABLE)]
+    env["GLIBC_TUNABLES"] = ":".join(kept + ([hugepages.SETTING] if tunable else []))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--row", row, "--child", competitor]
     cmd += ["--steps", str(steps)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

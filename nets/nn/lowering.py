@@ -209,10 +209,15 @@ def _conv_channel_padded_fwd(x, weight, stride, padding):
     return _conv_channel_padded(x, weight, stride, padding), (x, weight)
 
 
+def _lax_weight_grad(x, weight, stride, padding, g):
+    """XLA's own weight gradient of the plain convolution (both custom backwards use it)."""
+    return jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
+
+
 def _conv_channel_padded_bwd(stride, padding, res, g):
     """XLA's weight gradient; the input gradient on the forward's padded input planes."""
     x, weight = res
-    gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
+    gw = _lax_weight_grad(x, weight, stride, padding, g)
     n_in = x.shape[1]
     wide = x.shape[:1] + (_round_up(n_in) if _pads_input(n_in) else n_in,) + x.shape[2:]
     w_wide = _pad_axis(weight, 1, wide[1])
@@ -340,7 +345,7 @@ def _conv_taps_bwd(stride, padding, res, g):
     read only the input, so the forward keeps no stack for the backward.
     """
     x, weight = res
-    gw = jax.vjp(lambda w: _conv_lax(x, w, stride, padding), weight)[1](g)[0]
+    gw = _lax_weight_grad(x, weight, stride, padding, g)
     gx = jax.vjp(lambda a: _taps_forward(a, weight, stride, padding), x)[1](g)[0]
     return gx, gw
 
