@@ -112,7 +112,7 @@ def measure(
     return out
 
 
-def best(measurements: list[Measurement], kind: str) -> Measurement | None:
-    """The fastest (by median) successful measurement of a family."""
-    found = [m for m in measurements if m.kind == kind and m.error is None]
+def best(measurements: list[Measurement], *kinds: str) -> Measurement | None:
+    """The fastest (by median) successful measurement of the given families."""
+    found = [m for m in measurements if m.kind in kinds and m.error is None]
     return max(found, key=lambda m: m.median) if found else None

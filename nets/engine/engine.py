@@ -36,7 +36,7 @@ import numpy as np
 import optax
 
 from .. import _random, optim
-from ..nn import compiler
+from ..nn import compiler, weight_layout
 from ..nn.module import Module
 from .checkpoint import load_training, save_training
 from .log import ProgressBar
@@ -168,9 +168,11 @@ class Engine:
 
         return compiler.jit(step, donate_argnums=(0, 1, 2))
 
-    def _eval_step(self, network: Module, criterion: Any):
+    def _eval_step(self, network: Module, criterion: Any, hwio: frozenset[str]):
+        """Evaluation of one batch; the weights at `hwio` come in HWIO (`weight_layout`)."""
+
         def step(params, buffers, x, y):
-            out, _ = network.call(params, buffers, x, train=False)
+            out, _ = network.call(weight_layout.restore(params, hwio), buffers, x, train=False)
             if criterion is None:
                 return out, jnp.zeros(())
             _, target = criterion._prepare(out, y)
@@ -359,7 +361,11 @@ class Engine:
         params, buffers = network.split()
         if self.parallel is not None:
             params, buffers = self.parallel.replicate((params, buffers))
-        step = self._eval_step(network, criterion)
+        # The weights stay fixed over the pass: hand the compiled step HWIO copies of the
+        # convolution weights once (on one device; replicas keep Torch's layout).
+        hwio = weight_layout.hwio_paths(network) if self.parallel is None else frozenset()
+        fed = weight_layout.prepare(params, hwio, {})
+        step = self._eval_step(network, criterion, hwio)
         state: dict[str, Any] = {
             "network": network,
             "iterator": iterator,
@@ -388,7 +394,7 @@ class Engine:
                     f"Engine.test (step {state['t'] + 1})",
                 )
                 checked.add((np.shape(x), np.shape(y)))
-            out, loss = step(params, buffers, self._put(x), self._put(y))
+            out, loss = step(fed, buffers, self._put(x), self._put(y))
             state["output"], state["loss"] = out, float(loss)
             total += state["loss"]
             state["t"] += 1

@@ -39,6 +39,8 @@ class SpatialConvolution(Module):
         (2, 6, 28, 28)
     """
 
+    conv_weights = ("weight",)
+
     def __init__(
         self,
         nInputPlane: int,

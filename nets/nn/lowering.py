@@ -62,7 +62,14 @@ from nets._shape import pool_output_size
 Array = jax.Array
 Pair = tuple[int, int]
 
-__all__ = ["conv2d", "max_pool2d", "conv2d_path", "max_pool2d_path", "plain_path"]
+__all__ = [
+    "conv2d",
+    "max_pool2d",
+    "conv2d_path",
+    "max_pool2d_path",
+    "plain_path",
+    "reads_hwio",
+]
 
 # The "taps" form beats XLA's convolution up to this many input planes and taps (nIn*kH*kW):
 # LeNet's 1x5x5 layer, forward 2.8 ms against 10.9 (bench/bench_layers.py). The seed's 3x5x5
@@ -119,6 +126,22 @@ def conv2d_path(
     if oh * ow <= IM2COL_MAX_PIXELS:
         return "im2col"
     return "lax"
+
+
+def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
+    """Whether `conv2d`'s compiled form reads a weight of this shape as (kH, kW, nIn, nOut).
+
+    True for XLA's CPU convolution on channel counts it takes unpadded ("lax") and for the
+    "matmul" and "im2col" products; False for "taps", for the channel-padded convolution, on
+    the plain path and off the CPU. `nets.nn.weight_layout` hands such weights to compiled
+    inference already transposed, so XLA's slow weight transposes drop out of the program.
+    """
+    if plain_requested() or groups != 1 or jax.default_backend() != "cpu":
+        return False
+    n_out, n_in, kh, kw = w_shape
+    if n_in <= TAPS_MAX_PLANES and n_in * kh * kw <= TAPS_MAX_TAPS:
+        return False
+    return (kh, kw) == (1, 1) or (n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in))
 
 
 def conv2d(

@@ -52,7 +52,10 @@ import numpy as np
 
 from .. import _random
 from .._errors import DeviceError, ModuleError, NetsError, shape_str
-from . import compiler
+from . import compiler, weight_layout
+
+# `_jit_cache` key of the HWIO copies of convolution weights that evaluate-mode forward reuses.
+_HWIO = "hwio weights"
 
 # Attributes that change at run time without changing what the compiled code must do.
 _RUNTIME_ATTRS = frozenset({"output", "gradInput", "train"})
@@ -140,6 +143,11 @@ class Module:
     ``register_buffer`` and implement ``updateOutput``. See the module docstring for the whole
     protocol.
     """
+
+    # Parameters this layer hands `functional.conv2d` as (nOut, nIn/groups, kH, kW) weights,
+    # with its ``groups`` attribute: evaluate-mode forward passes them to compiled code in the
+    # layout XLA's convolutions read (`weight_layout`).
+    conv_weights: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "_vars", {})
@@ -417,12 +425,17 @@ class Module:
         return (_structure["version"], tuple(m.train for m in self.listModules()))
 
     def _compiled(self, kind: str) -> Callable:
+        return self._compiled_entry(kind)[1]
+
+    def _compiled_entry(self, kind: str) -> tuple:
+        """``(signature, compiled function, its HWIO weight keys)``, rebuilt when stale."""
         sig = self._signature()
         entry = self._jit_cache.get(kind)
         if entry is None or entry[0] != sig:
-            entry = (sig, compiler.jit(_BUILDERS[kind](self)))
+            fn = _BUILDERS[kind](self)
+            entry = (sig, compiler.jit(fn), getattr(fn, "hwio_paths", frozenset()))
             self._jit_cache[kind] = entry
-        return entry[1]
+        return entry
 
     def _write_back(self, new_buffers: dict) -> None:
         if new_buffers:
@@ -449,12 +462,14 @@ class Module:
         raw_key = _random.next_key_data()
         if self.train:
             # Keep the VJP even without parameters: a Dropout's backward must see its own mask.
+            self._jit_cache.pop(_HWIO, None)  # weights change every step: hold no copies
             fn = self._compiled("forward_vjp")
             out, new_buffers, vjp_fn = fn(params, buffers, input, raw_key)
             object.__setattr__(self, "_pending_vjp", (given, vjp_fn))
         else:
-            fn = self._compiled("forward")
-            out, new_buffers = fn(params, buffers, input, raw_key)
+            _, fn, hwio = self._compiled_entry("forward")
+            fed = weight_layout.prepare(params, hwio, self._jit_cache.setdefault(_HWIO, {}))
+            out, new_buffers = fn(fed, buffers, input, raw_key)
             object.__setattr__(self, "_pending_vjp", None)
         _DeferredOutputs(self, params, buffers, input, raw_key)
         self._write_back(new_buffers)
@@ -921,9 +936,14 @@ def _wrap_key(raw):
 
 
 def _build_forward(m: Module):
+    """Evaluate-mode forward; it takes some convolution weights as HWIO (`weight_layout`)."""
+    hwio = weight_layout.hwio_paths(m)
+
     def forward(params, buffers, x, raw_key):
+        params = weight_layout.restore(params, hwio)
         return m._pure(params, buffers, x, None, _wrap_key(raw_key), collect=False)[:2]
 
+    forward.hwio_paths = hwio
     return forward
 
 

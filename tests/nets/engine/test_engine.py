@@ -181,3 +181,22 @@ def test_unknown_hook_and_optimizer():
         Engine().hooks.update(onend=print)
     with pytest.raises(ValueError, match=r"optim.transform: lbfgs evaluates the function"):
         Engine().train(nn.Linear(2, 2), [], nn.MSECriterion(), "lbfgs")
+
+
+def test_test_loop_on_a_convolutional_net_matches_the_pure_call():
+    """Engine.test hands the compiled step HWIO copies of the convolution weights."""
+    net = nn.Sequential()
+    net.add(nn.SpatialConvolution(5, 8, 3, 3, 1, 1, 1, 1))
+    net.add(nn.ReLU()).add(nn.View(8 * 4 * 4)).add(nn.Linear(8 * 4 * 4, 3)).add(nn.LogSoftMax())
+    rng = np.random.default_rng(0)
+    batches = [
+        (rng.standard_normal((4, 5, 4, 4)).astype(np.float32), rng.integers(0, 3, 4))
+        for _ in range(3)
+    ]
+    outputs = []
+    engine = Engine(hooks={"onForward": lambda s: outputs.append(np.asarray(s["output"]))})
+    engine.test(net, batches, nn.ClassNLLCriterion())
+    params, buffers = net.evaluate().split()
+    for (x, _), out in zip(batches, outputs, strict=True):
+        np.testing.assert_allclose(out, net.call(params, buffers, x)[0], rtol=1e-5, atol=1e-6)
+    assert net.get(0).weight.shape == (8, 5, 3, 3)  # the network keeps Torch's layout
