@@ -2,7 +2,7 @@
 
 XLA's CPU convolutions (Eigen's) read their kernel as (kH, kW, nIn, nOut), "HWIO"; Torch's and
 nets' weights are (nOut, nIn, kH, kW), so every compiled call transposes every weight first,
-into temporaries allocated afresh at each call: for ResNet-18, 45 MB, 27 ms of XLA's slow
+into temporaries allocated afresh at each call: for ResNet-18, 45 MB, 24-38 ms of XLA's slow
 transposes and 11,000 page faults per call. In evaluate mode the weights do not change from one
 ``forward`` to the next, so `Module.forward` (and `Engine.test`) keep an HWIO copy of each
 weight that XLA's convolution (or the im2col product) reads, made once and reused while the

@@ -13,6 +13,9 @@ from nets import nn
 from nets.nn import lowering, weight_layout
 from nets.nn.module import _HWIO
 
+# The copies are for XLA's CPU convolutions; other backends get none.
+pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU layouts only")
+
 
 def _net():
     net = nn.Sequential()
@@ -104,9 +107,8 @@ def test_the_compiled_forward_has_no_weight_transposes():
     assert weight_shaped == []
 
 
-@pytest.mark.parametrize("ndim", [2])
-def test_a_weight_that_is_no_longer_4d_passes_through(ndim):
+def test_a_weight_that_is_no_longer_4d_passes_through():
     cache = {}
-    params = {"w": jnp.ones((3,) * ndim)}
+    params = {"w": jnp.ones((3, 3))}
     assert weight_layout.prepare(params, frozenset({"w"}), cache)["w"] is params["w"]
     assert weight_layout.restore(params, frozenset({"w"}))["w"] is params["w"]
