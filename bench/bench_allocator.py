@@ -76,8 +76,8 @@ def _run_child(row: str, competitor: str, steps: int, tunable: bool) -> dict:
     # Whatever this process runs under (`th` sets the tunable), each child gets exactly the
     # setting it measures; other tunables pass through.
     current = env.get("GLIBC_TUNABLES", "").split(":")
-    kept = [t for t in current if t and not t.startswith(hugepages.TUNABLE)]
-    env["GLIBC_TUNABLES"] = ":".join(kept + ([hugepages.SETTING] if tunable else []))
+    others = ":".join(t for t in current if t and not t.startswith(hugepages.TUNABLE))
+    env["GLIBC_TUNABLES"] = hugepages.tunables_with_hugepages(others) if tunable else others
     cmd = [sys.executable, str(Path(__file__).resolve()), "--row", row, "--child", competitor]
     cmd += ["--steps", str(steps)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

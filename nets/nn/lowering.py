@@ -119,8 +119,7 @@ def conv2d_path(
         return "lax"
     if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
         return "matmul"
-    taps = w_shape[1] * w_shape[2] * w_shape[3]
-    if w_shape[1] <= TAPS_MAX_PLANES and taps <= TAPS_MAX_TAPS:
+    if _takes_taps(w_shape):
         return "taps"
     oh, ow = _conv_out(x_shape, w_shape, stride, padding)
     if oh * ow <= IM2COL_MAX_PIXELS:
@@ -138,10 +137,15 @@ def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
     """
     if plain_requested() or groups != 1 or jax.default_backend() != "cpu":
         return False
-    n_out, n_in, kh, kw = w_shape
-    if n_in <= TAPS_MAX_PLANES and n_in * kh * kw <= TAPS_MAX_TAPS:
+    if _takes_taps(w_shape):
         return False
-    return (kh, kw) == (1, 1) or (n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in))
+    return tuple(w_shape[2:]) == (1, 1) or not _pads_channels(w_shape[0], w_shape[1])
+
+
+def _takes_taps(w_shape) -> bool:
+    """The "taps" rule: few input planes and few taps (it reads only the weight's shape)."""
+    n_in, kh, kw = w_shape[1:]
+    return n_in <= TAPS_MAX_PLANES and n_in * kh * kw <= TAPS_MAX_TAPS
 
 
 def conv2d(
@@ -203,13 +207,14 @@ def _pad_axis(a, axis, size):
 def _conv_xla(x, weight, stride, padding, groups=1):
     """The "lax" path: XLA's convolution, off `plain_path` on channel counts it runs fast."""
     n_out, n_in = weight.shape[:2]
-    if (
-        plain_requested()
-        or groups != 1
-        or (n_out % CHANNEL_MULTIPLE == 0 and not _pads_input(n_in))
-    ):
+    if plain_requested() or groups != 1 or not _pads_channels(n_out, n_in):
         return _conv_lax(x, weight, stride, padding, groups)
     return _conv_channel_padded(x, weight, stride, padding)
+
+
+def _pads_channels(n_out: int, n_in: int) -> bool:
+    """Whether the "lax" path pads this layer's planes (`_conv_channel_padded`)."""
+    return n_out % CHANNEL_MULTIPLE != 0 or _pads_input(n_in)
 
 
 def _pads_input(n_in: int) -> bool:
