@@ -2,14 +2,15 @@
 
 ``nn`` (layers, containers, criterions, the StochasticGradient trainer), ``optim`` (Torch7's
 optimisers on optax), ``models`` (the classic CNN zoo), ``data`` (data sets and iterators),
-``summary`` (per-layer tables without compute), ``save``/``load`` (checkpoints without pickle)
-and ``manual_seed``. Submodules other than ``nn`` load on first use.
+``summary`` (per-layer tables without compute), ``save``/``load`` (checkpoints without pickle),
+``manual_seed`` and ``shape_only`` (build networks with shapes and no numbers). Submodules other than ``nn`` load on first use.
 """
 
 import importlib as _importlib
 
 from . import nn as nn
 from ._random import manual_seed as manual_seed
+from ._random import shape_only as shape_only
 
 # Bound eagerly: importing the submodule later would otherwise rebind `nets.summary` to it.
 from .summary import summary as summary

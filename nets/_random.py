@@ -1,17 +1,57 @@
-"""The one random stream behind `nets.manual_seed` (the only global state in `nets`).
+"""The one random stream behind `nets.manual_seed`, and the shape-only construction mode.
 
 Initialisation draws from a NumPy generator: it is fast for many small layers and needs no
 compilation. Dropout and other in-graph randomness take JAX keys, handed out one per call by
 `next_key()` and passed into compiled code as arguments, so a new key never forces a retrace.
+
+Inside ``with shape_only():`` (`nets.shape_only`) the initialisers draw nothing: `uniform` and
+`normal` return ``jax.ShapeDtypeStruct`` values, and `nets.nn` stores those as the arrays of the
+modules being built. A network built that way has its structure, shapes and parameter counts,
+and no numbers: `nets.summary`, ``jax.eval_shape(net.forward, spec)`` and checkpoint loading
+(which writes the real arrays afterwards) use it. VGG-16 builds in milliseconds instead of
+drawing 138M numbers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 
 _state: dict = {}
+_mode = threading.local()
+
+
+@contextlib.contextmanager
+def shape_only() -> Iterator[None]:
+    """Build modules without drawing or allocating their arrays (see the module docstring).
+
+    Example:
+        >>> with nets.shape_only():
+        ...     net = nets.models.vgg16()
+        >>> net.modules[0].weight
+        ShapeDtypeStruct(shape=(64, 3, 3, 3), dtype=float32)
+    """
+    saved = getattr(_mode, "shape_only", False)
+    _mode.shape_only = True
+    try:
+        yield
+    finally:
+        _mode.shape_only = saved
+
+
+def is_shape_only() -> bool:
+    """Whether the calling thread is inside ``shape_only()``: initialisers consult it."""
+    return getattr(_mode, "shape_only", False)
+
+
+def _abstract(shape, dtype):
+    import jax
+
+    return jax.ShapeDtypeStruct(tuple(int(d) for d in shape), np.dtype(dtype))
 
 
 def manual_seed(seed: int) -> None:
@@ -44,12 +84,18 @@ def uniform(low: float, high: float, shape, dtype=np.float32):
     """A JAX array of uniform samples in [low, high) from the global stream (no compilation)."""
     import jax
 
+    if is_shape_only():
+        return _abstract(shape, dtype)
+
     return jax.device_put(generator().uniform(low, high, size=tuple(shape)).astype(dtype))
 
 
 def normal(mean: float, std: float, shape, dtype=np.float32):
     """A JAX array of normal samples, drawn from the global stream."""
     import jax
+
+    if is_shape_only():
+        return _abstract(shape, dtype)
 
     return jax.device_put(generator().normal(mean, std, size=tuple(shape)).astype(dtype))
 

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .nn.module import Module
+from .nn.structure import touch
 
 MAGIC = b"NETSCKPT"
 VERSION = 1
@@ -191,10 +192,8 @@ def _restore_sharing(root: Module, node: dict, path: str = "") -> None:
             walk(child, f"{p}.{i}" if p else str(i))
 
     walk(node, path)
-    # re-register to bump the structure version so cached tree walks see the sharing
-    from .nn import module as _module_mod
-
-    _module_mod._bump_structure()
+    for m in by_path.values():  # their trees changed: walk them anew
+        touch(m)
 
 
 # ---------------------------------------------------------------------- file format

@@ -36,8 +36,11 @@ import numpy as np
 import optax
 
 from .. import _random, optim
-from ..nn import compiler, weight_layout
+from ..nn import compiled
+from ..nn.binding import bound, pure_call
 from ..nn.module import Module
+from ..nn.state import BUFFER
+from ..nn.structure import freeze, tree
 from .checkpoint import load_training, save_training
 from .log import ProgressBar
 from .parallel import DataParallel
@@ -93,9 +96,13 @@ def _copy(tree: Any) -> Any:
     return jax.tree.map(jnp.copy, tree)
 
 
-def _transform(optimizer: Any, config: Mapping | None) -> tuple[optax.GradientTransformation, str]:
+def _transform(
+    optimizer: Any, config: Mapping | None
+) -> tuple[optax.GradientTransformation, str, Any]:
+    """``(transformation, name, key)``: the key names the update rule for the compile cache
+    (a named optimizer by its name and config, an optax transformation by itself)."""
     if isinstance(optimizer, optax.GradientTransformation):
-        return optimizer, type(optimizer).__name__
+        return optimizer, type(optimizer).__name__, ("optax", id(optimizer))
     if callable(optimizer) and not isinstance(optimizer, str):
         names = [n for n in optim.names() if optim.get(n) is optimizer]
         if not names:
@@ -104,7 +111,8 @@ def _transform(optimizer: Any, config: Mapping | None) -> tuple[optax.GradientTr
                 f"optax.GradientTransformation, got {optimizer!r}"
             )
         optimizer = names[0]
-    return optim.transform(optimizer, dict(config or {})), optimizer
+    config = dict(config or {})
+    return optim.transform(optimizer, config), optimizer, ("named", optimizer, freeze(config))
 
 
 class Engine:
@@ -140,45 +148,47 @@ class Engine:
 
     # ---------------------------------------------------------------- compiled steps
 
-    def _train_step(self, network: Module, criterion: Any, tx: optax.GradientTransformation):
-        def step(params, buffers, opt_state, x, y, base_key, t):
-            key = jax.random.fold_in(base_key, t)
+    def _train_step(
+        self, network: Module, criterion: Any, tx: optax.GradientTransformation, tx_key: Any
+    ):
+        """The compiled training step (`nets.nn.compiled`): one per network, criterion and
+        optimizer, whatever the Engine or the call."""
 
-            def loss_fn(p):
-                out, new_buffers = network.call(p, buffers, x, train=True, key=key)
-                _, target = criterion._prepare(out, y)
-                return criterion.call(out, target), (out, new_buffers)
+        def build(net, crit):
+            def train_step(params, buffers, crit_buffers, opt_state, x, y, base_key, t):
+                key = jax.random.fold_in(base_key, t)
 
-            (loss, (out, new_buffers)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-            updates, new_opt = tx.update(grads, opt_state, params)
-            new_params = optax.apply_updates(params, updates)
-            # a non-finite loss leaves everything as it was (the loop then stops)
-            ok = jnp.isfinite(loss)
+                def loss_fn(p):
+                    out, new_buffers, _ = pure_call(net, p, buffers, x, True, key)
+                    with bound(crit, {}, crit_buffers, None, None):
+                        _, target = crit.prepare(out, y)
+                        loss = crit.loss(out, target)
+                    return loss, (out, new_buffers)
 
-            def keep(new, old):
-                return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
+                (loss, (out, new_buffers)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    params
+                )
+                updates, new_opt = tx.update(grads, opt_state, params)
+                new_params = optax.apply_updates(params, updates)
+                # a non-finite loss leaves everything as it was (the loop then stops)
+                ok = jnp.isfinite(loss)
 
-            return (
-                keep(new_params, params),
-                keep(new_buffers, buffers),
-                keep(new_opt, opt_state),
-                loss,
-                out,
-            )
+                def keep(new, old):
+                    return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
 
-        return compiler.jit(step, donate_argnums=(0, 1, 2))
+                return (
+                    keep(new_params, params),
+                    keep(new_buffers, buffers),
+                    keep(new_opt, opt_state),
+                    loss,
+                    out,
+                )
 
-    def _eval_step(self, network: Module, criterion: Any, hwio: frozenset[str]):
-        """Evaluation of one batch; the weights at `hwio` come in HWIO (`weight_layout`)."""
+            return train_step
 
-        def step(params, buffers, x, y):
-            out, _ = network.call(weight_layout.restore(params, hwio), buffers, x, train=False)
-            if criterion is None:
-                return out, jnp.zeros(())
-            _, target = criterion._prepare(out, y)
-            return out, criterion.call(out, target)
-
-        return compiler.jit(step)
+        return compiled.cached(
+            "Engine.train", (network, criterion), build, extra=tx_key, donate_argnums=(0, 1, 3)
+        )
 
     # ---------------------------------------------------------------- helpers
 
@@ -203,7 +213,7 @@ class Engine:
             ) from error
         if criterion is not None:
             try:
-                criterion._prepare(out, np.asarray(y))
+                criterion.prepare(out, np.asarray(y))
             except Exception as error:
                 raise TrainingError(f"{where}: bad targets for {criterion!r}: {error}") from error
 
@@ -242,7 +252,7 @@ class Engine:
                 buffers, optimizer state, epoch), and it is rewritten atomically after every
                 epoch.
         """
-        tx, opt_name = _transform(optimizer, config)
+        tx, opt_name, tx_key = _transform(optimizer, config)
         params, buffers = _copy(network.split())
         # compiled init; _copy gives every leaf its own buffer, as each is donated on its own
         opt_state = _copy(jax.jit(tx.init)(params))
@@ -266,7 +276,8 @@ class Engine:
             state["epoch"], state["t"] = int(meta["epoch"]), int(meta["t"])
         if self.parallel is not None:
             params, buffers, opt_state = self.parallel.replicate((params, buffers, opt_state))
-        step = self._train_step(network, criterion, tx)
+        step = self._train_step(network, criterion, tx, tx_key)
+        crit_buffers = tree(criterion).values(BUFFER)
         seed = self.seed if self.seed is not None else int(_random.generator().integers(2**31))
         base_key = jax.random.key(seed)
         checked_shapes: set = set()
@@ -308,6 +319,7 @@ class Engine:
                         params, buffers, opt_state, loss, out = step(
                             params,
                             buffers,
+                            crit_buffers,
                             opt_state,
                             self._put(x),
                             self._put(y),
@@ -361,11 +373,7 @@ class Engine:
         params, buffers = network.split()
         if self.parallel is not None:
             params, buffers = self.parallel.replicate((params, buffers))
-        # The weights stay fixed over the pass: hand the compiled step HWIO copies of the
-        # convolution weights once (on one device; replicas keep Torch's layout).
-        hwio = weight_layout.hwio_paths(network) if self.parallel is None else frozenset()
-        fed = weight_layout.prepare(params, hwio, {})
-        step = self._eval_step(network, criterion, hwio)
+        step = compiled.evaluation(network, criterion, params, buffers)
         state: dict[str, Any] = {
             "network": network,
             "iterator": iterator,
@@ -394,7 +402,7 @@ class Engine:
                     f"Engine.test (step {state['t'] + 1})",
                 )
                 checked.add((np.shape(x), np.shape(y)))
-            out, loss = step(fed, buffers, self._put(x), self._put(y))
+            out, loss = step(self._put(x), self._put(y))
             state["output"], state["loss"] = out, float(loss)
             total += state["loss"]
             state["t"] += 1

@@ -11,7 +11,8 @@ from typing import Any
 import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
-from .module import Module, _bump_structure, _type_name
+from .module import Module, _type_name
+from .structure import touch
 from .printing import branch_repr, sequential_repr
 
 
@@ -30,7 +31,7 @@ class Container(Module):
             raise ModuleError(
                 self._describe(), f"add expected an nn.Module, got {type(module).__name__}"
             )
-        _bump_structure(self)
+        touch(self)
         if index is None:
             self.modules.append(module)
         else:
@@ -43,7 +44,7 @@ class Container(Module):
 
     def remove(self, index: int | None = None) -> Module:
         """Remove and return the module at `index` (the last one by default)."""
-        _bump_structure(self)
+        touch(self)
         return self.modules.pop(len(self.modules) - 1 if index is None else index)
 
     def get(self, index: int) -> Module:

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _random
 from .._shape import check_output_size, conv_output_size, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
+from . import lowering
 from .module import Module
 
 
@@ -95,7 +96,7 @@ class SpatialConvolution(Module):
     def updateOutput(self, input: Any) -> Any:
         x, batched = spatial_batch(self, input, self.nInputPlane)
         check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
-        y = F.conv2d(
+        y = lowering.conv2d(
             x,
             self.weight,
             self.bias,

@@ -1,16 +1,16 @@
 """Criterions (torch/nn doc/criterion.md): the Criterion base, ClassNLLCriterion,
 CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion.
 
-A criterion's maths is its pure ``call(input, target)`` (one `nets.nn.functional` loss), safe
-under ``jax.jit``/``jax.grad``; ``forward``/``backward`` validate the input and target in Python
-(so a bad target is a clear error, never an XLA trace), then run compiled code cached per
-criterion and reused for same-shaped input.
+A criterion is a module (`nets.nn.Module`): its settings are hyper-parameters, its arrays
+(class ``weights``) buffers, and its compiled code lives in the one cache (`nets.nn.compiled`).
+Its maths is the pure ``call(input, target)`` (one `nets.nn.functional` loss), safe under
+``jax.jit``/``jax.grad``; ``prepare(input, target)`` validates and converts in Python, on
+concrete values, so a bad target is a clear error, never an XLA trace. ``forward``/``backward``
+run ``prepare``, then the compiled loss or its gradient.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -18,26 +18,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import ModuleError, shape_str
+from . import compiled
 from . import functional as F  # noqa: N812
-from .module import _is_array, _resolve_device
+from .module import Module, _tracing
+from .state import BUFFER, as_input
+from .structure import tree
 
-# Attributes that are results, not settings: they never key the compiled code.
-_RESULT_ATTRS = frozenset({"output", "gradInput"})
 
-
-class Criterion:
+class Criterion(Module):
     """nn.Criterion(): base class of the loss functions.
 
     Subclasses set their settings in ``__init__`` and implement ``call(input, target)`` with
-    `jax.numpy` (arrays stored as attributes, such as class ``weights``, are passed into the
-    compiled code as arguments), and optionally ``_prepare(input, target)`` to validate and
-    convert. ``forward`` returns the loss as a Python float (``output``); ``backward`` returns
-    ``gradInput``, the gradient of the loss with respect to the input, by autodiff.
+    `jax.numpy`, and optionally ``prepare(input, target)`` to validate and convert. A criterion
+    written Torch7's way, with ``updateOutput(input, target)`` in `jax.numpy`, works too.
+    ``forward`` returns the loss as a Python float (``output``); ``backward`` returns
+    ``gradInput``, the gradient of the loss with respect to the input, by autodiff. Inside a
+    JAX transformation both return traced values and leave ``output``/``gradInput`` alone.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.output = 0.0
-        self.gradInput = None
         self.sizeAverage = True
 
     # ------------------------------------------------------------------ to implement
@@ -46,107 +47,52 @@ class Criterion:
         """The pure loss: a scalar array (override in subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} must implement call(input, target)")
 
-    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
-        """Validate (in Python, on concrete values) and convert input and target."""
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        """Validate (in Python, on concrete values) and convert input and target; training
+        loops call it on each batch's shapes before compiling (override in subclasses)."""
         return input, target
+
+    def loss(self, input: Any, target: Any) -> jax.Array:
+        """The pure loss of prepared input and target: `call`, or a Torch-style
+        ``updateOutput`` written in jax.numpy."""
+        cls = type(self)
+        if cls.call is Criterion.call and cls.updateOutput is not Criterion.updateOutput:
+            return self.updateOutput(input, target)
+        return self.call(input, target)
 
     # ------------------------------------------------------------------ Torch surface
 
-    def updateOutput(self, input: Any, target: Any) -> float:
+    def _arguments(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return self.prepare(jnp.asarray(as_input(input)), jnp.asarray(as_input(target)))
+
+    def updateOutput(self, input: Any, target: Any) -> Any:
         """Compute the loss, store it in ``output`` and return it (a Python float)."""
-        input, target = self._prepare(jnp.asarray(input), jnp.asarray(target))
-        self.output = float(self._compiled("loss")(self._arrays(), input, target))
+        if _tracing(input, target):
+            return self.loss(*self._arguments(input, target))
+        input, target = self._arguments(input, target)
+        buffers = tree(self).values(BUFFER)
+        self.output = float(compiled.criterion_fn(self, "loss")(buffers, input, target))
         return self.output
 
-    def updateGradInput(self, input: Any, target: Any) -> jax.Array:
+    def updateGradInput(self, input: Any, target: Any) -> Any:
         """Compute d loss / d input, store it in ``gradInput`` and return it."""
-        input, target = self._prepare(jnp.asarray(input), jnp.asarray(target))
-        self.gradInput = self._compiled("grad")(self._arrays(), input, target)
+        if _tracing(input, target):
+            input, target = self._arguments(input, target)
+            return jax.grad(self.loss)(input, target)
+        input, target = self._arguments(input, target)
+        buffers = tree(self).values(BUFFER)
+        self.gradInput = compiled.criterion_fn(self, "grad")(buffers, input, target)
         return self.gradInput
 
-    forward = updateOutput
-    backward = updateGradInput
+    def forward(self, input: Any, target: Any) -> Any:
+        """The loss (Torch7's ``criterion:forward(input, target)``)."""
+        return self.updateOutput(input, target)
+
+    def backward(self, input: Any, target: Any) -> Any:
+        """d loss / d input (Torch7's ``criterion:backward(input, target)``)."""
+        return self.updateGradInput(input, target)
+
     __call__ = forward
-
-    # ------------------------------------------------------------------ compiled code
-
-    def _arrays(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if _is_array(v)}
-
-    def _settings(self) -> tuple:
-        """Everything that is not an array or a result: the key of the compiled code."""
-        items = []
-        for k, v in sorted(self.__dict__.items()):
-            if k.startswith("_") or k in _RESULT_ATTRS or _is_array(v):
-                continue
-            try:
-                hash(v)
-                items.append((k, v))
-            except TypeError:
-                items.append((k, repr(v)))
-        return tuple(items)
-
-    def _compiled(self, kind: str) -> Callable:
-        cache = self.__dict__.setdefault("_cache", {})
-        key = (kind, self._settings())
-        fn = cache.get(key)
-        if fn is None:
-            # A fresh closure per settings key: jax caches traces per function object.
-            def loss(arrays, input, target):
-                return self._pure(arrays, input, target)
-
-            fn = jax.jit(loss if kind == "loss" else jax.grad(loss, argnums=1))
-            cache[key] = fn
-        return fn
-
-    def _pure(self, arrays: dict, input: Any, target: Any) -> jax.Array:
-        """`call` with the array attributes bound to the given (traced) values."""
-        saved = {k: self.__dict__[k] for k in arrays}
-        self.__dict__.update(arrays)
-        try:
-            return self.call(input, target)
-        finally:
-            self.__dict__.update(saved)
-
-    # ------------------------------------------------------------------ misc
-
-    def clone(self) -> Criterion:
-        """A deep copy (without compiled code)."""
-        new = copy.copy(self)
-        new.__dict__ = {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "_cache"}
-        return new
-
-    def type(self, dtype: Any) -> Criterion:
-        """Cast floating-point array settings (class weights) to `dtype`."""
-        for k, v in self._arrays().items():
-            if jnp.issubdtype(v.dtype, jnp.floating):
-                self.__dict__[k] = jnp.asarray(v, dtype)
-        return self
-
-    def float(self) -> Criterion:
-        """Cast array settings to float32."""
-        return self.type(jnp.float32)
-
-    def to(self, device: Any) -> Criterion:
-        """Place array settings on `device` ('cpu', 'gpu', 'cuda:0' or a jax.Device)."""
-        dev = _resolve_device(device)
-        for k, v in self._arrays().items():
-            self.__dict__[k] = jax.device_put(v, dev)
-        return self
-
-    def cuda(self, index: int = 0) -> Criterion:
-        """Move to GPU `index` (a clear error where JAX sees none)."""
-        return self.to(f"gpu:{index}")
-
-    def cpu(self) -> Criterion:
-        """Move to the CPU."""
-        return self.to("cpu")
-
-    def _describe(self) -> str:
-        return repr(self)
-
-    def __repr__(self) -> str:
-        return f"nn.{type(self).__name__}"
 
 
 # ---------------------------------------------------------------------- shared checks
@@ -187,7 +133,7 @@ def _check_classes(crit: Criterion, input: Any, target: Any) -> tuple[Any, Any]:
             f"expected a target of shape {shape_str(jnp.zeros(want))} for input "
             f"{shape_str(input)}, got {shape_str(target)}",
         )
-    weights = crit.__dict__.get("weights")
+    weights = getattr(crit, "weights", None)
     if weights is not None and weights.shape[0] != n_classes:
         raise ModuleError(
             crit._describe(),
@@ -227,7 +173,7 @@ class ClassNLLCriterion(Criterion):
         self.weights = _weights_arg(weights, "nn.ClassNLLCriterion")
         self.sizeAverage = bool(sizeAverage)
 
-    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         return _check_classes(self, input, target)
 
     def call(self, input: Any, target: Any) -> jax.Array:
@@ -254,7 +200,7 @@ class MSECriterion(Criterion):
         super().__init__()
         self.sizeAverage = bool(sizeAverage)
 
-    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         return _check_same_elements(self, input, target)
 
     def call(self, input: Any, target: Any) -> jax.Array:
@@ -292,7 +238,7 @@ class BCECriterion(Criterion):
         self.weights = _weights_arg(weights, "nn.BCECriterion")
         self.sizeAverage = bool(sizeAverage)
 
-    def _prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         input, target = _check_same_elements(self, input, target)
         if self.weights is not None and (
             input.ndim == 0 or input.shape[-1] != self.weights.shape[0]

@@ -2,7 +2,9 @@
 
 Every layer in `nets.nn` is a thin shell over one function here. These functions hold no state,
 validate nothing (the layers check shapes before tracing) and work under `jax.jit`, `jax.grad`
-and `jax.vmap`.
+and `jax.vmap`. They are the specification: each is the plain ``lax`` form of its op.
+`nets.nn.lowering` builds on them the faster forms of a few ops that the layers call
+(convolution, max pooling, batch normalisation in training), each checked against the op here.
 
 Layout: spatial ops take an NCHW batch only (layers add and remove the batch axis for a CHW
 sample). Window arguments come in (height, width) order: ``kernel=(kH, kW)``,
@@ -17,8 +19,6 @@ import numpy as np
 from jax import lax
 
 from nets._shape import adaptive_pool_bounds, pool_output_size
-
-from . import lowering
 
 Array = jax.Array
 Pair = tuple[int, int]
@@ -68,7 +68,12 @@ def _zero(x: Array) -> np.ndarray:
     return np.zeros((), x.dtype)
 
 
-_channel_view = lowering.channel_view  # (C,) -> broadcastable against dim 1 of an ndim-D array
+def channel_view(v: Array, ndim: int) -> Array:
+    """A per-channel (C,) vector broadcastable against dim 1 of an ndim-D array."""
+    return jnp.reshape(v, (1, -1) + (1,) * (ndim - 2))
+
+
+_channel_view = channel_view
 
 
 # ----------------------------------------------------------------------------- linear / conv
@@ -101,7 +106,17 @@ def conv2d(
         groups: channel groups (AlexNet's two towers); nIn and nOut must divide by it.
     """
     x = _as_float(x, weight)
-    return lowering.conv2d(x, weight, bias, stride, padding, groups)  # the form chosen by shape
+    y = lax.conv_general_dilated(
+        x,
+        weight,
+        window_strides=(int(stride[0]), int(stride[1])),
+        padding=[(int(padding[0]),) * 2, (int(padding[1]),) * 2],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+        feature_group_count=groups,
+    )
+    if bias is not None:
+        y = y + jnp.reshape(bias, (1, -1, 1, 1))
+    return y
 
 
 def conv2d_map(
@@ -161,8 +176,6 @@ def max_pool2d(
     window would start in the right padding (see `nets._shape.pool_output_size`).
     """
     x = _as_float(x)
-    if lowering.max_pool2d_path(x.shape, kernel, stride, padding, ceil_mode) != "lax":
-        return lowering.max_pool2d(x, kernel, stride, padding, ceil_mode)  # no scatter backward
     stride = kernel if stride is None else stride
     (oh, ow), pads = _pool_padding(x.shape[2:], kernel, stride, padding, ceil_mode)
     y = lax.reduce_window(
@@ -303,27 +316,31 @@ def batch_norm(
         (y, new_running_mean, new_running_var).
     """
     axes = (0,) + tuple(range(2, x.ndim))
-    y = None  # set here only by the fast training path, which normalises as it goes
     if train:
-        if weight is not None and bias is not None and not lowering.plain_requested():
-            y, mean, var = lowering.batch_norm_train(x, weight, bias, eps)
-        else:
-            mean = jnp.mean(x, axis=axes)
-            var = jnp.mean(jnp.square(x - _channel_view(mean, x.ndim)), axis=axes)
-        n = x.size // x.shape[1]
-        unbiased = var * (n / max(n - 1, 1))
-        new_mean = (1 - momentum) * running_mean + momentum * lax.stop_gradient(mean)
-        new_var = (1 - momentum) * running_var + momentum * lax.stop_gradient(unbiased)
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - _channel_view(mean, x.ndim)), axis=axes)
+        new_mean, new_var = running_stats(x, running_mean, running_var, mean, var, momentum)
     else:
         mean, var = running_mean, running_var
         new_mean, new_var = running_mean, running_var
-    if y is None:
-        y = (x - _channel_view(mean, x.ndim)) * _channel_view(lax.rsqrt(var + eps), x.ndim)
-        if weight is not None:
-            y = y * _channel_view(weight, x.ndim)
-        if bias is not None:
-            y = y + _channel_view(bias, x.ndim)
+    y = (x - _channel_view(mean, x.ndim)) * _channel_view(lax.rsqrt(var + eps), x.ndim)
+    if weight is not None:
+        y = y * _channel_view(weight, x.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, x.ndim)
     return y, new_mean, new_var
+
+
+def running_stats(
+    x: Array, running_mean: Array, running_var: Array, mean: Array, var: Array, momentum: float
+) -> tuple[Array, Array]:
+    """Batch normalisation's running statistics after a training batch of `x` whose per-channel
+    mean and biased variance are `mean`, `var`: THNN's update, with the unbiased variance."""
+    n = x.size // x.shape[1]
+    unbiased = var * (n / max(n - 1, 1))
+    new_mean = (1 - momentum) * running_mean + momentum * lax.stop_gradient(mean)
+    new_var = (1 - momentum) * running_var + momentum * lax.stop_gradient(unbiased)
+    return new_mean, new_var
 
 
 def zero_pad2d(x: Array, pad_l: int, pad_r: int, pad_t: int, pad_b: int) -> Array:

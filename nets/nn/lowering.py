@@ -1,4 +1,10 @@
-"""Fast lowerings of the spatial ops, chosen by shape; drop-in for `nets.nn.functional`.
+"""Fast lowerings of the spatial ops, chosen by shape and backend, over `nets.nn.functional`.
+
+`nets.nn.functional` holds each op's plain ``lax`` form, the specification. This module builds
+on it: the convolution, pooling and normalisation layers call the ops here, which take the
+same arguments and return the same values, and pick a faster form where one is known. The
+forms below were measured on the CPU (XLA's Eigen kernels); off the CPU every op takes its
+``functional`` form (cuDNN's convolutions through ``lax``), as it does inside ``plain_path()``.
 
 XLA's CPU backend is slow on some convolution and pooling shapes that CNNs use all the time:
 a convolution with one or three input planes (LeNet's and every ImageNet net's first layer),
@@ -33,14 +39,14 @@ shapes, at trace time:
       first-maximum backward made of masks and pads;
     * ``"lax"``: ``lax.reduce_window`` (``plain_path``).
 
-``batch_norm_train``
-    what `functional.batch_norm` calls in training mode when there is an affine: a
+``batch_norm``
+    in training mode with an affine, `batch_norm_train`: a
     hand-written backward (two per-channel sums) in place of autodiff of the
     mean-and-variance form; ResNet-18's training step at 224x224 went from 4.9 to 5.9
     images/s.
 
-`conv2d` and `max_pool2d` have `nets.nn.functional`'s signatures and Torch7's semantics (NCHW
-in, NCHW out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
+`conv2d`, `max_pool2d` and `batch_norm` have `nets.nn.functional`'s signatures and Torch7's
+semantics (NCHW in, NCHW out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
 outputs and gradients. ``with plain_path():`` forces the ``lax`` path (it is read while a
 function is traced, so it applies to code compiled inside the block); `nets.nn.compiler.jit`
 also compiles with XLA's default options inside it.
@@ -59,12 +65,16 @@ from jax import lax
 
 from nets._shape import pool_output_size
 
+from . import functional as F  # noqa: N812
+from .functional import channel_view
+
 Array = jax.Array
 Pair = tuple[int, int]
 
 __all__ = [
     "conv2d",
     "max_pool2d",
+    "batch_norm",
     "conv2d_path",
     "max_pool2d_path",
     "plain_path",
@@ -104,6 +114,17 @@ def plain_requested() -> bool:
     return getattr(_state, "plain", False)
 
 
+def _fast_forms() -> bool:
+    """Whether ops take the forms below: on the CPU, outside ``plain_path()``."""
+    return not plain_requested() and jax.default_backend() == "cpu"
+
+
+def mode() -> tuple[bool, str]:
+    """What the forms chosen now depend on besides shapes: the plain switch and the backend
+    (`nets.nn.compiled` keys compiled code by it)."""
+    return (plain_requested(), jax.default_backend())
+
+
 # ----------------------------------------------------------------------------- convolution
 
 
@@ -115,7 +136,7 @@ def conv2d_path(
     groups: int = 1,
 ) -> str:
     """The lowering `conv2d` uses: ``"taps"``, ``"matmul"``, ``"im2col"`` or ``"lax"``."""
-    if plain_requested() or groups != 1:
+    if not _fast_forms() or groups != 1:
         return "lax"
     if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
         return "matmul"
@@ -135,7 +156,7 @@ def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
     the plain path and off the CPU. `nets.nn.weight_layout` hands such weights to compiled
     inference already transposed, so XLA's slow weight transposes drop out of the program.
     """
-    if plain_requested() or groups != 1 or jax.default_backend() != "cpu":
+    if not _fast_forms() or groups != 1:
         return False
     if _takes_taps(w_shape):
         return False
@@ -166,6 +187,7 @@ def conv2d(
         padding: (padH, padW), zeros on both sides.
         groups: channel groups.
     """
+    x = F._as_float(x, weight)
     stride = (int(stride[0]), int(stride[1]))
     padding = (int(padding[0]), int(padding[1]))
     path = conv2d_path(x.shape, weight.shape, stride, padding, groups)
@@ -183,14 +205,7 @@ def conv2d(
 
 
 def _conv_lax(x, weight, stride, padding, groups=1):
-    return lax.conv_general_dilated(
-        x,
-        weight,
-        window_strides=stride,
-        padding=[(padding[0], padding[0]), (padding[1], padding[1])],
-        dimension_numbers=("NCHW", "OIHW", "NCHW"),
-        feature_group_count=groups,
-    )
+    return F.conv2d(x, weight, None, stride, padding, groups)
 
 
 def _round_up(n: int) -> int:
@@ -207,7 +222,7 @@ def _pad_axis(a, axis, size):
 def _conv_xla(x, weight, stride, padding, groups=1):
     """The "lax" path: XLA's convolution, off `plain_path` on channel counts it runs fast."""
     n_out, n_in = weight.shape[:2]
-    if plain_requested() or groups != 1 or not _pads_channels(n_out, n_in):
+    if not _fast_forms() or groups != 1 or not _pads_channels(n_out, n_in):
         return _conv_lax(x, weight, stride, padding, groups)
     return _conv_channel_padded(x, weight, stride, padding)
 
@@ -402,7 +417,7 @@ def max_pool2d_path(
     ceil_mode: bool = False,
 ) -> str:
     """The lowering `max_pool2d` uses: ``"tiles"``, ``"slices"`` or ``"lax"``."""
-    if plain_requested():
+    if not _fast_forms():
         return "lax"
     stride = kernel if stride is None else stride
     h, w = x_shape[2:]
@@ -420,6 +435,7 @@ def max_pool2d(
     ceil_mode: bool = False,
 ) -> Array:
     """Torch7 SpatialMaxPooling of an NCHW batch; same contract as `functional.max_pool2d`."""
+    x = F._as_float(x)
     kernel = (int(kernel[0]), int(kernel[1]))
     stride = kernel if stride is None else (int(stride[0]), int(stride[1]))
     padding = (int(padding[0]), int(padding[1]))
@@ -428,15 +444,7 @@ def max_pool2d(
         return _max_pool_tiles(x, kernel)
     if path == "slices":
         return _max_pool_slices(x, kernel, stride, padding, ceil_mode)
-    return _max_pool_lax(x, kernel, stride, padding, ceil_mode)
-
-
-def _max_pool_lax(x, kernel, stride, padding, ceil_mode):
-    (oh, ow), pads = _pool_geometry(x.shape[2:], kernel, stride, padding, ceil_mode)
-    y = lax.reduce_window(
-        x, -jnp.inf, lax.max, (1, 1) + kernel, (1, 1) + stride, [(0, 0), (0, 0), *pads]
-    )
-    return y[:, :, :oh, :ow]
+    return F.max_pool2d(x, kernel, stride, padding, ceil_mode)
 
 
 def _pool_taps(x, kernel, stride, padding, ceil_mode):
@@ -551,9 +559,22 @@ def _bn_axes(x):
     return (0,) + tuple(range(2, x.ndim))
 
 
-def channel_view(v: Array, ndim: int) -> Array:
-    """Reshape a per-channel vector (C,) to broadcast against dim 1 of an ndim-D array."""
-    return jnp.reshape(v, (1, -1) + (1,) * (ndim - 2))
+def batch_norm(
+    x: Array,
+    running_mean: Array,
+    running_var: Array,
+    weight: Array | None = None,
+    bias: Array | None = None,
+    train: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[Array, Array, Array]:
+    """`functional.batch_norm`, with `batch_norm_train` in training mode with an affine."""
+    if not (train and weight is not None and bias is not None and _fast_forms()):
+        return F.batch_norm(x, running_mean, running_var, weight, bias, train, momentum, eps)
+    y, mean, var = batch_norm_train(x, weight, bias, eps)
+    new_mean, new_var = F.running_stats(x, running_mean, running_var, mean, var, momentum)
+    return y, new_mean, new_var
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(3,))

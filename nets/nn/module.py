@@ -1,48 +1,48 @@
 """Module: the Torch7 protocol over a pure functional core.
 
-A layer is written the Torch way: it registers its parameters and buffers, and implements
+A layer is written the Torch way: it sets its arrays in its constructor and implements
 ``updateOutput(input)`` with ``jax.numpy``::
 
     class Scale(nn.Module):
         def __init__(self, n):
             super().__init__()
-            self.n = n
-            self.register_parameter("weight", jnp.ones(n))
+            self.weight = jnp.ones(n)          # a parameter, with gradWeight, as in Torch7
 
         def updateOutput(self, input):
             self.output = input * self.weight
             return self.output
 
-Everything else is derived from that one method:
+The arrays a module holds, by the name it assigns them:
+
+* ``weight`` and ``bias`` are parameters, with ``gradWeight`` and ``gradBias`` (Torch7's
+  ``parameters()``); `register_parameter` declares a parameter of any other name;
+* any other array attribute is a buffer: state that moves with ``type()``/``to()`` and is saved
+  in checkpoints (running statistics); `register_buffer` says so explicitly;
+* everything else (numbers, strings, tuples) is a hyper-parameter: part of the module's
+  description (`nets.nn.structure`), so changing one rebuilds the compiled code of the
+  networks that contain the module, and of no other.
+
+Everything else is derived from ``updateOutput``:
 
 * **The functional form.** ``params, buffers = m.split()`` gives flat dicts of arrays keyed by
-  path (``'0.weight'``, ``'3.1.running_mean'``); ``out, new_buffers = m.call(params, buffers, x,
-  train=True, key=key)`` is a pure function of them, safe under ``jax.jit``, ``jax.grad`` and
-  ``jax.vmap``. It works by binding the given arrays (or tracers) into the module tree for the
-  duration of one ``updateOutput`` call and restoring the module's own arrays afterwards.
+  path (``'0.weight'``); ``out, new_buffers = m.call(params, buffers, x, train=True, key=key)``
+  is a pure function of them (`nets.nn.binding`), safe under ``jax.jit``, ``jax.grad`` and
+  ``jax.vmap``.
 * **The stateful Torch surface.** ``forward``/``backward``/``updateGradInput``/
-  ``accGradParameters`` are thin shells that run compiled versions of ``call`` and its VJP, and
-  write ``output``, ``gradInput`` and the ``grad*`` arrays back. Compiled code is cached per
-  module and reused for same-shaped input; it is rebuilt only when a hyper-parameter changes.
-  A sub-module's ``output`` after ``forward`` is computed when it is first read (see
-  `_DeferredOutputs`), so a forward pass costs what the output alone costs.
+  ``accGradParameters`` run compiled versions of ``call`` and its VJP (`nets.nn.compiled`) and
+  write ``output``, ``gradInput`` and the ``grad*`` arrays back. Sub-module outputs are
+  computed when first read (`nets.nn.deferred`).
+* **Inside a JAX transformation** (``jax.jit``, ``jax.grad``, ``jax.vmap``, ``jax.eval_shape``,
+  ``jax.export``), ``forward``, ``backward`` and ``__call__`` run the pure call inline and
+  return its result; they leave the module's state (``output``, buffers, gradients) as it was,
+  since traced values must not outlive the trace.
 * **Hand-written backward.** A subclass that also overrides ``updateGradInput`` (and
-  ``accGradParameters``) has those used as its VJP (a ``jax.custom_vjp``), also inside compiled
-  code, exactly as Torch7's developer docs describe.
-
-Plain attributes set outside ``__init__`` are taken as hyper-parameter changes (compiled code is
-rebuilt on next use), so ``updateOutput`` should set only ``self.output`` and registered arrays.
-
-Parameters and buffers live in boxes registered by name (never found by walking ``__dict__``):
-``share()`` makes two modules hold the same box, so shared weights stay shared under ``jit``.
+  ``accGradParameters``) has those used as its VJP (`nets.nn.custom_backward`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import threading
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,139 +51,96 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
-from .._errors import DeviceError, ModuleError, NetsError, shape_str
-from . import compiler, weight_layout
+from .._errors import ModuleError, NetsError, shape_str
+from . import compiled, custom_backward
+from .binding import next_key, pure_call
+from .deferred import DeferredOutputs
+from .devices import resolve_device
+from .state import (
+    BUFFER,
+    GRAD,
+    PARAM,
+    TORCH_PARAMETERS,
+    Box,
+    as_input,
+    contains_tracer,
+    empty,
+    grad_name,
+    is_abstract,
+    is_array,
+    is_tracer,
+    param_of_grad,
+    to_array,
+    zeros_like,
+)
+from .structure import RUNTIME_ATTRS, touch, tree
 
-# `_jit_cache` key of the HWIO copies of convolution weights that evaluate-mode forward reuses.
-_HWIO = "hwio weights"
-
-# Attributes that change at run time without changing what the compiled code must do.
-_RUNTIME_ATTRS = frozenset({"output", "gradInput", "train"})
-
-# Bumped whenever a hyper-parameter of any module changes; compiled code built under an older
-# version is rebuilt on its next use.
-_structure = {"version": 0}
-
-# The PRNG key of the pure call being traced or run (see Module.next_key).
-_call_context = threading.local()
-
-
-def _bump_structure(*changing: Module) -> None:
-    """Announce a change of structure or hyper-parameter of the `changing` modules; call it
-    *before* making the change.
-
-    Compiled code built under an older version is rebuilt on its next use, and sub-module
-    outputs that a forward pass through any of `changing` still owes are computed now, by the
-    network that ran. (A new layer registering its arrays is in no such network: building
-    layers never triggers that work.)
-    """
-    for deferred in list(_DeferredOutputs.pending):
-        if any(deferred.involves(m) for m in changing):
-            deferred.resolve(strict=False)
-    _structure["version"] += 1
+try:  # whether any JAX transformation is being traced now (a closed-over input is no tracer)
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover - another JAX: tracers among the arguments decide
+    _trace_state_clean = None
 
 
-_EMPTY: list = []
-
-
-def _empty() -> jax.Array:
-    """One shared empty float32 array: Torch7's fresh ``torch.Tensor()``."""
-    if not _EMPTY:
-        _EMPTY.append(jax.device_put(np.zeros((0,), np.float32)))
-    return _EMPTY[0]
-
-
-def to_array(value: Any) -> jax.Array:
-    """A jax.Array for `value` (array, NumPy array, scalar or nested list), without compiling.
-
-    ``jnp.asarray`` on a NumPy array compiles a small program per new shape in current JAX;
-    ``jax.device_put`` only copies, with the same dtype rules (float64 -> float32 unless x64).
-    """
-    if isinstance(value, (jax.Array, jax.core.Tracer)):
-        return value
-    return jax.device_put(np.asarray(value))
-
-
-def _zeros_like(value: jax.Array) -> jax.Array:
-    """Zeros of value's shape, dtype and device, made on the host: no compilation per shape.
-
-    (``jnp.zeros_like`` compiles a small program for every new shape, which made building a
-    ResNet cost dozens of compilations.)
-    """
-    zeros = np.zeros(value.shape, value.dtype)
-    devices = value.devices() if isinstance(value, jax.Array) else None
-    if devices and len(devices) == 1:
-        return jax.device_put(zeros, next(iter(devices)))
-    return jax.device_put(zeros)
-
-
-def _is_array(value: Any) -> bool:
-    return isinstance(value, (jax.Array, np.ndarray))
-
-
-class _Box:
-    """A mutable cell holding one array; shared between modules by `share()`."""
-
-    __slots__ = ("value", "kind")
-
-    def __init__(self, value: Any, kind: str):
-        self.value = value
-        self.kind = kind  # 'param', 'buffer' or 'grad'
-
-
-def grad_name(param: str) -> str:
-    """Torch7's name for a parameter's gradient: weight -> gradWeight, bias -> gradBias."""
-    return "grad" + param[0].upper() + param[1:]
+_MISSING = object()
 
 
 class Module:
     """nn.Module(): the base class of every layer and container.
 
-    Subclasses call ``super().__init__()``, register their arrays with ``register_parameter`` /
-    ``register_buffer`` and implement ``updateOutput``. See the module docstring for the whole
-    protocol.
+    Subclasses call ``super().__init__()``, set their arrays (``self.weight = ...``, or
+    ``register_parameter`` / ``register_buffer``) and implement ``updateOutput``. See the
+    module docstring for the whole protocol.
     """
 
-    # Parameters this layer hands `functional.conv2d` as (nOut, nIn/groups, kH, kW) weights,
-    # with its ``groups`` attribute: evaluate-mode forward passes them to compiled code in the
-    # layout XLA's convolutions read (`weight_layout`).
+    # Parameters this layer hands the convolution as (nOut, nIn/groups, kH, kW) weights, with
+    # its ``groups`` attribute: compiled inference may take them in XLA's layout
+    # (`nets.nn.weight_layout`).
     conv_weights: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_vars", {})
-        object.__setattr__(self, "_jit_cache", {})
-        object.__setattr__(self, "_pending_vjp", None)
+        d = self.__dict__
+        d["_vars"] = {}
+        d["_version"] = 0
+        d["_pending_vjp"] = None
         # Torch7 starts both as empty tensors; setting gradInput to None (Torch's `nil`) tells
         # backward not to compute the gradient with respect to the input.
-        self.output = _empty()
-        self.gradInput = _empty()
+        self.output = empty()
+        self.gradInput = empty()
         self.train = True
 
     # ------------------------------------------------------------------ registry
 
     def register_parameter(self, name: str, value: Any) -> None:
         """Declare a trainable array (and its zero-initialised gradient ``grad<Name>``)."""
-        value = to_array(value)
-        _bump_structure(self)
-        self._vars[name] = _Box(value, "param")
-        self._vars[grad_name(name)] = _Box(_zeros_like(value), "grad")
+        value = self._storable(name, value)
+        touch(self)
+        self.__dict__.pop(name, None)
+        self._vars[name] = Box(value, PARAM)
+        grad = self._vars.get(grad_name(name))
+        if grad is None or grad.kind == PARAM or tuple(grad.value.shape) != tuple(value.shape):
+            self._vars[grad_name(name)] = Box(zeros_like(value), GRAD)
+        else:  # a gradient set before its parameter (Torch7 allows either order): keep it
+            grad.kind = GRAD
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Declare a non-trainable array that the module updates itself (running statistics)."""
-        value = to_array(value)
-        _bump_structure(self)
-        self._vars[name] = _Box(value, "buffer")
+        value = self._storable(name, value)
+        touch(self)
+        self.__dict__.pop(name, None)
+        self._vars[name] = Box(value, BUFFER)
 
     def unregister(self, name: str) -> None:
         """Remove a registered array (and a parameter's gradient); the attribute reads None."""
-        _bump_structure(self)
+        touch(self)
         box = self._vars.pop(name, None)
-        if box is not None and box.kind == "param":
+        if box is not None and box.kind == PARAM:
             self._vars.pop(grad_name(name), None)
-        object.__setattr__(self, name, None)
+        self.__dict__[name] = None
 
-    def _names(self, kind: str) -> list[str]:
-        return [n for n, b in self._vars.items() if b.kind == kind]
+    def _storable(self, name: str, value: Any) -> Any:
+        if contains_tracer(value):
+            raise _leak(self, name)
+        return to_array(value)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: that is how registered arrays are read.
@@ -195,22 +152,34 @@ class Module:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        vars_ = self.__dict__.get("_vars")
+        d = self.__dict__
+        vars_ = d.get("_vars")
         if vars_ is None:
             raise _uninitialised(self, name)
-        if name in vars_:
-            box = vars_[name]
+        box = vars_.get(name)
+        if box is not None:
+            if value is None and box.kind != GRAD:
+                self.unregister(name)  # Torch's `m.bias = nil`
+                return
             if value is None:
-                raise ModuleError(self._describe(), f"{name} is a registered array; got None")
+                raise ModuleError(self._describe(), f"{name} is a gradient array; got None")
             box.value = to_array(value)
             return
-        if (
-            not name.startswith("_")
-            and name not in _RUNTIME_ATTRS
-            and not _is_array(value)
-            and not _same(self.__dict__.get(name, _MISSING), value)
-        ):
-            _bump_structure(self)
+        if name.startswith("_") or name in RUNTIME_ATTRS:
+            object.__setattr__(self, name, value)
+            return
+        if is_array(value):
+            if name in TORCH_PARAMETERS:
+                self.register_parameter(name, value)
+            elif param_of_grad(name) in vars_ and vars_[param_of_grad(name)].kind == PARAM:
+                vars_[name] = Box(self._storable(name, value), GRAD)
+            else:
+                self.register_buffer(name, value)
+            return
+        if contains_tracer(value):
+            raise _leak(self, name)
+        if not _same(d.get(name, _MISSING), value):
+            touch(self)
         object.__setattr__(self, name, value)
 
     def __dir__(self) -> list[str]:
@@ -220,9 +189,8 @@ class Module:
     def output(self) -> Any:
         """The last forward pass's output (Torch7's ``module.output``)."""
         value = self.__dict__.get("_output")
-        if isinstance(value, _DeferredOutputs):
-            value.resolve()
-            value = self.__dict__.get("_output")
+        if isinstance(value, DeferredOutputs):
+            return value.resolve(self)
         return value
 
     @output.setter
@@ -243,7 +211,7 @@ class Module:
 
     def listModules(self) -> list[Module]:
         """This module and all its descendants, depth first (Torch7 order)."""
-        return list(self._tree()["modules"])
+        return list(tree(self).modules)
 
     def findModules(self, typename: str | type) -> list[Module]:
         """All modules of a type: a class, 'SpatialConvolution' or 'nn.SpatialConvolution'."""
@@ -258,38 +226,14 @@ class Module:
             fn(m)
         return self
 
-    def _tree(self) -> dict:
-        """Walks of the tree that only change with its structure, cached per structure version."""
-        cached = self.__dict__.get("_tree_cache")
-        if cached is not None and cached["version"] == _structure["version"]:
-            return cached
-        named = list(self.named_modules())
-        cached = {
-            "version": _structure["version"],
-            "named": named,
-            "modules": [m for _, m in named],
-            "by_path": dict(named),
-            "param": self._walk_boxes(("param",)),
-            "buffer": self._walk_boxes(("buffer",)),
-            "param+buffer": self._walk_boxes(("param", "buffer")),
-            "grad": self._walk_grad_boxes(),
-        }
-        object.__setattr__(self, "_tree_cache", cached)
-        return cached
+    def describe(self) -> Any:
+        """The tree's structure as a hashable value: each module's path, class,
+        hyper-parameters and arrays (names, kinds, shapes, dtypes, sharing).
 
-    def _boxes(self, kinds: tuple[str, ...]) -> dict[str, _Box]:
-        """Path-keyed boxes of the given kinds, each shared box once (at its first path)."""
-        return self._tree()["+".join(kinds)]
-
-    def _walk_boxes(self, kinds: tuple[str, ...]) -> dict[str, _Box]:
-        seen: set[int] = set()
-        out: dict[str, _Box] = {}
-        for path, m in self.named_modules():
-            for name, box in m._vars.items():
-                if box.kind in kinds and id(box) not in seen:
-                    seen.add(id(box))
-                    out[f"{path}.{name}" if path else name] = box
-        return out
+        Two networks with equal descriptions compute the same function of their arrays;
+        compiled code is shared between them (`nets.nn.compiled`).
+        """
+        return tree(self).full_description()
 
     # ------------------------------------------------------------------ functional form
 
@@ -299,23 +243,25 @@ class Module:
         Keys are paths (``'0.weight'``); a shared parameter appears once. Together with `call`
         this is the pure functional form of the module.
         """
-        params = {k: b.value for k, b in self._boxes(("param",)).items()}
-        buffers = {k: b.value for k, b in self._boxes(("buffer",)).items()}
-        return params, buffers
+        t = tree(self)
+        return t.values(PARAM), t.values(BUFFER)
 
     def merge(self, params: dict | None = None, buffers: dict | None = None) -> Module:
         """Write arrays from `split`-shaped dicts back into the module (missing keys are kept)."""
-        for tree, kind in ((params, "param"), (buffers, "buffer")):
-            if tree is None:
+        t = tree(self)
+        for given, kind in ((params, PARAM), (buffers, BUFFER)):
+            if given is None:
                 continue
-            boxes = self._boxes((kind,))
-            unknown = sorted(set(tree) - set(boxes))
+            boxes = t.boxes[kind]
+            unknown = sorted(set(given) - set(boxes))
             if unknown:
                 raise ModuleError(
                     self._describe(),
                     f"merge got unknown {kind} names {unknown}; expected some of {sorted(boxes)}",
                 )
-            for k, v in tree.items():
+            for k, v in given.items():
+                if contains_tracer(v):
+                    raise _leak(self, k)
                 boxes[k].value = to_array(v)
         return self
 
@@ -332,81 +278,26 @@ class Module:
 
         Args:
             params, buffers: dicts as returned by `split` (arrays or tracers).
-            input: the input array (or list of arrays for table modules).
+            input: the input array (or list of arrays for table modules); a float input of
+                another dtype than the parameters' is cast to theirs.
             train: training mode for every module; None keeps each module's own flag.
             key: a JAX PRNG key for dropout; None uses a fixed key (deterministic).
         """
-        out, new_buffers, _ = self._pure(params, buffers, input, train, key, collect=False)
+        input = as_input(input)
+        if not _tracing(input, params):
+            _refuse_abstract(self, params)
+        out, new_buffers, _ = pure_call(self, params, buffers, input, train, key)
         return out, new_buffers
 
-    def _pure(self, params, buffers, input, train, key, collect):
-        with self._bound(params, buffers, train, key):
-            output = self._run(input)
-            new_buffers = {k: b.value for k, b in self._boxes(("buffer",)).items()}
-            outputs = {}
-            if collect:
-                for path, m in self._tree()["named"]:
-                    if path and _is_array_tree(m.output):
-                        outputs[path] = m.output
-        return output, new_buffers, outputs
-
-    @contextlib.contextmanager
-    def _bound(self, params, buffers, train, key):
-        """Temporarily put `params`/`buffers` (arrays or tracers) into the module tree."""
-        pboxes = self._boxes(("param",))
-        bboxes = self._boxes(("buffer",))
-        for tree, boxes, kind in ((params, pboxes, "params"), (buffers, bboxes, "buffers")):
-            if set(tree) != set(boxes):
-                missing = sorted(set(boxes) - set(tree))
-                extra = sorted(set(tree) - set(boxes))
-                raise ModuleError(
-                    self._describe(),
-                    f"call expected {kind} with keys {sorted(boxes)}; "
-                    f"missing {missing}, unexpected {extra}",
-                )
-        modules = self.listModules()
-        saved_values = {id(b): (b, b.value) for b in [*pboxes.values(), *bboxes.values()]}
-        saved_attrs = [
-            (m, m.__dict__.get("_output"), m.__dict__.get("gradInput"), m.train) for m in modules
-        ]
-        saved_key = getattr(_call_context, "key", None)
-        try:
-            for k, v in params.items():
-                pboxes[k].value = v
-            for k, v in buffers.items():
-                bboxes[k].value = v
-            for m in modules:
-                if isinstance(m.__dict__.get("_output"), _DeferredOutputs):
-                    m.__dict__["_output"] = _empty()  # not owed inside this call
-                if train is not None:
-                    object.__setattr__(m, "train", bool(train))
-            _call_context.key = _KeyStream(key)
-            yield
-        finally:
-            for box, value in saved_values.values():
-                box.value = value
-            for m, out, gin, tr in saved_attrs:
-                m.__dict__["_output"] = out
-                object.__setattr__(m, "gradInput", gin)
-                object.__setattr__(m, "train", tr)
-            _call_context.key = saved_key
-
-    def next_key(self) -> jax.Array:
-        """A PRNG key for randomness inside ``updateOutput`` (e.g. dropout masks).
-
-        Inside a pure call the keys derive from the call's `key` argument; outside one (an eager
-        ``updateOutput`` call) they come from the global stream of `nets.manual_seed`.
-        """
-        stream = getattr(_call_context, "key", None)
-        if stream is None:
-            return _random.next_key()
-        return stream.next()
+    next_key = staticmethod(next_key)
 
     def _run(self, input: Any) -> Any:
         """updateOutput with the module's error context, and its custom VJP if it has one."""
         try:
-            if self._has_custom_backward():
-                out = _custom_backward_call(self, input)
+            cls = type(self)
+            if cls.updateGradInput is not Module.updateGradInput:
+                own_acc = cls.accGradParameters is not Module.accGradParameters
+                out = custom_backward.call(self, input, own_acc)
                 self.output = out
             else:
                 out = self.updateOutput(input)
@@ -415,33 +306,6 @@ class Module:
         except Exception as e:  # an error from jax inside the layer: name the layer
             raise ModuleError(self._describe(), f"{type(e).__name__}: {e}") from e
         return out
-
-    def _has_custom_backward(self) -> bool:
-        return type(self).updateGradInput is not Module.updateGradInput
-
-    # ------------------------------------------------------------------ compiled calls
-
-    def _signature(self) -> tuple:
-        return (_structure["version"], tuple(m.train for m in self.listModules()))
-
-    def _compiled(self, kind: str) -> Callable:
-        return self._compiled_entry(kind)[1]
-
-    def _compiled_entry(self, kind: str) -> tuple:
-        """``(signature, compiled function, its HWIO weight keys)``, rebuilt when stale."""
-        sig = self._signature()
-        entry = self._jit_cache.get(kind)
-        if entry is None or entry[0] != sig:
-            fn = _BUILDERS[kind](self)
-            entry = (sig, compiler.jit(fn), getattr(fn, "hwio_paths", frozenset()))
-            self._jit_cache[kind] = entry
-        return entry
-
-    def _write_back(self, new_buffers: dict) -> None:
-        if new_buffers:
-            boxes = self._boxes(("buffer",))
-            for k, v in new_buffers.items():
-                boxes[k].value = v
 
     # ------------------------------------------------------------------ Torch surface
 
@@ -455,24 +319,28 @@ class Module:
 
         In training mode the pass also keeps what ``backward`` needs, so a following
         ``backward(input, gradOutput)`` on the same input does not recompute the forward pass.
+        Inside a JAX transformation it returns the pure call's output and changes nothing.
         """
         given = input
-        input = _as_input(input)
-        params, buffers = self.split()
+        input = as_input(input)
+        t = tree(self)
+        params, buffers = t.values(PARAM), t.values(BUFFER)
+        if _tracing(input, params):
+            return pure_call(self, params, buffers, input, None, _random.next_key())[0]
+        _refuse_abstract(self, params)
         raw_key = _random.next_key_data()
         if self.train:
             # Keep the VJP even without parameters: a Dropout's backward must see its own mask.
-            self._jit_cache.pop(_HWIO, None)  # weights change every step: hold no copies
-            fn = self._compiled("forward_vjp")
+            compiled.drop_weight_copies(self)  # weights change every step: hold no copies
+            fn = compiled.module_fn(self, "forward_vjp")
             out, new_buffers, vjp_fn = fn(params, buffers, input, raw_key)
-            object.__setattr__(self, "_pending_vjp", (given, vjp_fn))
+            self.__dict__["_pending_vjp"] = (given, vjp_fn)
         else:
-            _, fn, hwio = self._compiled_entry("forward")
-            fed = weight_layout.prepare(params, hwio, self._jit_cache.setdefault(_HWIO, {}))
-            out, new_buffers = fn(fed, buffers, input, raw_key)
-            object.__setattr__(self, "_pending_vjp", None)
-        _DeferredOutputs(self, params, buffers, input, raw_key)
-        self._write_back(new_buffers)
+            out, new_buffers = compiled.forward(self, params, buffers, input, raw_key)
+            self.__dict__["_pending_vjp"] = None
+        DeferredOutputs(self, t, (params, buffers, input, raw_key))
+        for k, v in new_buffers.items():
+            t.boxes[BUFFER][k].value = v
         self.output = out
         return out
 
@@ -485,14 +353,23 @@ class Module:
         a first convolution with few input planes it can cost more than all the rest.
         """
         pending = self._pending_vjp
-        gradOutput = _as_input(gradOutput)
+        gradOutput = as_input(gradOutput)
         suffix = "" if with_input else "_params"
         if pending is not None and pending[0] is input:
-            return self._compiled("apply_vjp" + suffix)(pending[1], gradOutput)
+            return compiled.module_fn(self, "apply_vjp" + suffix)(pending[1], gradOutput)
         params, buffers = self.split()
-        return self._compiled("vjp" + suffix)(
-            params, buffers, _as_input(input), gradOutput, _random.next_key_data()
+        return compiled.module_fn(self, "vjp" + suffix)(
+            params, buffers, as_input(input), gradOutput, _random.next_key_data()
         )
+
+    def _traced_vjp(self, input: Any, gradOutput: Any) -> tuple[dict, Any]:
+        """The VJP inline, inside a user's JAX transformation."""
+        params, buffers = self.split()
+        key = _random.next_key()
+        _, vjp_fn = jax.vjp(
+            lambda p, x: pure_call(self, p, buffers, x, None, key)[0], params, as_input(input)
+        )
+        return vjp_fn(as_input(gradOutput))
 
     def _wants_grad_input(self) -> bool:
         """False when this module, or the first module of its chain, has gradInput = None."""
@@ -512,7 +389,10 @@ class Module:
         or on the first module of a Sequential, skips the gradient with respect to the input:
         backward then returns None. Training loops that never read it save that work (on the
         seed's LeNet, the first convolution's input gradient is most of the backward pass).
+        Inside a JAX transformation it returns the input gradient and accumulates nothing.
         """
+        if _tracing(input, gradOutput):
+            return self._traced_vjp(input, gradOutput)[1]
         with_input = self._wants_grad_input()
         gparams, gin = self._vjp(input, gradOutput, with_input)
         self._accumulate(gparams, scale)
@@ -522,19 +402,27 @@ class Module:
 
     def updateGradInput(self, input: Any, gradOutput: Any) -> Any:
         """Compute ``self.gradInput`` (derived by autodiff unless a subclass overrides it)."""
+        if _tracing(input, gradOutput):
+            return self._traced_vjp(input, gradOutput)[1]
         _, gin = self._vjp(input, gradOutput)
         self.gradInput = gin
         return gin
 
     def accGradParameters(self, input: Any, gradOutput: Any, scale: float = 1.0) -> None:
         """Add ``scale`` times the parameter gradients to ``grad*`` (autodiff unless overridden)."""
+        if _tracing(input, gradOutput):
+            raise ModuleError(
+                self._describe(),
+                "accGradParameters inside a JAX transformation would store traced gradients "
+                "in grad*; take jax.grad of the functional form (net.call) instead",
+            )
         gparams, _ = self._vjp(input, gradOutput)
         self._accumulate(gparams, scale)
 
     def accUpdateGradParameters(self, input: Any, gradOutput: Any, lr: float) -> None:
         """Update the parameters directly by ``-lr`` times their gradient (Torch7)."""
         gparams, _ = self._vjp(input, gradOutput)
-        boxes = self._boxes(("param",))
+        boxes = tree(self).boxes[PARAM]
         new = _axpy(-float(lr), gparams, {k: b.value for k, b in boxes.items()})
         for k, v in new.items():
             boxes[k].value = v
@@ -542,37 +430,23 @@ class Module:
     def _accumulate(self, gparams: dict, scale: float) -> None:
         if not gparams:
             return
-        grads = self._grad_boxes()
+        grads = tree(self).grads
         new = _axpy(float(scale), gparams, {k: grads[k].value for k in gparams})
         for k, v in new.items():
             grads[k].value = v
 
-    def _grad_boxes(self) -> dict[str, _Box]:
-        """Gradient boxes keyed by the path of their parameter (``'0.weight'``)."""
-        return self._tree()["grad"]
-
-    def _walk_grad_boxes(self) -> dict[str, _Box]:
-        out: dict[str, _Box] = {}
-        seen: set[int] = set()
-        for path, m in self.named_modules():
-            for name, box in m._vars.items():
-                if box.kind == "param" and id(box) not in seen:
-                    seen.add(id(box))
-                    out[f"{path}.{name}" if path else name] = m._vars[grad_name(name)]
-        return out
-
     def zeroGradParameters(self) -> None:
         """Set every gradient to zero."""
-        for box in self._grad_boxes().values():
-            box.value = _zeros_like(box.value)
+        for box in tree(self).grads.values():
+            box.value = zeros_like(box.value)
 
     def updateParameters(self, learningRate: float) -> None:
         """``param -= learningRate * gradParam`` for every parameter."""
-        params = self._boxes(("param",))
-        grads = self._grad_boxes()
+        t = tree(self)
+        params = t.boxes[PARAM]
         new = _axpy(
             -float(learningRate),
-            {k: grads[k].value for k in params},
+            {k: t.grads[k].value for k in params},
             {k: b.value for k, b in params.items()},
         )
         for k, v in new.items():
@@ -580,9 +454,9 @@ class Module:
 
     def parameters(self) -> tuple[list[jax.Array], list[jax.Array]]:
         """``(params, gradParams)``: two lists of arrays in module order (Torch7)."""
-        params = self._boxes(("param",))
-        grads = self._grad_boxes()
-        return [b.value for b in params.values()], [grads[k].value for k in params]
+        t = tree(self)
+        params = t.boxes[PARAM]
+        return [b.value for b in params.values()], [t.grads[k].value for k in params]
 
     def getParameters(self) -> tuple[jax.Array, jax.Array]:
         """``(flatParams, flatGradParams)``: all parameters (and gradients) as two 1-D arrays.
@@ -592,8 +466,8 @@ class Module:
         """
         params, grads = self.parameters()
         if not params:
-            empty = jnp.zeros((0,), jnp.float32)
-            return empty, empty
+            empty_ = jnp.zeros((0,), jnp.float32)
+            return empty_, empty_
         return (
             jnp.concatenate([p.ravel() for p in params]),
             jnp.concatenate([g.ravel() for g in grads]),
@@ -602,7 +476,7 @@ class Module:
     def setParameters(self, flat: Any) -> Module:
         """Write a flat vector (as from `getParameters`) back into the parameters."""
         flat = to_array(flat)
-        boxes = list(self._boxes(("param",)).values())
+        boxes = list(tree(self).boxes[PARAM].values())
         total = sum(int(np.prod(b.value.shape)) for b in boxes)
         if flat.ndim != 1 or flat.shape[0] != total:
             raise ModuleError(
@@ -645,17 +519,15 @@ class Module:
         new = object.__new__(type(self))
         memo[id(self)] = new
         for k, v in self.__dict__.items():
-            if k == "_tree_cache":
+            if k == "_tree":
                 continue
-            if k == "_jit_cache":
-                v = {}
-            elif k == "_pending_vjp":
+            if k == "_pending_vjp":
                 v = None
             elif k in ("_output", "gradInput"):
-                v = None if v is None else _empty()
+                v = None if v is None else empty()
             else:
                 v = copy.deepcopy(v, memo)
-            object.__setattr__(new, k, v)
+            new.__dict__[k] = v
         return new
 
     def share(self, other: Module, *names: str) -> Module:
@@ -665,20 +537,22 @@ class Module:
             raise ModuleError(
                 self._describe(), f"share expected a module of the same structure, got {other!r}"
             )
-        _bump_structure(self)
         for a, b in zip(mine, theirs, strict=True):
             for name in names:
                 if name in a._vars and name in b._vars:
+                    touch(a)
                     a._vars[name] = b._vars[name]
         return self
 
     # ------------------------------------------------------------------ types and devices
 
     def type(self, dtype: Any = None) -> Any:
-        """Without argument, the parameters' dtype name; with one, cast every array to it."""
+        """Without argument, the parameters' dtype name; with one, cast every floating-point
+        array to it. The network then casts a float input of another dtype to it at its entry.
+        """
         if dtype is None:
-            boxes = self._boxes(("param", "buffer"))
-            first = next(iter(boxes.values()), None)
+            t = tree(self)
+            first = next(iter({**t.boxes[PARAM], **t.boxes[BUFFER]}.values()), None)
             return str(first.value.dtype) if first is not None else "float32"
         dtype = jnp.dtype(dtype)
         if dtype == jnp.float64 and not jax.config.jax_enable_x64:
@@ -701,9 +575,17 @@ class Module:
         """Cast every floating-point array to float64 (needs JAX's x64 mode)."""
         return self.type(jnp.float64)
 
+    def half(self) -> Module:
+        """Cast every floating-point array to float16."""
+        return self.type(jnp.float16)
+
+    def bfloat16(self) -> Module:
+        """Cast every floating-point array to bfloat16."""
+        return self.type(jnp.bfloat16)
+
     def to(self, device: Any) -> Module:
         """Place every array on `device` (a jax.Device, or 'cpu', 'gpu', 'cuda', 'gpu:1')."""
-        dev = _resolve_device(device)
+        dev = resolve_device(device)
         for m in self.listModules():
             for box in m._vars.values():
                 box.value = jax.device_put(box.value, dev)
@@ -727,9 +609,6 @@ class Module:
         return _type_name(self)
 
 
-_MISSING = object()
-
-
 def _uninitialised(module: Module, name: str) -> NetsError:
     cls = type(module).__name__
     return NetsError(
@@ -737,6 +616,16 @@ def _uninitialised(module: Module, name: str) -> NetsError:
         f"A subclass of nn.Module must call super().__init__() at the start of its __init__, "
         f"before it sets attributes or registers parameters.\n"
         f"help: add `super().__init__()` as the first line of {cls}.__init__."
+    )
+
+
+def _leak(module: Module, name: str) -> ModuleError:
+    return ModuleError(
+        module._describe(),
+        f"self.{name} was given a traced value (from inside jax.jit, jax.grad or another "
+        "transformation), which would outlive the trace. Keep per-call values in local "
+        "variables or self.output; register state that must persist in __init__, and give "
+        "it concrete arrays (e.g. merge() the results of a compiled step after it returns).",
     )
 
 
@@ -760,260 +649,27 @@ def _type_name(module: Module) -> str:
     return cls.__name__
 
 
-def _is_array_tree(value: Any) -> bool:
-    if value is None:
-        return False
-    leaves = jax.tree_util.tree_leaves(value)
-    return bool(leaves) and all(isinstance(x, (jax.Array, jax.core.Tracer)) for x in leaves)
+def _tracing(*values: Any) -> bool:
+    """Whether a JAX transformation is being traced around the caller (where JAX does not say,
+    whether a tracer is among `values`: arrays, tables, dicts)."""
+    if _trace_state_clean is not None:
+        return not _trace_state_clean()
+    return any(is_tracer(v) or contains_tracer(v) for v in values)
 
 
-def _as_input(x: Any) -> Any:
-    if isinstance(x, np.ndarray) or isinstance(x, (np.generic, float, int)):
-        return to_array(x)
-    if isinstance(x, (list, tuple)):
-        return [_as_input(v) for v in x]
-    return x
-
-
-class _KeyStream:
-    """Hands out distinct keys within one pure call, derived from its `key` argument."""
-
-    def __init__(self, key):
-        self.key = key
-        self.count = 0
-
-    def next(self):
-        if self.key is None:
-            self.key = jax.random.key(0)
-        self.count += 1
-        return jax.random.fold_in(self.key, self.count)
+def _refuse_abstract(module: Module, params: dict) -> None:
+    """A shape-only network (built under nets.shape_only()) has no numbers to run on."""
+    for k, v in params.items():
+        if is_abstract(v):
+            raise ModuleError(
+                module._describe(),
+                f"this network was built shape-only (parameter {k} has a shape, no values): "
+                "it runs only under jax.eval_shape (e.g. jax.eval_shape(net.forward, "
+                "jax.ShapeDtypeStruct((1, 3, 224, 224), jnp.float32))) and in nets.summary. "
+                "Build it outside nets.shape_only(), or nets.load a checkpoint into it.",
+            )
 
 
 @jax.jit
 def _axpy(a, x: dict, y: dict) -> dict:
     return jax.tree_util.tree_map(lambda xi, yi: yi + a * xi.astype(yi.dtype), x, y)
-
-
-def _resolve_device(device: Any):
-    if isinstance(device, jax.Device):
-        return device
-    name = str(device).lower()
-    platform, _, index = name.partition(":")
-    if platform == "cuda":
-        platform = "gpu"
-    try:
-        devices = jax.devices(platform)
-    except RuntimeError:
-        devices = []
-    idx = int(index) if index else 0
-    if idx >= len(devices):
-        seen = ", ".join(str(d) for d in jax.devices())
-        raise DeviceError(
-            f"cannot move to {device!r}: JAX sees no such device (it sees: {seen}). "
-            "Install the CUDA build of JAX (pip install 'trepl[cuda]') on a machine with a GPU."
-        )
-    return devices[idx]
-
-
-# ---------------------------------------------------------------------- custom backward
-
-
-def _custom_backward_call(module: Module, input: Any) -> Any:
-    """Run `module.updateOutput` under a custom VJP made of its own backward methods."""
-    pnames = module._names("param")
-    pvals = {n: module._vars[n].value for n in pnames}
-
-    @contextlib.contextmanager
-    def values(vals):
-        saved = {n: module._vars[n].value for n in vals}
-        try:
-            for n, v in vals.items():
-                module._vars[n].value = v
-            yield
-        finally:
-            for n, v in saved.items():
-                module._vars[n].value = v
-
-    @jax.custom_vjp
-    def f(vals, x):
-        with values(vals):
-            return module.updateOutput(x)
-
-    def fwd(vals, x):
-        return f(vals, x), (vals, x)
-
-    own_acc = type(module).accGradParameters is not Module.accGradParameters
-
-    def param_grads_by_autodiff(vals, x, g):
-        def out_of(v):
-            with values(v):
-                return module.updateOutput(x)
-
-        return jax.vjp(out_of, vals)[1](g)[0]
-
-    def bwd(res, g):
-        vals, x = res
-        grads = {grad_name(n): jnp.zeros_like(v) for n, v in vals.items()}
-        with values({**vals, **grads}):
-            module.updateOutput(x)
-            gin = module.updateGradInput(x, g)
-            if own_acc:
-                module.accGradParameters(x, g, 1.0)
-                gvals = {n: module._vars[grad_name(n)].value for n in vals}
-        if not own_acc:
-            # Only updateGradInput is hand-written: parameter gradients come from autodiff.
-            gvals = param_grads_by_autodiff(vals, x, g) if vals else {}
-        return gvals, gin
-
-    f.defvjp(fwd, bwd)
-    return f(pvals, input)
-
-
-class _DeferredOutputs:
-    """The sub-module outputs one `Module.forward` call owes, computed when first read.
-
-    Torch7 code reads ``net.modules[i].output`` after ``net:forward(x)``. Returning every
-    intermediate array from the compiled forward pass made it a third slower (ResNet-18
-    inference at 8x3x224x224: 473 ms against 371), so ``forward`` compiles the output alone
-    and leaves this record in each sub-module's ``output``. The first read of any of them runs
-    the network once more on the same parameters, buffers, input and PRNG key, with each
-    module in the training mode it had, and writes all the owed outputs: the values are those
-    the forward pass computed. `_bump_structure` settles a record before any module of its
-    network changes, so a later read never sees a network that did not run.
-    """
-
-    pending: weakref.WeakSet = weakref.WeakSet()
-
-    def __init__(self, root: Module, params, buffers, input, raw_key) -> None:
-        named = root._tree()["named"]
-        self.root: Module | None = root
-        self.args = (params, buffers, input, raw_key)
-        self.modes = [(m, m.train) for _, m in named]
-        self.owed = [m for path, m in named if path]
-        self.members = {id(m) for _, m in named}
-        for m in self.owed:
-            m.__dict__["_output"] = self
-        if self.owed:
-            _DeferredOutputs.pending.add(self)
-
-    def involves(self, module: Module) -> bool:
-        """Whether `module` took part in the pass (so changing it must settle the record)."""
-        return self.root is not None and id(module) in self.members
-
-    def resolve(self, strict: bool = True) -> None:
-        """Compute and write the owed outputs (once). With ``strict=False`` a failure leaves
-        them empty instead of raising: a network about to change must not fail to change."""
-        root, args = self.root, self.args
-        if root is None:  # settled already, or being settled further up the stack
-            return
-        self.root = self.args = None
-        _DeferredOutputs.pending.discard(self)
-        current = [(m, m.train) for m, _ in self.modes]
-        try:
-            for m, flag in self.modes:
-                object.__setattr__(m, "train", flag)
-            outputs = root._compiled("outputs")(*args)
-            by_path = root._tree()["by_path"]
-            for path, out in outputs.items():
-                if by_path[path].__dict__.get("_output") is self:
-                    by_path[path].__dict__["_output"] = out
-        except Exception:
-            if strict:
-                raise
-        finally:
-            for m, flag in current:
-                object.__setattr__(m, "train", flag)
-            for m in self.owed:  # a non-array output (or a failure): Torch's empty tensor
-                if m.__dict__.get("_output") is self:
-                    m.__dict__["_output"] = _empty()
-
-
-# ---------------------------------------------------------------------- compiled builders
-
-
-def _wrap_key(raw):
-    return jax.random.wrap_key_data(raw, impl="threefry2x32")
-
-
-def _build_forward(m: Module):
-    """Evaluate-mode forward; it takes some convolution weights as HWIO (`weight_layout`)."""
-    hwio = weight_layout.hwio_paths(m)
-
-    def forward(params, buffers, x, raw_key):
-        params = weight_layout.restore(params, hwio)
-        return m._pure(params, buffers, x, None, _wrap_key(raw_key), collect=False)[:2]
-
-    forward.hwio_paths = hwio
-    return forward
-
-
-def _build_outputs(m: Module):
-    def outputs(params, buffers, x, raw_key):
-        return m._pure(params, buffers, x, None, _wrap_key(raw_key), collect=True)[2]
-
-    return outputs
-
-
-def _build_forward_vjp(m: Module):
-    def forward_vjp(params, buffers, x, raw_key):
-        key = _wrap_key(raw_key)
-
-        def f(p, xx):
-            out, new_b, _ = m._pure(p, buffers, xx, None, key, collect=False)
-            return out, new_b
-
-        out, vjp_fn, new_b = jax.vjp(f, params, x, has_aux=True)
-        return out, new_b, vjp_fn
-
-    return forward_vjp
-
-
-def _build_apply_vjp_params(m: Module):
-    def apply_vjp_params(vjp_fn, g):
-        return vjp_fn(g)[0], None
-
-    return apply_vjp_params
-
-
-def _build_vjp_params(m: Module):
-    def vjp_params(params, buffers, x, g, raw_key):
-        key = _wrap_key(raw_key)
-
-        def f(p):
-            return m._pure(p, buffers, x, None, key, collect=False)[0]
-
-        _, vjp_fn = jax.vjp(f, params)
-        return vjp_fn(g)[0], None
-
-    return vjp_params
-
-
-def _build_apply_vjp(m: Module):
-    def apply_vjp(vjp_fn, g):
-        return vjp_fn(g)
-
-    return apply_vjp
-
-
-def _build_vjp(m: Module):
-    def vjp(params, buffers, x, g, raw_key):
-        key = _wrap_key(raw_key)
-
-        def f(p, xx):
-            return m._pure(p, buffers, xx, None, key, collect=False)[0]
-
-        _, vjp_fn = jax.vjp(f, params, x)
-        return vjp_fn(g)
-
-    return vjp
-
-
-_BUILDERS = {
-    "forward": _build_forward,
-    "outputs": _build_outputs,
-    "forward_vjp": _build_forward_vjp,
-    "apply_vjp": _build_apply_vjp,
-    "vjp": _build_vjp,
-    "apply_vjp_params": _build_apply_vjp_params,
-    "vjp_params": _build_vjp_params,
-}

@@ -10,6 +10,7 @@ from .. import _random
 from .._errors import ModuleError, shape_str
 from .._shape import spatial_batch, unbatch
 from . import functional as F  # noqa: N812
+from . import lowering
 from .module import Module
 
 
@@ -72,7 +73,7 @@ class BatchNormalization(Module):
                 f"variance, got input of shape {shape_str(input)}; call evaluate() to use "
                 "the running statistics",
             )
-        y, mean, var = F.batch_norm(
+        y, mean, var = lowering.batch_norm(
             x,
             self.running_mean,
             self.running_var,

@@ -17,6 +17,7 @@ from .._shape import (
     unbatch,
 )
 from . import functional as F  # noqa: N812
+from . import lowering
 from .module import Module
 
 
@@ -98,7 +99,7 @@ class SpatialMaxPooling(_Pooling):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = self._batch(input)
-        self.output = unbatch(F.max_pool2d(x, **self._window()), batched)
+        self.output = unbatch(lowering.max_pool2d(x, **self._window()), batched)
         return self.output
 
 

@@ -19,8 +19,11 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, NetsError
-from . import compiler
+from . import compiled
+from .binding import bound, pure_call
 from .module import Module
+from .state import BUFFER
+from .structure import is_module, tree
 
 # Examples per compiled call: large enough to amortise dispatch, small enough that Ctrl-C and
 # the per-epoch print come back quickly.
@@ -131,6 +134,11 @@ class StochasticGradient:
     def train(self, dataset: Any) -> float:
         """Train for ``maxIteration`` epochs; returns the last epoch's mean error."""
         self._check_settings()
+        if not is_module(self.criterion):
+            raise NetsError(
+                "nn.StochasticGradient: the criterion must be an nn.Criterion (a subclass with "
+                f"call(input, target) or updateOutput(input, target)), got {self.criterion!r}"
+            )
         x, y = self._examples(dataset)
         module = self.module
         module.training()
@@ -139,7 +147,7 @@ class StochasticGradient:
         # data/network mismatch before anything is compiled.
         jax.eval_shape(
             lambda p, b, xi, yi: _criterion_loss(
-                self.criterion, module.call(p, b, xi, train=False)[0], yi
+                self.criterion, self._criterion_buffers(), module.call(p, b, xi, train=False)[0], yi
             ),
             params,
             buffers,
@@ -190,31 +198,22 @@ class StochasticGradient:
             raise
         return error
 
-    def _compiled(self, kind: str, build: Callable) -> Callable:
-        """Compiled step/scan, rebuilt only when the network or the criterion changes."""
-        from .module import _structure
+    def _compiled(self, kind: str, build: Callable, **jit_kwargs: Any) -> Callable:
+        """The compiled step or scan over this network and criterion (`nets.nn.compiled`)."""
+        owners = (self.module, self.criterion)
+        return compiled.cached("StochasticGradient." + kind, owners, build, **jit_kwargs)
 
-        settings = tuple(
-            sorted(
-                (k, v)
-                for k, v in self.criterion.__dict__.items()
-                if isinstance(v, (int, float, str, bool, type(None)))
-            )
-        )
-        key = (kind, _structure["version"], settings)
-        cache = self.__dict__.setdefault("_cache", {})
-        if cache.get(kind, (None,))[0] != key:
-            cache[kind] = (key, build(self))
-        return cache[kind][1]
+    def _criterion_buffers(self) -> dict:
+        return tree(self.criterion).values(BUFFER)
 
     def _epoch_chunks(self, params, buffers, xs, ys, perm, lr):
-        scan = self._compiled("scan", _compiled_scan)
+        scan = self._compiled("scan", _build_scan)
         total = 0.0
         start_params, start_buffers = params, buffers
         for start in range(0, len(perm), _CHUNK):
             idx = jax.device_put(perm[start : start + _CHUNK].astype(np.int32))
             params, buffers, loss_sum = scan(
-                params, buffers, xs, ys, idx, lr, _random.next_key_data()
+                params, buffers, self._criterion_buffers(), xs, ys, idx, lr, _random.next_key_data()
             )
             total += float(loss_sum)
             if math.isfinite(total):
@@ -226,11 +225,17 @@ class StochasticGradient:
         return params, buffers, total
 
     def _epoch_examples(self, params, buffers, dataset, xs, ys, perm, lr):
-        step = self._compiled("step", _compiled_step)
+        step = self._compiled("step", _build_step, donate_argnums=(0, 1))
         total = 0.0
         for i in perm:
             params, buffers, loss = step(
-                params, buffers, xs[int(i)], ys[int(i)], lr, _random.next_key_data()
+                params,
+                buffers,
+                self._criterion_buffers(),
+                xs[int(i)],
+                ys[int(i)],
+                lr,
+                _random.next_key_data(),
             )
             total += float(loss)
             self.module.merge(params, buffers)
@@ -238,34 +243,17 @@ class StochasticGradient:
         return params, buffers, total
 
 
-def _criterion_loss(criterion: Any, output: Any, target: Any) -> Any:
-    """The criterion's loss as a pure function of (output, target), safe inside compiled code.
-
-    Library criterions have a pure ``call``; a user's own criterion written Torch-style (only
-    ``updateOutput``, in jax.numpy) is run with its attributes restored afterwards.
-    """
-    pure = getattr(criterion, "call", None)
-    saved = dict(criterion.__dict__)
-    try:
-        if pure is not None:
-            return pure(output, target)
-        return criterion.updateOutput(output, target)
-    except NetsError:
-        raise
-    except Exception as e:
-        raise ModuleError(repr(criterion), f"{type(e).__name__}: {e}") from e
-    finally:
-        criterion.__dict__.clear()
-        criterion.__dict__.update(saved)
+def _criterion_loss(criterion: Any, crit_buffers: dict, output: Any, target: Any) -> Any:
+    """The criterion's loss as a pure function of (output, target), safe inside compiled code."""
+    with bound(criterion, {}, crit_buffers, None, None):
+        return criterion.loss(output, target)
 
 
-def _example_update(trainer: StochasticGradient):
-    module, criterion = trainer.module, trainer.criterion
-
-    def update(params, buffers, x, y, lr, key):
+def _example_update(module: Module, criterion: Any):
+    def update(params, buffers, crit_buffers, x, y, lr, key):
         def loss_fn(p):
-            out, new_buffers = module.call(p, buffers, x, train=True, key=key)
-            return _criterion_loss(criterion, out, y), new_buffers
+            out, new_buffers, _ = pure_call(module, p, buffers, x, True, key)
+            return _criterion_loss(criterion, crit_buffers, out, y), new_buffers
 
         (loss, new_buffers), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         params = jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
@@ -274,28 +262,28 @@ def _example_update(trainer: StochasticGradient):
     return update
 
 
-def _compiled_step(trainer: StochasticGradient):
-    update = _example_update(trainer)
+def _build_step(module: Module, criterion: Any):
+    update = _example_update(module, criterion)
 
-    def step(params, buffers, x, y, lr, raw_key):
+    def step(params, buffers, crit_buffers, x, y, lr, raw_key):
         key = jax.random.wrap_key_data(raw_key, impl="threefry2x32")
-        return update(params, buffers, x, y, lr, key)
+        return update(params, buffers, crit_buffers, x, y, lr, key)
 
-    return compiler.jit(step, donate_argnums=(0, 1))
+    return step
 
 
-def _compiled_scan(trainer: StochasticGradient):
-    update = _example_update(trainer)
+def _build_scan(module: Module, criterion: Any):
+    update = _example_update(module, criterion)
 
-    def scan(params, buffers, xs, ys, idx, lr, raw_key):
+    def scan(params, buffers, crit_buffers, xs, ys, idx, lr, raw_key):
         key = jax.random.wrap_key_data(raw_key, impl="threefry2x32")
 
         def body(carry, i):
             p, b, total = carry
-            p, b, loss = update(p, b, xs[i], ys[i], lr, jax.random.fold_in(key, i))
+            p, b, loss = update(p, b, crit_buffers, xs[i], ys[i], lr, jax.random.fold_in(key, i))
             return (p, b, total + loss), None
 
         (params, buffers, total), _ = jax.lax.scan(body, (params, buffers, jnp.float32(0)), idx)
         return params, buffers, total
 
-    return compiler.jit(scan)
+    return scan

@@ -4,8 +4,8 @@ XLA's CPU convolutions (Eigen's) read their kernel as (kH, kW, nIn, nOut), "HWIO
 nets' weights are (nOut, nIn, kH, kW), so every compiled call transposes every weight first,
 into temporaries allocated afresh at each call: for ResNet-18, 45 MB, 24-38 ms of XLA's slow
 transposes and 11,000 page faults per call. In evaluate mode the weights do not change from one
-``forward`` to the next, so `Module.forward` (and `Engine.test`) keep an HWIO copy of each
-weight that XLA's convolution (or the im2col product) reads, made once and reused while the
+``forward`` to the next, so the compile layer (`nets.nn.compiled`, for ``Module.forward``
+and the Engine's test) keeps an HWIO copy of each weight that XLA's convolution (or the im2col product) reads, made once and reused while the
 weight array stays the same object, and hand the compiled function that copy. The compiled
 function turns it back into the (nOut, nIn, kH, kW) value the modules see: a transpose that
 XLA folds into the convolution's own, so none is left in the program. ResNet-18's inference at
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import jax.numpy as jnp
 
 from . import lowering
+from .state import PARAM
+from .structure import tree
 
 if TYPE_CHECKING:
     from .module import Module
@@ -32,19 +34,22 @@ TO_HWIO = (2, 3, 1, 0)
 FROM_HWIO = (3, 2, 0, 1)
 
 
-def hwio_paths(root: Module) -> frozenset[str]:
-    """Keys of ``root.split()[0]`` that compiled inference takes as HWIO: the parameters a
-    layer names in its ``conv_weights`` (those it hands `functional.conv2d`, with its
+def hwio_paths(root: Module, params: dict) -> frozenset[str]:
+    """Keys of `params` (``root.split()[0]``) that compiled inference takes as HWIO: the
+    parameters a layer names in its ``conv_weights`` (those it hands the convolution, with its
     ``groups``), where the convolution's lowering reads them that way (`lowering.reads_hwio`)."""
-    keys = {id(box): key for key, box in root._boxes(("param",)).items()}
+    t = tree(root)
+    keys = {id(box): key for key, box in t.boxes[PARAM].items()}
     paths = set()
-    for _, m in root._tree()["named"]:
+    for m in t.modules:
         for name in type(m).conv_weights:
             box = m._vars.get(name)
-            if box is None or id(box) not in keys or getattr(box.value, "ndim", 0) != 4:
+            key = keys.get(id(box)) if box is not None else None
+            value = params.get(key) if key is not None else None
+            if getattr(value, "ndim", 0) != 4:
                 continue
-            if lowering.reads_hwio(tuple(box.value.shape), getattr(m, "groups", 1)):
-                paths.add(keys[id(box)])
+            if lowering.reads_hwio(tuple(value.shape), getattr(m, "groups", 1)):
+                paths.add(key)
     return frozenset(paths)
 
 

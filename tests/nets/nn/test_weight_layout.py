@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from nets import nn
-from nets.nn import lowering, weight_layout
-from nets.nn.module import _HWIO
+from nets.nn import compiled, lowering, weight_layout
 
 # The copies are for XLA's CPU convolutions; other backends get none.
 pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU layouts only")
@@ -28,14 +27,15 @@ def _net():
 
 
 def _cache(net):
-    return net._jit_cache.get(_HWIO, {})
+    return compiled.weight_copies(net)
 
 
 def test_hwio_paths_pick_the_weights_xla_reads_as_hwio():
     net = _net()
-    assert weight_layout.hwio_paths(net) == {"0.weight", "2.weight"}
+    params = net.split()[0]
+    assert weight_layout.hwio_paths(net, params) == {"0.weight", "2.weight"}
     with lowering.plain_path():
-        assert weight_layout.hwio_paths(net) == frozenset()
+        assert weight_layout.hwio_paths(net, params) == frozenset()
 
 
 def test_reads_hwio_rules():
@@ -93,11 +93,12 @@ def test_the_compiled_forward_has_no_weight_transposes():
     net = nn.Sequential().add(nn.SpatialConvolution(8, 16, 3, 3)).add(nn.ReLU()).evaluate()
     x = jnp.ones((2, 8, 12, 12))
     net.forward(x)
-    _, fn, hwio = net._compiled_entry("forward")
+    fn = compiled.module_fn(net, "forward")
     params, buffers = net.split()
+    hwio = weight_layout.hwio_paths(net, params)
     fed = weight_layout.prepare(params, hwio, {})
     key = jax.random.key_data(jax.random.key(0))
-    text = fn.lower(fed, buffers, x, key).compile().as_text()
+    text = fn.lower(fed, buffers, x, key, hwio).compile().as_text()
     # Every instruction of the weight's shape, in either order, is the parameter itself.
     weight_shaped = [
         line
