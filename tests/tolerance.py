@@ -21,7 +21,8 @@ carry the rounding error of large terms that cancelled.
   (an expected value of zero or of pure rounding noise). Pass it when the result is much smaller
   than its terms (a sum of many values with mixed signs: pass the sum of their absolute values).
 - ``dtype``: defaults to the less precise float type of the two arrays (a float32 result checked
-  against a float64 reference is held to float32). Integer arrays have eps 0: an exact comparison.
+  against a float64 reference is held to float32; pass it when a float32 result arrived as a Python
+  float). Integer arrays have eps 0: an exact comparison.
 
 Random order-one data makes the actual difference much smaller (it grows like ``sqrt(terms)``), so
 the bound leaves a margin on every CPU while a wrong computation (a weight off by 1e-3 relative)
@@ -65,8 +66,10 @@ def tolerance(expected, *, terms: int, scale: float | None = None, dtype=None) -
     return terms * eps * (_scale(expected, eps) if scale is None else scale)
 
 
-def assert_close(actual, expected, *, terms: int, scale: float | None = None, dtype=None, err_msg=""):
-    """Assert ``|actual - expected| <= terms * eps * scale`` elementwise (see the module docstring)."""
+def assert_close(
+    actual, expected, *, terms: int, scale: float | None = None, dtype=None, err_msg: str = ""
+):
+    """Assert ``|actual - expected| <= terms * eps * scale`` elementwise (see the module doc)."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     dtype = max((actual.dtype, expected.dtype), key=eps_of) if dtype is None else dtype
     eps = eps_of(dtype)
