@@ -26,7 +26,8 @@ def test_cifar10_binary(tmp_path):
     ds = data.cifar10(tmp_path, "train")
     assert len(ds) == 10
     x, y = ds[3]  # second record of batch 2
-    np.testing.assert_allclose(x, parts[1][0][1] / 255.0, rtol=1e-6)
+    # uint8 / 255 correctly rounded to float32 (float64's quotient rounds to the same: exact)
+    np.testing.assert_array_equal(x, (parts[1][0][1] / 255.0).astype(np.float32))
     assert int(y) == parts[1][1][1, 0]
 
 
@@ -37,7 +38,7 @@ def test_cifar100_binary_fine_and_coarse(tmp_path):
     coarse = data.cifar100(tmp_path, "test", coarse=True)
     np.testing.assert_array_equal(fine.targets, labels[:, 1])
     np.testing.assert_array_equal(coarse.targets, labels[:, 0])
-    np.testing.assert_allclose(fine.inputs[2], images[2] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(fine.inputs[2], (images[2] / 255.0).astype(np.float32))
 
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])
@@ -53,7 +54,7 @@ def test_cifar10_python_version_without_unpickling(tmp_path, protocol):
         pickle.dump(batch, f, protocol=protocol)
     ds = data.cifar10(tmp_path, "test", version="python")
     np.testing.assert_array_equal(ds.targets, labels[:, 0])
-    np.testing.assert_allclose(ds.inputs, images / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(ds.inputs, (images / 255.0).astype(np.float32))  # as above
 
 
 def test_cifar100_python_version(tmp_path):

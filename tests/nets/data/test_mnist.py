@@ -32,7 +32,8 @@ def test_mnist_reads_real_idx_files(tmp_path, images_labels, suffix):
     assert len(ds) == 5 and ds.size() == 5
     x, y = ds[2]
     assert x.shape == (1, 28, 28) and x.dtype == np.float32
-    np.testing.assert_allclose(x[0], images[2] / 255.0, rtol=1e-6)
+    # uint8 / 255 correctly rounded to float32 (float64's quotient rounds to the same: exact)
+    np.testing.assert_array_equal(x[0], (images[2] / 255.0).astype(np.float32))
     assert int(y) == 4
 
 

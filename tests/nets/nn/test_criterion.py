@@ -7,6 +7,7 @@ import pytest
 
 from nets import nn
 from nets._errors import ModuleError
+from tests.tolerance import ELEMENTWISE, assert_close, path_terms
 
 RNG = np.random.default_rng(6)
 
@@ -15,8 +16,9 @@ def rand(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
 
-def close(a, b, tol=1e-5):
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
+def close(a, b, terms):
+    # the criterions compute in float32 (and return Python floats)
+    assert_close(a, b, terms=terms, dtype=np.float32)
 
 
 LOGP = np.log(np.abs(rand(4, 3)) + 0.1)
@@ -29,11 +31,12 @@ def test_class_nll_batch_single_weights_and_size_average():
     c = nn.ClassNLLCriterion()
     out = c.forward(LOGP, T)
     assert isinstance(out, float) and c.output == out
-    close(out, -picked.mean())
-    close(nn.ClassNLLCriterion(None, False).forward(LOGP, T), -picked.sum())
-    close(nn.ClassNLLCriterion(W).forward(LOGP, T), -(W[T] * picked).sum() / W[T].sum())
-    close(c.forward(LOGP[1], 2), -LOGP[1, 2])
-    close(c.forward(LOGP[1], np.array([2.0])), -LOGP[1, 2])
+    close(out, -picked.mean(), 4 + 1)  # a sum over the batch of 4 and a division
+    close(nn.ClassNLLCriterion(None, False).forward(LOGP, T), -picked.sum(), 4)
+    weighted = -(W[T] * picked).sum() / W[T].sum()
+    close(nn.ClassNLLCriterion(W).forward(LOGP, T), weighted, path_terms(1, 4, 4, 1))
+    np.testing.assert_array_equal(c.forward(LOGP[1], 2), -LOGP[1, 2])  # one value: exact
+    np.testing.assert_array_equal(c.forward(LOGP[1], np.array([2.0])), -LOGP[1, 2])
 
 
 def test_class_nll_gradient_is_weighted_one_hot():
@@ -41,15 +44,17 @@ def test_class_nll_gradient_is_weighted_one_hot():
     g = np.asarray(c.backward(LOGP, T))
     want = np.zeros((4, 3))
     want[np.arange(4), T] = -W[T] / W[T].sum()
-    close(g, want)
+    np.testing.assert_array_equal(g, want)  # weights 1, 2 and 0.5 are dyadic: exact
     assert c.gradInput is not None and c.gradInput.shape == (4, 3)
 
 
 def test_cross_entropy_equals_log_softmax_then_nll():
     x = rand(4, 3)
     lsm = np.asarray(jax.nn.log_softmax(x, axis=1))
-    close(nn.CrossEntropyCriterion().forward(x, T), -lsm[np.arange(4), T].mean())
-    close(nn.CrossEntropyCriterion(W).forward(x, T), nn.ClassNLLCriterion(W).forward(lsm, T))
+    # log-softmax over 3 classes, then the (weighted) mean over the batch of 4
+    terms = path_terms(1, ELEMENTWISE, 3, ELEMENTWISE, 1, 4, 4, 1)
+    close(nn.CrossEntropyCriterion().forward(x, T), -lsm[np.arange(4), T].mean(), terms)
+    close(nn.CrossEntropyCriterion(W).forward(x, T), nn.ClassNLLCriterion(W).forward(lsm, T), terms)
     assert repr(nn.CrossEntropyCriterion()) == "nn.CrossEntropyCriterion"
 
 
@@ -58,12 +63,13 @@ def test_regression_criterions(size_average):
     x, t = rand(3, 4), rand(3, 4)
     z = np.abs(x - t)
     red = np.mean if size_average else np.sum
-    close(nn.MSECriterion(size_average).forward(x, t), red(z**2), 1e-4)
-    close(nn.AbsCriterion(size_average).forward(x, t), red(z), 1e-4)
+    terms = path_terms(3, x.size, 1)  # the difference, square and halving; the sum; the mean
+    close(nn.MSECriterion(size_average).forward(x, t), red(z**2), terms)
+    close(nn.AbsCriterion(size_average).forward(x, t), red(z), terms)
     sl1 = np.where(z < 1, 0.5 * z**2, z - 0.5)
-    close(nn.SmoothL1Criterion(size_average).forward(x, t), red(sl1), 1e-4)
+    close(nn.SmoothL1Criterion(size_average).forward(x, t), red(sl1), terms)
     n = x.size if size_average else 1
-    close(nn.MSECriterion(size_average).backward(x, t), 2 * (x - t) / n, 1e-4)
+    close(nn.MSECriterion(size_average).backward(x, t), 2 * (x - t) / n, 3)
 
 
 def test_bce_weights_and_gradient():
@@ -71,11 +77,14 @@ def test_bce_weights_and_gradient():
     t = (RNG.random((3, 4)) > 0.5).astype(np.float32)
     w = np.abs(rand(4)) + 0.1
     terms = t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12)
-    close(nn.BCECriterion().forward(p, t), -terms.mean())
-    close(nn.BCECriterion(w, False).forward(p, t), -(terms * w).sum(), 1e-4)
+    # per element: 1 - p, + 1e-12, two logs, two products and a sum; then the (weighted) mean
+    n = path_terms(4, 2 * ELEMENTWISE, 3, 1)
+    close(nn.BCECriterion().forward(p, t), -terms.mean(), path_terms(n, p.size, 1))
+    close(nn.BCECriterion(w, False).forward(p, t), -(terms * w).sum(), path_terms(n, 1, p.size))
     g = nn.BCECriterion().backward(p, t)
-    close(g, -(t / p - (1 - t) / (1 - p)) / p.size, 1e-3)
-    close(nn.BCECriterion(w).forward(p[0], t[0]), -(terms[0] * w).mean())
+    # 1 - p is exact or rounds relative to 1 - p >= 1/2; two divisions, a difference, the mean
+    close(g, -(t / p - (1 - t) / (1 - p)) / p.size, 6)
+    close(nn.BCECriterion(w).forward(p[0], t[0]), -(terms[0] * w).mean(), path_terms(n, 1, 4, 1))
 
 
 def test_targets_out_of_range_or_not_integers_are_clear_errors():
@@ -112,17 +121,18 @@ def test_size_average_change_takes_effect_and_clone_is_independent():
     c = nn.MSECriterion()
     mean = c.forward(x, t)
     c.sizeAverage = False
-    close(c.forward(x, t), mean * 6, 1e-4)
+    terms = path_terms(2, 6, 2)  # the difference and square, the sum of 6, the mean and * 6
+    close(c.forward(x, t), mean * 6, terms)
     d = c.clone()
     d.sizeAverage = True
-    close(d.forward(x, t), mean)
-    close(c.forward(x, t), mean * 6, 1e-4)
+    np.testing.assert_array_equal(d.forward(x, t), mean)  # the same computation
+    close(c.forward(x, t), mean * 6, terms)
 
 
 def test_pure_call_works_under_jit_and_grad():
     c = nn.ClassNLLCriterion(W)
     f = jax.jit(jax.grad(lambda x: c.call(x, jnp.asarray(T))))
-    close(f(jnp.asarray(LOGP)), c.backward(LOGP, T))
+    np.testing.assert_array_equal(f(jnp.asarray(LOGP)), c.backward(LOGP, T))  # dyadic weights
 
 
 def test_cuda_without_gpu_names_devices():

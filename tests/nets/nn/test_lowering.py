@@ -9,6 +9,7 @@ import pytest
 
 from nets.nn import functional as F  # noqa: N812
 from nets.nn import lowering as L  # noqa: N812
+from tests.tolerance import ELEMENTWISE, assert_close, path_terms
 
 # (input NCHW, weight OIHW, stride, padding)
 CONV_CASES = [
@@ -71,12 +72,14 @@ def test_conv_path_matches_lax(path, xs, ws, stride, pad):
     fast = _conv_pair(path)
     y_fast = fast(x, w, stride, pad)
     y_lax = _lax_conv(x, w, None, stride, pad)
-    np.testing.assert_allclose(y_fast, y_lax, rtol=1e-5, atol=1e-5)
+    n_out, n_in, kh, kw = ws
+    assert_close(y_fast, y_lax, terms=n_in * kh * kw)
     g = _rand(y_lax.shape, 2)
     gf = jax.vjp(lambda a, b: fast(a, b, stride, pad), x, w)[1](g)
     gl = jax.vjp(lambda a, b: _lax_conv(a, b, None, stride, pad), x, w)[1](g)
-    for a, b in zip(gf, gl, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    # an input pixel gathers at most nOut*kH*kW taps; a weight, one per batch item and output pixel
+    assert_close(gf[0], gl[0], terms=n_out * kh * kw, err_msg="input gradient")
+    assert_close(gf[1], gl[1], terms=xs[0] * y_lax.shape[2] * y_lax.shape[3], err_msg="weight")
 
 
 @pytest.mark.parametrize("xs, ws, stride, pad", [CONV_CASES[1], CONV_CASES[4]])
@@ -89,9 +92,13 @@ def test_conv2d_dispatch_matches_functional_with_bias_under_jit(xs, ws, stride, 
     fast = jax.jit(jax.value_and_grad(lambda *a: loss(L.conv2d, *a), argnums=(0, 1, 2)))
     plain = jax.jit(jax.value_and_grad(lambda *a: loss(_lax_conv, *a), argnums=(0, 1, 2)))
     (vf, gf), (vp, gp) = fast(x, w, b), plain(x, w, b)
-    np.testing.assert_allclose(vf, vp, rtol=1e-5)
-    for a, c in zip(gf, gp, strict=True):
-        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
+    n, (n_out, n_in, kh, kw) = xs[0], ws
+    m = _lax_conv(x, w, b, stride, pad).size  # the loss sums m tanh values, each at most 1
+    conv = path_terms(n_in * kh * kw, 1, ELEMENTWISE)  # taps, bias, tanh (or its derivative)
+    assert_close(vf, vp, terms=path_terms(conv, m), scale=m)
+    oh_ow = m // (n * n_out)
+    for a, c, terms in zip(gf, gp, (n_out * kh * kw, n * oh_ow, n * oh_ow), strict=True):
+        assert_close(a, c, terms=path_terms(conv, terms))
 
 
 def test_channel_padding_only_where_it_pays():
@@ -144,8 +151,11 @@ def test_max_pool_paths_match_lax_including_ties(xs, k, s, p, ceil):
         gf = jax.vjp(lambda a: L.max_pool2d(a, k, s, p, ceil), x)[1](g)[0]
         gl = jax.vjp(lambda a: _lax_pool(a, k, s, p, ceil), x)[1](g)[0]
         # the gradient goes to the first maximum of each window, as lax's scatter does (equal
-        # up to the order in which overlapping windows' contributions are summed)
-        np.testing.assert_allclose(gf, gl, rtol=1e-6, atol=1e-6)
+        # up to the order in which overlapping windows' contributions are summed: at most
+        # ceil(k/s) windows a dimension cover one input)
+        s2 = s or k
+        overlap = -(-k[0] // s2[0]) * -(-k[1] // s2[1])
+        assert_close(gf, gl, terms=overlap)
 
 
 def test_max_pool_slices_on_a_tiling_window_matches_tiles():
@@ -205,9 +215,13 @@ def test_seed_lenet_step_equal_on_fast_and_plain_paths():
     v_fast, g_fast = jax.value_and_grad(loss)(params)  # functional dispatches to lowering
     with L.plain_path():
         v_plain, g_plain = jax.value_and_grad(loss)(params)
-    np.testing.assert_allclose(v_fast, v_plain, rtol=1e-5)
+    # forward: conv1 25 taps, conv2 150, linear 400, log-softmax over 10, mean over 2; backward
+    # adds linear's 10, conv2's input gradient 16*25, and the weight gradients (conv1 2*28*28)
+    forward = path_terms(25, 150, 400, 10 + ELEMENTWISE, 2)
+    assert_close(v_fast, v_plain, terms=forward)
     for k in params:
-        np.testing.assert_allclose(g_fast[k], g_plain[k], rtol=1e-4, atol=1e-5, err_msg=k)
+        backward = path_terms(10, 16 * 25, 2 * 28 * 28)
+        assert_close(g_fast[k], g_plain[k], terms=path_terms(forward, backward), err_msg=k)
 
 
 @pytest.mark.parametrize("shape", [(4, 5, 6, 7), (6, 3)])
@@ -226,9 +240,13 @@ def test_batch_norm_train_matches_autodiff_of_plain_form(shape):
     grad = jax.value_and_grad(loss, argnums=(0, 1, 2), has_aux=True)
     (vf, aux_f), gf = jax.jit(grad, static_argnums=3)(x, w, b, False)
     (vp, aux_p), gp = jax.jit(grad, static_argnums=3)(x, w, b, True)
-    np.testing.assert_allclose(vf, vp, rtol=1e-5)
+    # per channel: mean and variance over n values, and the backward's two sums over n
+    n = x.size // shape[1]
+    terms = path_terms(n, n, ELEMENTWISE, n, n)
+    # the loss sums x.size products of a tanh (at most 1) and a weight
+    assert_close(vf, vp, terms=path_terms(terms, x.size), scale=float(jnp.sum(jnp.abs(weights))))
     for a, c in zip(aux_f + gf, aux_p + gp, strict=True):
-        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
+        assert_close(a, c, terms=terms)
 
 
 def test_forward_mode_autodiff_runs_on_the_plain_path():
@@ -248,4 +266,8 @@ def test_forward_mode_autodiff_runs_on_the_plain_path():
     with L.plain_path():
         _, directional = jax.jvp(loss, (params,), (params,))
     expected = sum(jnp.vdot(grads[k], params[k]) for k in params)
-    np.testing.assert_allclose(directional, expected, rtol=1e-4)
+    # forward: conv 25 taps, linear 96, the loss's sum over 6; backward: linear's 3, the conv
+    # weight's 2*8*8; then the sum over every parameter, of |grad * param| at most
+    terms = path_terms(25, 96, 6, 3, 2 * 8 * 8, sum(p.size for p in params.values()))
+    scale = float(sum(jnp.vdot(jnp.abs(grads[k]), jnp.abs(params[k])) for k in params))
+    assert_close(directional, expected, terms=terms, scale=scale)

@@ -2,6 +2,12 @@ import numpy as np
 import pytest
 
 from nets import optim
+from tests.tolerance import assert_close, path_terms
+
+# the float32 gradient A x - b (A and b rounded to float32, 3 products): 5 terms a step; the
+# update: weight decay 2, m 3, v 4, sqrt(v) + eps 2, the bias-corrected step 6, the division,
+# product and subtraction 3. Against the float64 transcription, over `steps` steps.
+STEP_TERMS = path_terms(5, 2, 3, 4, 2, 6, 3)
 
 
 def torch_adam(grad, x, cfg, steps):
@@ -37,10 +43,10 @@ def torch_adam(grad, x, cfg, steps):
 def test_adam_matches_torch_formula(run, quadratic, cfg):
     feval, grad64, x0 = quadratic
     x, state = run(optim.adam, feval, x0, cfg, steps=7)
-    np.testing.assert_allclose(x, torch_adam(grad64, x0, cfg, 7), rtol=1e-5, atol=1e-6)
+    assert_close(x, torch_adam(grad64, x0, cfg, 7), terms=7 * STEP_TERMS)
     assert state["t"] == 7
 
 
 def test_adam_converges_on_rosenbrock(run, rosen):
     x, _ = run(optim.adam, rosen, [0.0, 0.0], {"learningRate": 0.02}, 3000)
-    np.testing.assert_allclose(x, [1.0, 1.0], atol=2e-2)
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=2e-2)  # convergence, not rounding

@@ -2,6 +2,11 @@ import numpy as np
 import pytest
 
 from nets import optim
+from tests.tolerance import assert_close, path_terms
+
+# the float32 gradient A x - b (A and b rounded to float32, 3 products): 5 terms a step; the
+# update: weight decay 2, m 4, sqrt(m) + eps 2, the scaled division 2, the step 1.
+STEP_TERMS = path_terms(5, 2, 4, 2, 2, 1)
 
 
 def torch_rmsprop(grad, x, cfg, steps):
@@ -29,4 +34,4 @@ def torch_rmsprop(grad, x, cfg, steps):
 def test_rmsprop_matches_torch_formula(run, quadratic, cfg):
     feval, grad64, x0 = quadratic
     x, _ = run(optim.rmsprop, feval, x0, cfg, steps=6)
-    np.testing.assert_allclose(x, torch_rmsprop(grad64, x0, cfg, 6), rtol=1e-5, atol=1e-6)
+    assert_close(x, torch_rmsprop(grad64, x0, cfg, 6), terms=6 * STEP_TERMS)
