@@ -44,8 +44,18 @@ def test_import_boundaries(code, forbidden):
 
 
 def _imports(path: pathlib.Path) -> set[str]:
+    """The relative imports of a file, but for those made for type checking only."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level:
             dots = "." * node.level
             if node.module is None:
@@ -55,24 +65,116 @@ def _imports(path: pathlib.Path) -> set[str]:
     return names
 
 
-def test_layer_files_import_only_module_and_functional():
-    """Inside nets/nn, a layer file depends on module.py and functional.py, never on a sibling."""
-    allowed = {".module", ".functional", "..", ".._errors", ".._random", ".._shape"}
-    containers = {
-        "containers.py": {".printing"},
-        "trainer.py": {".compiler"},
-        "compiler.py": {".lowering"},
-        "weight_layout.py": {".lowering"},
-        "jacobian.py": {".criterion"},
-    }
+# nets/nn in layers (docs/architecture.md): each file imports only the files of lower layers
+# listed for it. Foundations first, then the maths and its lowering, the pure call, the compile
+# layer, Module, and the layer families on top.
+_BASE = {"..", ".._errors", ".._random", ".._shape"}
+_NN_IMPORTS = {
+    "state.py": set(),
+    "structure.py": {".state"},
+    "devices.py": set(),
+    "printing.py": set(),
+    "functional.py": set(),
+    "lowering.py": {".functional"},
+    "compiler.py": {".lowering"},
+    "binding.py": {".state", ".structure"},
+    "custom_backward.py": {".binding", ".state"},
+    "weight_layout.py": {".lowering", ".state", ".structure"},
+    "compiled.py": {".compiler", ".lowering", ".weight_layout", ".binding", ".state", ".structure"},
+    "deferred.py": {".compiled", ".state"},
+    "module.py": {
+        ".compiled",
+        ".custom_backward",
+        ".binding",
+        ".deferred",
+        ".devices",
+        ".state",
+        ".structure",
+    },
+}
+# A layer family: Module, the maths, and what its family needs besides.
+_LAYER = {".module", ".functional"}
+_LAYER_EXTRA = {
+    "containers.py": {".printing", ".structure"},
+    "convolution.py": {".lowering"},
+    "pooling.py": {".lowering"},
+    "normalization.py": {".lowering"},
+    "criterion.py": {".compiled", ".state", ".structure"},
+    "jacobian.py": {".criterion"},
+    "trainer.py": {".compiled", ".binding", ".state", ".structure"},
+}
+
+
+def test_nn_files_import_only_their_lower_layers():
+    """Inside nets/nn, every file imports only what its layer may (see _NN_IMPORTS)."""
     for path in sorted((ROOT / "nets" / "nn").glob("*.py")):
-        if path.name in {"__init__.py", "module.py", "functional.py", "printing.py"}:
+        if path.name == "__init__.py":
             continue
-        extra = containers.get(path.name, set())
-        if path.name == "lowering.py":
-            extra = set()
-        bad = _imports(path) - allowed - extra
+        if path.name in _NN_IMPORTS:
+            allowed = _NN_IMPORTS[path.name] | _BASE
+        else:
+            allowed = _LAYER | _LAYER_EXTRA.get(path.name, set()) | _BASE
+        bad = _imports(path) - allowed
         assert not bad, f"nets/nn/{path.name} imports {sorted(bad)}"
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (anywhere in the file, lazily too; imports
+    for type checking only are not imports)."""
+    files = {}
+    for path in (ROOT / package).rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        files[".".join(parts)] = path
+    graph = {}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text())
+        typing_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = here
+                    for _ in range(node.level - 1):
+                        up = up.rpartition(".")[0]
+                    base = up + ("." + node.module if node.module else "")
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    targets.add(full if full in files else base)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[name] = {t for t in targets if t in files and t != name}
+    return graph
+
+
+def test_nets_has_no_import_cycles():
+    graph = _import_graph("nets")
+    assert "nets.nn.module" in graph and "nets.nn.compiled" in graph["nets.nn.module"]
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt) :] + [nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
 
 
 def test_nn_exports_are_documented_torch_classes():

@@ -143,7 +143,7 @@ class SpatialConvolutionMap(Module):
                 "nn.SpatialConvolutionMap: the connection table must hold non-negative integer "
                 "plane indices (0-based)"
             )
-        self.connTable = table.astype(np.int32)
+        self.connections = tuple((int(i), int(o)) for i, o in table)
         self.nInputPlane = int(table[:, 0].max()) + 1
         self.nOutputPlane = int(table[:, 1].max()) + 1
         self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
@@ -151,20 +151,28 @@ class SpatialConvolutionMap(Module):
         self.register_parameter("bias", np.zeros((self.nOutputPlane,), np.float32))
         self.reset()
 
+    @property
+    def connTable(self) -> np.ndarray:
+        """The (nConn, 2) int32 table of 0-based ``[inputPlane, outputPlane]`` rows. It is a
+        hyper-parameter (``connections``, a tuple of pairs): it fixes the layer's structure."""
+        return np.array(self.connections, np.int32).reshape(-1, 2)
+
     def reset(self, stdv: float | None = None) -> SpatialConvolutionMap:
         """Torch7's per-plane fan-in initialisation (or uniform ``stdv*sqrt(3)`` if given)."""
-        n_conn = len(self.connTable)
-        if stdv is not None:
+        n_conn = len(self.connections)
+        if stdv is not None or _random.is_shape_only():
+            stdv = 1.0 if stdv is None else stdv
             stdv = stdv * math.sqrt(3)
             self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
             self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
             return self
-        fan = np.bincount(self.connTable[:, 1], minlength=self.nOutputPlane)
+        table = self.connTable
+        fan = np.bincount(table[:, 1], minlength=self.nOutputPlane)
         gen = _random.generator()
         area = self.kW * self.kH
         weight = np.empty((n_conn, self.kH, self.kW), np.float32)
         for k in range(n_conn):
-            s = 1 / math.sqrt(area * fan[self.connTable[k, 1]])
+            s = 1 / math.sqrt(area * fan[table[k, 1]])
             weight[k] = gen.uniform(-s, s, (self.kH, self.kW))
         bias = np.zeros(self.nOutputPlane, np.float32)
         for o in range(self.nOutputPlane):

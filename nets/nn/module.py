@@ -165,7 +165,7 @@ class Module:
                 raise ModuleError(self._describe(), f"{name} is a gradient array; got None")
             box.value = to_array(value)
             return
-        if name.startswith("_") or name in RUNTIME_ATTRS:
+        if name.startswith("_") or name in RUNTIME_ATTRS or _is_property(type(self), name):
             object.__setattr__(self, name, value)
             return
         if is_array(value):
@@ -607,6 +607,10 @@ class Module:
 
     def __repr__(self) -> str:
         return _type_name(self)
+
+
+def _is_property(cls: type, name: str) -> bool:
+    return isinstance(getattr(cls, name, None), property)
 
 
 def _uninitialised(module: Module, name: str) -> NetsError:
