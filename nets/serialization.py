@@ -7,18 +7,17 @@ File layout (one file, safetensors-like)::
     <JSON header>               format version, the architecture, the array table, user metadata
     <raw array bytes>           each array C-ordered, little-endian, at the offset the table gives
 
-The architecture is a tree of ``{"class": "nets.nn.simple.Linear", "attrs": {...}, "vars":
-[...], "modules": [...]}``: class names and plain hyper-parameters (numbers, strings, booleans,
-lists, tuples), never code. Loading imports only classes from the ``nets`` package, or classes the
-caller passes in ``classes=``, and rebuilds each module without calling its constructor. Arrays are
-read back bit for bit. Each array carries a CRC-32, so a damaged file is detected. Writes go to a
-temporary file in the same folder that replaces the target with ``os.replace`` only when complete,
-so a crash mid-save leaves the previous checkpoint intact.
+The architecture is the JSON tree of `nets.architecture`: for each module its class, the
+constructor call that built it, its hyper-parameters and its arrays' names, as plain data, never
+code. Loading imports only classes from the ``nets`` package, or classes the caller passes in
+``classes=``, and rebuilds each module through its constructor. Arrays are read back bit for
+bit. Each array carries a CRC-32, so a damaged file is detected. Writes go to a temporary file in
+the same folder that replaces the target with ``os.replace`` only when complete, so a crash
+mid-save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import struct
@@ -33,13 +32,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import architecture
 from .nn.module import Module
-from .nn.structure import touch
 
 MAGIC = b"NETSCKPT"
-VERSION = 1
+VERSION = 2  # 2: modules rebuilt through their constructors; 1 is still read
 ALIGN = 64
-_SKIP_ATTRS = frozenset({"output", "gradInput", "modules"})
 _DTYPES = {
     "bool",
     "int8",
@@ -70,130 +68,59 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------------- architecture to JSON
+# ---------------------------------------------------------------------- version 1 files
 
 
-def _json_value(value: Any, where: str) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    if isinstance(value, tuple):
-        return {"tuple": [_json_value(v, where) for v in value]}
+def _legacy_value(value: Any) -> Any:
     if isinstance(value, list):
-        return [_json_value(v, where) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"dict": {k: _json_value(v, where) for k, v in value.items()}}
-    raise CheckpointError(
-        f"save: {where} holds a {type(value).__name__}, which a checkpoint cannot store; "
-        "expected numbers, strings, booleans, None, lists, tuples, dicts or arrays"
-    )
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
+        return [_legacy_value(v) for v in value]
     if isinstance(value, dict):
         if "tuple" in value:
-            return tuple(_from_json(v) for v in value["tuple"])
+            return tuple(_legacy_value(v) for v in value["tuple"])
         if "dict" in value:
-            return {k: _from_json(v) for k, v in value["dict"].items()}
-        if "array" in value:
-            return value  # resolved by the caller
+            return {k: _legacy_value(v) for k, v in value["dict"].items()}
     return value
 
 
-def _describe_module(module: Module, path: str, arrays: dict, seen: dict) -> dict:
-    cls = type(module)
-    node: dict[str, Any] = {"class": f"{cls.__module__}.{cls.__qualname__}", "attrs": {}}
-    for key, value in module.__dict__.items():
-        if key.startswith("_") or key in _SKIP_ATTRS:
-            continue
-        where = f"attribute {key!r} of module {path or '<root>'} ({module._describe()})"
-        if isinstance(value, (jax.Array, np.ndarray)):
-            name = f"attr:{path}.{key}" if path else f"attr:{key}"
-            arrays[name] = value
-            node["attrs"][key] = {"array": name}
-        else:
-            node["attrs"][key] = _json_value(value, where)
-    node["vars"] = []
-    for name, box in module._vars.items():
-        full = f"{path}.{name}" if path else name
-        entry = {"name": name, "kind": box.kind}
-        if id(box) in seen:
-            entry["shared"] = seen[id(box)]
-        else:
-            seen[id(box)] = full
-            if box.kind != "grad":
-                arrays[full] = box.value
-        node["vars"].append(entry)
-    node["container"] = "modules" in module.__dict__
-    node["modules"] = [
-        _describe_module(child, f"{path}.{i}" if path else str(i), arrays, seen)
-        for i, child in enumerate(module.children())
-    ]
-    return node
-
-
-def _resolve_class(name: str, classes: Mapping[str, type]) -> type:
-    if name in classes:
-        return classes[name]
-    module_name, _, attr = name.rpartition(".")
-    if not (module_name == "nets" or module_name.startswith("nets.")):
-        raise CheckpointError(
-            f"load: the checkpoint uses class {name}, which is outside the nets package; pass it "
-            f"explicitly: nets.load(path, classes=[{attr}])"
-        )
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as error:
-        raise CheckpointError(f"load: the checkpoint uses unknown class {name}") from error
-    if not (isinstance(cls, type) and issubclass(cls, Module)):
-        raise CheckpointError(f"load: {name} is not an nn.Module class")
-    return cls
-
-
-def _build_module(node: dict, path: str, arrays: dict, classes: Mapping[str, type]) -> Module:
-    cls = _resolve_class(node["class"], classes)
+def _build_legacy(node: dict, path: str, arrays: dict, classes: Mapping[str, type]) -> Module:
+    """A module from a version-1 file, which recorded no constructor call: the instance is made
+    without its constructor and given the stored attributes and arrays. Version 2 files (all
+    that this nets writes) are rebuilt through constructors (`nets.architecture`)."""
+    cls = architecture.resolve_class(node["class"], classes)
     module = cls.__new__(cls)
     Module.__init__(module)
     for key, value in node["attrs"].items():
-        value = _from_json(value)
         if isinstance(value, dict) and "array" in value:
-            value = jnp.asarray(arrays[value["array"]])
-        object.__setattr__(module, key, value)
+            setattr(module, key, np.array(arrays[value["array"]]))
+        else:
+            setattr(module, key, _legacy_value(value))
     children = [
-        _build_module(child, f"{path}.{i}" if path else str(i), arrays, classes)
+        _build_legacy(child, f"{path}.{i}" if path else str(i), arrays, classes)
         for i, child in enumerate(node["modules"])
     ]
     if node.get("container"):
-        object.__setattr__(module, "modules", children)
+        module.modules = children
     for var in node["vars"]:
         full = f"{path}.{var['name']}" if path else var["name"]
         if var["kind"] == "param" and "shared" not in var:
-            module.register_parameter(var["name"], jnp.asarray(arrays[full]))
+            module.register_parameter(var["name"], np.array(arrays[full]))
         elif var["kind"] == "buffer" and "shared" not in var:
-            module.register_buffer(var["name"], jnp.asarray(arrays[full]))
+            module.register_buffer(var["name"], np.array(arrays[full]))
     return module
 
 
-def _restore_sharing(root: Module, node: dict, path: str = "") -> None:
-    """Point shared boxes (saved once, referenced by path) back at the same box."""
+def _legacy_sharing(root: Module, node: dict) -> None:
     by_path = dict(root.named_modules())
 
     def walk(n: dict, p: str) -> None:
-        module = by_path[p]
         for var in n["vars"]:
             if "shared" in var:
                 owner_path, _, owner_name = var["shared"].rpartition(".")
-                owner = by_path[owner_path]
-                module._vars[var["name"]] = owner._vars[owner_name]
+                by_path[p].share_array(var["name"], by_path[owner_path], owner_name)
         for i, child in enumerate(n["modules"]):
             walk(child, f"{p}.{i}" if p else str(i))
 
-    walk(node, path)
-    for m in by_path.values():  # their trees changed: walk them anew
-        touch(m)
+    walk(node, "")
 
 
 # ---------------------------------------------------------------------- file format
@@ -263,7 +190,10 @@ def write_checkpoint(
     if module is not None:
         if not isinstance(module, Module):
             raise TypeError(f"save: expected an nn.Module, got {type(module).__name__}")
-        tree = _describe_module(module, "", all_arrays, {})
+        try:
+            tree = architecture.describe(module, "", all_arrays, {})
+        except architecture.ArchitectureError as error:
+            raise CheckpointError(str(error)) from None
     for name, value in (arrays or {}).items():
         all_arrays[f"extra:{name}"] = value
     table, blobs = _array_table(all_arrays)
@@ -272,9 +202,16 @@ def write_checkpoint(
         "version": VERSION,
         "module": tree,
         "arrays": table,
-        "meta": _json_value(dict(meta or {}), "meta"),
+        "meta": _meta_json(meta),
     }
     _write(Path(path), header, table, blobs)
+
+
+def read_header(path: str | os.PathLike) -> dict:
+    """The JSON header of a checkpoint (its format, architecture and array table), unchecked."""
+    data = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", data[len(MAGIC) : len(MAGIC) + 8])
+    return json.loads(data[len(MAGIC) + 8 : len(MAGIC) + 8 + n])
 
 
 def read_checkpoint(
@@ -299,10 +236,10 @@ def read_checkpoint(
         header = json.loads(data[len(MAGIC) + 8 : base])
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CheckpointError(f"load: {path} has a corrupt header ({error})") from error
-    if header.get("format") != "nets-checkpoint" or header.get("version") != VERSION:
+    if header.get("format") != "nets-checkpoint" or header.get("version") not in (1, VERSION):
         raise CheckpointError(
             f"load: {path} has format {header.get('format')!r} version {header.get('version')!r}; "
-            f"this nets reads nets-checkpoint version {VERSION}"
+            f"this nets reads nets-checkpoint versions 1 and {VERSION}"
         )
     arrays: dict[str, np.ndarray] = {}
     for name, e in header["arrays"].items():
@@ -323,10 +260,27 @@ def read_checkpoint(
         classes = {f"{c.__module__}.{c.__qualname__}": c for c in classes}
     module = None
     if header["module"] is not None:
-        module = _build_module(header["module"], "", arrays, classes)
-        _restore_sharing(module, header["module"])
+        try:
+            if header["version"] == 1:
+                module = _build_legacy(header["module"], "", arrays, classes)
+                _legacy_sharing(module, header["module"])
+            else:
+                module = architecture.build(header["module"], "", arrays, classes)
+                architecture.join_shared(module, header["module"])
+        except architecture.ArchitectureError as error:
+            raise CheckpointError(f"{error} (in {path})") from None
     extra = {k[len("extra:") :]: v for k, v in arrays.items() if k.startswith("extra:")}
-    return Checkpoint(module, extra, _from_json(header["meta"]))
+    return Checkpoint(module, extra, _legacy_value(header["meta"]))
+
+
+def _meta_json(meta: Mapping[str, Any] | None) -> Any:
+    def refuse(value: Any) -> str:
+        raise CheckpointError("save: meta holds an array; pass arrays in `arrays`")
+
+    try:
+        return architecture.encode(dict(meta or {}), "meta", refuse, [])
+    except architecture.ArchitectureError as error:
+        raise CheckpointError(str(error)) from None
 
 
 def save(path: str | os.PathLike, module: Module) -> None:

@@ -157,6 +157,10 @@ class SpatialConvolutionMap(Module):
         hyper-parameter (``connections``, a tuple of pairs): it fixes the layer's structure."""
         return np.array(self.connections, np.int32).reshape(-1, 2)
 
+    @connTable.setter
+    def connTable(self, table: Any) -> None:
+        self.connections = tuple((int(i), int(o)) for i, o in np.asarray(table).reshape(-1, 2))
+
     def reset(self, stdv: float | None = None) -> SpatialConvolutionMap:
         """Torch7's per-plane fan-in initialisation (or uniform ``stdv*sqrt(3)`` if given)."""
         n_conn = len(self.connections)

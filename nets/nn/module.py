@@ -43,6 +43,7 @@ Everything else is derived from ``updateOutput``:
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -97,6 +98,22 @@ class Module:
     # (`nets.nn.weight_layout`).
     conv_weights: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's constructor records the arguments of the outermost call in
+        ``_init_args``: a checkpoint rebuilds the module by calling it again (`nets.load`)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def recording_init(self, *args: Any, **kw: Any) -> None:
+            if "_init_args" not in self.__dict__:
+                self.__dict__["_init_args"] = (args, kw)
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
+
     def __init__(self) -> None:
         d = self.__dict__
         d["_vars"] = {}
@@ -128,6 +145,16 @@ class Module:
         touch(self)
         self.__dict__.pop(name, None)
         self._vars[name] = Box(value, BUFFER)
+
+    def own_arrays(self) -> dict[str, tuple[str, int, Any]]:
+        """This module's own registered arrays (not its children's), by name:
+        ``(kind, identity of its cell, value)``; two names with one identity share an array."""
+        return {name: (box.kind, id(box), box.value) for name, box in self._vars.items()}
+
+    def share_array(self, name: str, owner: Module, owner_name: str | None = None) -> None:
+        """Make this module's array `name` the very array (box) of `owner`'s `owner_name`."""
+        touch(self)
+        self._vars[name] = owner._vars[owner_name or name]
 
     def unregister(self, name: str) -> None:
         """Remove a registered array (and a parameter's gradient); the attribute reads None."""

@@ -1,5 +1,6 @@
 import pickle
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -132,3 +133,92 @@ def test_checkpoint_with_extra_arrays_and_meta(tmp_path):
     assert ck.module is None and ck.meta == {"epoch": 3, "k": (1, 2)}
     assert ck.arrays["count"].shape == () and ck.arrays["count"] == 7
     np.testing.assert_array_equal(ck.arrays["opt/0"], [1, 1])
+
+
+class Counted(nn.Module):
+    """A user's layer whose constructor validates and counts its calls."""
+
+    built = 0
+
+    def __init__(self, n, scale=1.0):
+        super().__init__()
+        if n < 1:
+            raise ValueError("Counted: n must be positive")
+        Counted.built += 1
+        self.scale = scale
+        self.weight = np.ones(n, np.float32)
+
+    def updateOutput(self, input):
+        self.output = input * self.weight * self.scale
+        return self.output
+
+
+def test_modules_are_rebuilt_through_their_constructors(tmp_path):
+    net = nn.Sequential().add(Counted(3, scale=2.0)).add(nn.SpatialMaxPooling(2, 2).ceil())
+    net.add(nn.Dropout(0.5).setp(0.25))
+    net.modules[0].weight = jnp.array([1.0, 2.0, 3.0])
+    path = tmp_path / "c.nets"
+    nets.save(path, net)
+    header = ser.read_header(path)
+    assert header["version"] == 2
+    assert header["module"]["modules"][0]["args"] == [3]
+    assert header["module"]["modules"][0]["kwargs"] == {"scale": 2.0}
+    before = Counted.built
+    back = nets.load(path, classes=[Counted])
+    assert Counted.built == before + 1  # its constructor ran, with the recorded arguments
+    assert back.modules[1].ceil_mode and back.modules[2].p == 0.25  # changed after construction
+    assert back.describe() == net.describe()
+    np.testing.assert_array_equal(back.modules[0].weight, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["lenet5_1998", "resnet18", "googlenet"])
+def test_zoo_networks_round_trip(tmp_path, name):
+    nets.manual_seed(0)
+    net = nets.models.get(name)
+    nets.save(tmp_path / "z.nets", net)
+    back = nets.load(tmp_path / "z.nets")
+    assert back.describe() == net.describe()
+    for a, b in zip(net.split(), back.split(), strict=True):
+        for k in a:
+            assert np.asarray(a[k]).tobytes() == np.asarray(b[k]).tobytes()
+    assert all(not isinstance(g, jax.ShapeDtypeStruct) for g in back.parameters()[1])
+
+
+def test_a_version_1_file_still_loads(tmp_path):
+    """Files written before constructors were recorded (version 1) load as they did."""
+    w, b = np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(2, np.float32)
+    tree = {
+        "class": "nets.nn.containers.Sequential",
+        "attrs": {"train": True},
+        "vars": [],
+        "container": True,
+        "modules": [
+            {
+                "class": "nets.nn.simple.Linear",
+                "attrs": {"train": False},
+                "vars": [
+                    {"name": "weight", "kind": "param"},
+                    {"name": "gradWeight", "kind": "grad"},
+                    {"name": "bias", "kind": "param"},
+                    {"name": "gradBias", "kind": "grad"},
+                ],
+                "container": False,
+                "modules": [],
+            }
+        ],
+    }
+    table, blobs = ser._array_table({"0.weight": w, "0.bias": b})
+    header = {"format": "nets-checkpoint", "version": 1, "module": tree, "arrays": table, "meta": {}}
+    ser._write(tmp_path / "old.nets", header, table, blobs)
+    back = nets.load(tmp_path / "old.nets")
+    np.testing.assert_array_equal(back.modules[0].weight, w)
+    assert back.forward(jnp.ones(3)).shape == (2,)
+
+
+def test_a_constructor_that_refuses_its_arguments_is_named(tmp_path):
+    path = tmp_path / "c.nets"
+    nets.save(path, Counted(2))
+    blob = path.read_bytes().replace(b'"args": [2]', b'"args": [0]')
+    path.write_bytes(blob)
+    with pytest.raises(ser.CheckpointError, match=r"rebuilding module <root> \(Counted\).*n must"):
+        nets.load(path, classes=[Counted])
