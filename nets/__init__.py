@@ -3,7 +3,8 @@
 ``nn`` (layers, containers, criterions, the StochasticGradient trainer), ``optim`` (Torch7's
 optimisers on optax), ``models`` (the classic CNN zoo), ``data`` (data sets and iterators),
 ``summary`` (per-layer tables without compute), ``save``/``load`` (checkpoints without pickle),
-``manual_seed`` and ``shape_only`` (build networks with shapes and no numbers). Submodules other than ``nn`` load on first use.
+``manual_seed`` and ``shape_only`` (build networks with shapes and no numbers). Submodules other
+than ``nn`` load on first use.
 """
 
 import importlib as _importlib

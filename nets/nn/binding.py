@@ -75,7 +75,8 @@ def _check_keys(root: Module, given: dict, boxes: dict, kind: str) -> None:
         extra = sorted(set(given) - set(boxes))
         raise ModuleError(
             root._describe(),
-            f"call expected {kind} with keys {sorted(boxes)}; missing {missing}, unexpected {extra}",
+            f"call expected {kind} with keys {sorted(boxes)}; "
+            f"missing {missing}, unexpected {extra}",
         )
 
 

@@ -253,9 +253,7 @@ def evaluation(network: Module, criterion: Any, params: dict, buffers: dict) -> 
 
     def build(net, crit=None):
         def evaluation_step(params, buffers, crit_buffers, x, y):
-            out, _, _ = pure_call(
-                net, weight_layout.restore(params, hwio), buffers, x, False, None
-            )
+            out, _, _ = pure_call(net, weight_layout.restore(params, hwio), buffers, x, False, None)
             if crit is None:
                 return out, jax.numpy.zeros(())
             with bound(crit, {}, crit_buffers, None, None):

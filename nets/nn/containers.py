@@ -12,8 +12,8 @@ import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
 from .module import Module, _type_name
-from .structure import touch
 from .printing import branch_repr, sequential_repr
+from .structure import touch
 
 
 class Container(Module):

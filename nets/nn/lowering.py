@@ -46,10 +46,10 @@ shapes, at trace time:
     images/s.
 
 `conv2d`, `max_pool2d` and `batch_norm` have `nets.nn.functional`'s signatures and Torch7's
-semantics (NCHW in, NCHW out); `tests/nets/nn/test_lowering.py` checks each path against the ``lax`` one for equal
-outputs and gradients. ``with plain_path():`` forces the ``lax`` path (it is read while a
-function is traced, so it applies to code compiled inside the block); `nets.nn.compiler.jit`
-also compiles with XLA's default options inside it.
+semantics (NCHW in, NCHW out); `tests/nets/nn/test_lowering.py` checks each path against the
+``lax`` one for equal outputs and gradients. ``with plain_path():`` forces the ``lax`` path (it
+is read while a function is traced, so it applies to code compiled inside the block);
+`nets.nn.compiler.jit` also compiles with XLA's default options inside it.
 """
 
 from __future__ import annotations

@@ -175,7 +175,13 @@ class Tree:
         for path, cls, hyper, arrays in self.description.entries:
             m = self.by_path[path]
             with_avals = tuple(
-                (name, kind, shared, tuple(m._vars[name].value.shape), str(m._vars[name].value.dtype))
+                (
+                    name,
+                    kind,
+                    shared,
+                    tuple(m._vars[name].value.shape),
+                    str(m._vars[name].value.dtype),
+                )
                 for name, kind, shared in arrays
             )
             entries.append((path, cls, hyper, with_avals))

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
-from .._errors import ModuleError, NetsError
+from .._errors import NetsError
 from . import compiled
 from .binding import bound, pure_call
 from .module import Module

@@ -4,13 +4,14 @@ XLA's CPU convolutions (Eigen's) read their kernel as (kH, kW, nIn, nOut), "HWIO
 nets' weights are (nOut, nIn, kH, kW), so every compiled call transposes every weight first,
 into temporaries allocated afresh at each call: for ResNet-18, 45 MB, 24-38 ms of XLA's slow
 transposes and 11,000 page faults per call. In evaluate mode the weights do not change from one
-``forward`` to the next, so the compile layer (`nets.nn.compiled`, for ``Module.forward``
-and the Engine's test) keeps an HWIO copy of each weight that XLA's convolution (or the im2col product) reads, made once and reused while the
-weight array stays the same object, and hand the compiled function that copy. The compiled
-function turns it back into the (nOut, nIn, kH, kW) value the modules see: a transpose that
-XLA folds into the convolution's own, so none is left in the program. ResNet-18's inference at
-224x224, batch 8: 0.88-0.92 of the time (docs/bench.md has the measurements). Training is not
-changed: there the weights are new at every step.
+``forward`` to the next, so the compile layer (`nets.nn.compiled`, for ``Module.forward`` and
+the Engine's test) keeps an HWIO copy of each weight that XLA's convolution (or the im2col
+product) reads, made once and reused while the weight array stays the same object, and hands
+the compiled function that copy. The compiled function turns it back into the (nOut, nIn, kH,
+kW) value the modules see: a transpose that XLA folds into the convolution's own, so none is
+left in the program. ResNet-18's inference at 224x224, batch 8: 0.88-0.92 of the time
+(docs/bench.md has the measurements). Training is not changed: there the weights are new at
+every step.
 
 Everything the user sees stays Torch-shaped: ``module.weight``, ``split()``, checkpoints and
 gradients are (nOut, nIn, kH, kW); only the argument of one compiled call differs.

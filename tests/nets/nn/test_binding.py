@@ -65,7 +65,9 @@ def test_backward_inside_a_transformation_returns_the_input_gradient(lenet, x):
 
 def test_a_traced_call_changes_no_state(x):
     nets.manual_seed(0)
-    net = nn.Sequential().add(nn.SpatialConvolution(3, 4, 3, 3)).add(nn.SpatialBatchNormalization(4))
+    net = (
+        nn.Sequential().add(nn.SpatialConvolution(3, 4, 3, 3)).add(nn.SpatialBatchNormalization(4))
+    )
     net.forward(x)  # training mode: updates the running statistics
     output, sub_output = net.output, net.modules[0].output
     mean = net.modules[1].running_mean

@@ -7,8 +7,8 @@ import pytest
 
 import nets
 from nets import nn
-from tests.compile_events import compilations, named
 from nets._errors import DeviceError, ModuleError, NetsError
+from tests.compile_events import compilations, named
 
 
 class Affine(nn.Module):
