@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-from collections.abc import Iterator
 
 import numpy as np
 
+from ._switch import Switch
+
 _state: dict = {}
-_mode = threading.local()
 
 
-@contextlib.contextmanager
-def shape_only() -> Iterator[None]:
+_SHAPE_ONLY = Switch()
+
+
+def shape_only() -> contextlib.AbstractContextManager[None]:
     """Build modules without drawing or allocating their arrays (see the module docstring).
 
     Example:
@@ -35,17 +36,12 @@ def shape_only() -> Iterator[None]:
         >>> net.modules[0].weight
         ShapeDtypeStruct(shape=(64, 3, 3, 3), dtype=float32)
     """
-    saved = getattr(_mode, "shape_only", False)
-    _mode.shape_only = True
-    try:
-        yield
-    finally:
-        _mode.shape_only = saved
+    return _SHAPE_ONLY.set(True)
 
 
 def is_shape_only() -> bool:
     """Whether the calling thread is inside ``shape_only()``: initialisers consult it."""
-    return getattr(_mode, "shape_only", False)
+    return _SHAPE_ONLY.on()
 
 
 def _abstract(shape, dtype):

@@ -43,16 +43,21 @@ def test_import_boundaries(code, forbidden):
     assert not (forbidden & loaded), f"{code!r} loaded {sorted(forbidden & loaded)}"
 
 
-def _imports(path: pathlib.Path) -> set[str]:
-    """The relative imports of a file, but for those made for type checking only."""
-    names = set()
-    tree = ast.parse(path.read_text())
-    typing_only = {
+def _typing_only(tree: ast.AST) -> set[int]:
+    """The ids of the nodes under ``if TYPE_CHECKING:``: imports for type checkers only."""
+    return {
         id(n)
         for node in ast.walk(tree)
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
         for n in ast.walk(node)
     }
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    """The relative imports of a file, but for those made for type checking only."""
+    names = set()
+    tree = ast.parse(path.read_text())
+    typing_only = _typing_only(tree)
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
@@ -68,7 +73,7 @@ def _imports(path: pathlib.Path) -> set[str]:
 # nets/nn in layers (docs/architecture.md): each file imports only the files of lower layers
 # listed for it. Foundations first, then the maths and its lowering, the pure call, the compile
 # layer, Module, and the layer families on top.
-_BASE = {"..", ".._errors", ".._random", ".._shape"}
+_BASE = {"..", ".._errors", ".._random", ".._shape", ".._switch"}
 _NN_IMPORTS = {
     "state.py": set(),
     "structure.py": {".state"},
@@ -130,12 +135,7 @@ def _import_graph(package: str) -> dict[str, set[str]]:
     graph = {}
     for name, path in files.items():
         tree = ast.parse(path.read_text())
-        typing_only = {
-            id(n)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-            for n in ast.walk(node)
-        }
+        typing_only = _typing_only(tree)
         here = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets = set()
         for node in ast.walk(tree):

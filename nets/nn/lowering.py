@@ -55,8 +55,6 @@ is read while a function is traced, so it applies to code compiled inside the bl
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
 from functools import partial
 
 import jax
@@ -64,6 +62,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from nets._shape import pool_output_size
+from nets._switch import Switch
 
 from . import functional as F  # noqa: N812
 from .functional import channel_view
@@ -95,23 +94,17 @@ PAD_INPUT_MIN_PLANES = 6
 # orders of magnitude slower than the patch product there (bench/bench_layers.py resnet18-32).
 IM2COL_MAX_PIXELS = 4
 
-_state = threading.local()
+_PLAIN = Switch()
 
 
-@contextlib.contextmanager
-def plain_path(plain: bool = True) -> Iterator[None]:
+def plain_path(plain: bool = True) -> contextlib.AbstractContextManager[None]:
     """Within the block, trace every op on its plain ``lax`` path (for checks and comparisons)."""
-    saved = getattr(_state, "plain", False)
-    _state.plain = plain
-    try:
-        yield
-    finally:
-        _state.plain = saved
+    return _PLAIN.set(plain)
 
 
 def plain_requested() -> bool:
     """Whether the caller is inside ``plain_path()`` (`nets.nn.compiler` reads it too)."""
-    return getattr(_state, "plain", False)
+    return _PLAIN.on()
 
 
 def _fast_forms() -> bool:

@@ -208,7 +208,13 @@ def test_a_version_1_file_still_loads(tmp_path):
         ],
     }
     table, blobs = ser._array_table({"0.weight": w, "0.bias": b})
-    header = {"format": "nets-checkpoint", "version": 1, "module": tree, "arrays": table, "meta": {}}
+    header = {
+        "format": "nets-checkpoint",
+        "version": 1,
+        "module": tree,
+        "arrays": table,
+        "meta": {},
+    }
     ser._write(tmp_path / "old.nets", header, table, blobs)
     back = nets.load(tmp_path / "old.nets")
     np.testing.assert_array_equal(back.modules[0].weight, w)

@@ -365,3 +365,15 @@ def test_gradInput_none_skips_the_input_gradient_as_in_torch7(x, seed):
     net.modules[0].gradInput = jnp.zeros((0,))
     net.forward(x)
     np.testing.assert_allclose(net.backward(x, g), full, rtol=1e-6)
+
+
+def test_a_sub_module_output_that_cannot_be_computed_raises_on_read(seed):
+    net = nn.Sequential(Affine(3, 4), Square()).evaluate()
+    x = jnp.ones((2, 3))
+    net.forward(x)
+    x.delete()  # the pass's input is gone: its sub-module outputs cannot be computed any more
+    with pytest.raises(ModuleError, match=r"Affine: its output from the last forward pass could"):
+        net.modules[0].output
+    with pytest.raises(ModuleError, match=r"could not be computed"):
+        net.modules[1].output  # every owed output says so, not just the first read
+    assert net.output.shape == (2, 4)  # the network's own output was computed by forward
