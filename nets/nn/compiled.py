@@ -34,7 +34,7 @@ import jax
 from . import compiler, lowering, weight_layout
 from .binding import bound, pure_call
 from .state import BUFFER, PARAM, Box, is_tracer
-from .structure import is_module, training_flags, tree
+from .structure import Tree, is_module, training_flags, tree
 
 if TYPE_CHECKING:
     from .module import Module
@@ -56,10 +56,11 @@ def size() -> int:
     return len(_entries)
 
 
-def key_of(owner: Any) -> Hashable:
-    """What compiled code over `owner` is keyed by: a module tree's description and flags."""
+def key_of(owner: Any, t: Tree | None = None) -> Hashable:
+    """What compiled code over `owner` is keyed by: a module tree's description and flags
+    (`t`: the owner's `Tree`, when the caller has it)."""
     if is_module(owner):
-        t = tree(owner)
+        t = t or tree(owner)
         return (t.description, training_flags(t))
     return ("object", id(owner))  # not a module (a user's duck-typed criterion): itself
 
@@ -82,20 +83,17 @@ def cached(
     owners: tuple,
     build: Callable[..., Callable],
     extra: Hashable = (),
+    trees: tuple | None = None,
     **jit_kwargs: Any,
 ) -> Callable:
     """The compiled function of `kind` over `owners`, built by ``build(*skeletons)`` on a miss.
 
-    `extra` is anything else the built code depends on; `jit_kwargs` go to ``jax.jit``.
+    `extra` is anything else the built code depends on; `trees` the owners' `Tree`s where the
+    caller has them; `jit_kwargs` go to ``jax.jit``.
     """
-    options = compiler.options()
-    key = (
-        kind,
-        tuple(key_of(o) for o in owners),
-        extra,
-        lowering.mode(),
-        tuple(sorted(options.items())),
-    )
+    trees = trees or (None,) * len(owners)
+    owned = tuple(key_of(o, t) for o, t in zip(owners, trees, strict=True))
+    key = (kind, owned, extra, lowering.mode(), compiler.options_key())
     fn = _entries.get(key)
     if fn is None:
         fn = compiler.jit(build(*(skeleton(o) for o in owners)), **jit_kwargs)
@@ -186,22 +184,24 @@ _MODULE_BUILDERS = {
 }
 
 
-def module_fn(module: Module, kind: str) -> Callable:
-    """The compiled pass `kind` of `module` ("forward_vjp", "vjp", "outputs", ...)."""
+def module_fn(module: Module, kind: str, t: Tree | None = None) -> Callable:
+    """The compiled pass `kind` of `module` ("forward_vjp", "vjp", "outputs", ...); `t` is the
+    module's `Tree` where the caller has it."""
     build, jit_kwargs = _MODULE_BUILDERS[kind]
-    return cached("module." + kind, (module,), build, **jit_kwargs)
+    return cached("module." + kind, (module,), build, trees=(t,), **jit_kwargs)
 
 
 # HWIO copies of the convolution weights, per module: {param path: (source array, copy)}.
 _weight_copies: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def forward(module: Module, params: dict, buffers: dict, x: Any, raw_key: Any) -> tuple:
-    """``(output, new buffers)`` of an evaluate-mode pass, compiled, with the convolution
-    weights handed over as HWIO copies kept from one call to the next (`weight_layout`)."""
-    hwio = weight_layout.hwio_paths(module, params)
+def forward(module: Module, t: Tree, params: dict, buffers: dict, x: Any, raw_key: Any) -> tuple:
+    """``(output, new buffers)`` of an evaluate-mode pass of `module` (its `Tree` `t`),
+    compiled, with the convolution weights handed over as HWIO copies kept from one call to the
+    next (`weight_layout`)."""
+    hwio = weight_layout.hwio_paths(module, params, t)
     fed = weight_layout.prepare(params, hwio, _weight_copies.setdefault(module, {}))
-    return module_fn(module, "forward")(fed, buffers, x, raw_key, hwio)
+    return module_fn(module, "forward", t)(fed, buffers, x, raw_key, hwio)
 
 
 def drop_weight_copies(module: Module) -> None:

@@ -16,6 +16,7 @@ defaults unless it is built with this `jit`.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -36,10 +37,19 @@ CPU_OPTIONS: dict[str, Any] = {
 
 def options() -> dict[str, Any]:
     """The compiler options `jit` passes now: nets' CPU options, or none (see the module doc)."""
-    if plain_requested() or jax.default_backend() != "cpu":
-        return {}
-    flags = os.environ.get("XLA_FLAGS", "")
-    return {k: v for k, v in CPU_OPTIONS.items() if k not in flags}
+    return dict(_options(plain_requested(), jax.default_backend(), os.environ.get("XLA_FLAGS", "")))
+
+
+@functools.lru_cache(maxsize=16)
+def _options(plain: bool, backend: str, flags: str) -> tuple:
+    if plain or backend != "cpu":
+        return ()
+    return tuple(sorted((k, v) for k, v in CPU_OPTIONS.items() if k not in flags))
+
+
+def options_key() -> tuple:
+    """`options()` as a hashable value (part of the compile cache's keys)."""
+    return _options(plain_requested(), jax.default_backend(), os.environ.get("XLA_FLAGS", ""))
 
 
 def jit(fun: Callable, **kwargs: Any) -> Callable:

@@ -31,7 +31,7 @@ class DeferredOutputs:
 
     def __init__(self, root: Module, t: Tree, args: tuple) -> None:
         self.owed = {path: m for path, m in t.named if path}
-        self.fn = compiled.module_fn(root, "outputs") if self.owed else None
+        self.fn = compiled.module_fn(root, "outputs", t) if self.owed else None
         self.args = args
         self.error: Exception | None = None
         for m in self.owed.values():

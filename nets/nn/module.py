@@ -359,11 +359,11 @@ class Module:
         if self.train:
             # Keep the VJP even without parameters: a Dropout's backward must see its own mask.
             compiled.drop_weight_copies(self)  # weights change every step: hold no copies
-            fn = compiled.module_fn(self, "forward_vjp")
+            fn = compiled.module_fn(self, "forward_vjp", t)
             out, new_buffers, vjp_fn = fn(params, buffers, input, raw_key)
             self.__dict__["_pending_vjp"] = (given, vjp_fn)
         else:
-            out, new_buffers = compiled.forward(self, params, buffers, input, raw_key)
+            out, new_buffers = compiled.forward(self, t, params, buffers, input, raw_key)
             self.__dict__["_pending_vjp"] = None
         DeferredOutputs(self, t, (params, buffers, input, raw_key))
         for k, v in new_buffers.items():

@@ -138,7 +138,7 @@ def hyper_parameters(module: Module) -> tuple:
 class Tree:
     """The walks of one module tree at one stamp (see the module docstring)."""
 
-    __slots__ = ("stamp", "named", "modules", "by_path", "boxes", "grads", "description")
+    __slots__ = ("stamp", "named", "modules", "by_path", "boxes", "grads", "description", "memo")
 
     def __init__(self, root: Module, stamp_: tuple):
         self.stamp = stamp_
@@ -164,6 +164,7 @@ class Tree:
         self.boxes = boxes
         self.grads = grads
         self.description = Description(tuple(entries))
+        self.memo: dict = {}  # more walks of this stamp, kept by the code that needs them
 
     def values(self, kind: str) -> dict:
         """Path-keyed current values of the boxes of one kind (each shared box once)."""

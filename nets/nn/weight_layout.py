@@ -25,7 +25,7 @@ import jax.numpy as jnp
 
 from . import lowering
 from .state import PARAM
-from .structure import tree
+from .structure import Tree, tree
 
 if TYPE_CHECKING:
     from .module import Module
@@ -35,22 +35,26 @@ TO_HWIO = (2, 3, 1, 0)
 FROM_HWIO = (3, 2, 0, 1)
 
 
-def hwio_paths(root: Module, params: dict) -> frozenset[str]:
+def hwio_paths(root: Module, params: dict, t: Tree | None = None) -> frozenset[str]:
     """Keys of `params` (``root.split()[0]``) that compiled inference takes as HWIO: the
     parameters a layer names in its ``conv_weights`` (those it hands the convolution, with its
     ``groups``), where the convolution's lowering reads them that way (`lowering.reads_hwio`)."""
-    t = tree(root)
-    keys = {id(box): key for key, box in t.boxes[PARAM].items()}
+    t = t or tree(root)
+    candidates = t.memo.get("conv_weights")
+    if candidates is None:
+        keys = {id(box): key for key, box in t.boxes[PARAM].items()}
+        candidates = [
+            (keys[id(m._vars[name])], getattr(m, "groups", 1))
+            for m in t.modules
+            for name in type(m).conv_weights
+            if name in m._vars and id(m._vars[name]) in keys
+        ]
+        t.memo["conv_weights"] = candidates
     paths = set()
-    for m in t.modules:
-        for name in type(m).conv_weights:
-            box = m._vars.get(name)
-            key = keys.get(id(box)) if box is not None else None
-            value = params.get(key) if key is not None else None
-            if getattr(value, "ndim", 0) != 4:
-                continue
-            if lowering.reads_hwio(tuple(value.shape), getattr(m, "groups", 1)):
-                paths.add(key)
+    for key, groups in candidates:
+        value = params.get(key)
+        if getattr(value, "ndim", 0) == 4 and lowering.reads_hwio(tuple(value.shape), groups):
+            paths.add(key)
     return frozenset(paths)
 
 
