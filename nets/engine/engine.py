@@ -255,7 +255,8 @@ class Engine:
         tx, opt_name, tx_key = _transform(optimizer, config)
         params, buffers = _copy(network.split())
         # compiled init; _copy gives every leaf its own buffer, as each is donated on its own
-        opt_state = _copy(jax.jit(tx.init)(params))
+        init = compiled.cached("optimizer.init", (), lambda: tx.init, extra=tx_key)
+        opt_state = _copy(init(params))
         state: dict[str, Any] = {
             "network": network,
             "iterator": iterator,
