@@ -21,11 +21,16 @@ _LAZY = {
     "models": "nets.models",
     "data": "nets.data",
     "engine": "nets.engine",
+    "interop": "nets.interop",
 }
 _LAZY_ATTRS = {
     "save": ("nets.serialization", "save"),
     "load": ("nets.serialization", "load"),
     "CheckpointError": ("nets.serialization", "CheckpointError"),
+    "export": ("nets.interop", "export"),
+    "load_exported": ("nets.interop", "load_exported"),
+    "load_state_dict": ("nets.interop", "load_state_dict"),
+    "save_safetensors": ("nets.interop", "save_safetensors"),
 }
 
 

@@ -373,7 +373,7 @@ def test_a_sub_module_output_that_cannot_be_computed_raises_on_read(seed):
     net.forward(x)
     x.delete()  # the pass's input is gone: its sub-module outputs cannot be computed any more
     with pytest.raises(ModuleError, match=r"Affine: its output from the last forward pass could"):
-        net.modules[0].output
+        _ = net.modules[0].output
     with pytest.raises(ModuleError, match=r"could not be computed"):
-        net.modules[1].output  # every owed output says so, not just the first read
+        _ = net.modules[1].output  # every owed output says so, not just the first read
     assert net.output.shape == (2, 4)  # the network's own output was computed by forward
