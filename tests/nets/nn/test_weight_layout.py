@@ -11,6 +11,10 @@ import pytest
 
 from nets import nn
 from nets.nn import compiled, lowering, weight_layout
+from tests.tolerance import assert_close, path_terms
+
+# The convolutions' taps along _net's path: 5x3x3, 16x1x1, 8x3x3, 3x3x3 per group.
+TERMS = path_terms(5 * 9, 16, 8 * 9, 3 * 9)
 
 # The copies are for XLA's CPU convolutions; other backends get none.
 pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU layouts only")
@@ -54,7 +58,7 @@ def test_evaluate_forward_equals_the_pure_call_and_reuses_its_copies():
     params, buffers = net.split()
     expected = np.asarray(net.call(params, buffers, x)[0])
     out = np.asarray(net.forward(x))
-    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+    assert_close(out, expected, terms=TERMS)
     copies = {k: v[1] for k, v in _cache(net).items()}
     assert set(copies) == {"0.weight", "2.weight"}
     assert copies["0.weight"].shape == (3, 3, 5, 16)
@@ -75,7 +79,7 @@ def test_a_changed_weight_is_never_served_stale():
     expected = np.asarray(net.call(params, buffers, x)[0])
     after = np.asarray(net.forward(x))
     assert not np.allclose(after, before)
-    np.testing.assert_allclose(after, expected, rtol=1e-6, atol=1e-6)
+    assert_close(after, expected, terms=TERMS)
     # Torch's update path replaces the arrays too.
     net.training()
     net.zeroGradParameters()
@@ -86,7 +90,7 @@ def test_a_changed_weight_is_never_served_stale():
     net.evaluate()
     params, buffers = net.split()
     expected = np.asarray(net.call(params, buffers, x)[0])
-    np.testing.assert_allclose(np.asarray(net.forward(x)), expected, rtol=1e-6, atol=1e-6)
+    assert_close(np.asarray(net.forward(x)), expected, terms=TERMS)
 
 
 def test_the_compiled_forward_has_no_weight_transposes():
