@@ -31,6 +31,8 @@ _LAZY_ATTRS = {
     "load_exported": ("nets.interop", "load_exported"),
     "load_state_dict": ("nets.interop", "load_state_dict"),
     "save_safetensors": ("nets.interop", "save_safetensors"),
+    "load_t7": ("nets.interop.t7", "load_t7"),
+    "save_t7": ("nets.interop.t7", "save_t7"),
 }
 
 

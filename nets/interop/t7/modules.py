@@ -1,0 +1,150 @@
+"""Torch7 ``nn`` objects and nets modules, field by field (reading maps, writing unmaps)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .format import T7Error
+
+
+def _f(fields: dict, name: str, default: Any = None) -> Any:
+    return fields.get(name, default)
+
+
+def _array(fields: dict, name: str) -> Any:
+    value = fields.get(name)
+    return None if value is None or np.size(value) == 0 else np.array(value)
+
+
+def _with_arrays(module: Any, fields: dict, *names: str) -> Any:
+    for name in names:
+        value = _array(fields, name)
+        if value is None and name == "bias":
+            module.bias = None
+        elif value is not None:
+            setattr(module, name, value.reshape(getattr(module, name).shape))
+    module.train = bool(fields.get("train", True))
+    return module
+
+
+def _conv(fields: dict) -> Any:
+    from nets import nn
+
+    m = nn.SpatialConvolution(
+        int(fields["nInputPlane"]),
+        int(fields["nOutputPlane"]),
+        int(fields["kW"]),
+        int(fields["kH"]),
+        int(_f(fields, "dW", 1)),
+        int(_f(fields, "dH", 1)),
+        int(_f(fields, "padW", 0) or 0),
+        int(_f(fields, "padH", 0) or 0),
+    )
+    return _with_arrays(m, fields, "weight", "bias")
+
+
+def _linear(fields: dict) -> Any:
+    from nets import nn
+
+    w = np.asarray(fields["weight"])
+    return _with_arrays(nn.Linear(int(w.shape[1]), int(w.shape[0])), fields, "weight", "bias")
+
+
+def _max_pool(fields: dict) -> Any:
+    from nets import nn
+
+    m = nn.SpatialMaxPooling(
+        int(fields["kW"]),
+        int(fields["kH"]),
+        int(_f(fields, "dW", 1)),
+        int(_f(fields, "dH", 1)),
+        int(_f(fields, "padW", 0)),
+        int(_f(fields, "padH", 0)),
+    )
+    if fields.get("ceil_mode"):
+        m.ceil()
+    return _with_arrays(m, fields)
+
+
+def _view(fields: dict) -> Any:
+    from nets import nn
+
+    size = fields.get("size")
+    sizes = [int(s) for s in np.atleast_1d(np.asarray(size))]
+    m = nn.View(*sizes)
+    if fields.get("numInputDims") is not None:
+        m.setNumInputDims(int(fields["numInputDims"]))
+    return _with_arrays(m, fields)
+
+
+def _plain(cls_name: str) -> Callable[[dict], Any]:
+    def build(fields: dict) -> Any:
+        from nets import nn
+
+        return _with_arrays(getattr(nn, cls_name)(), fields)
+
+    return build
+
+
+def _sequential(fields: dict) -> Any:
+    from nets import nn
+
+    modules = fields.get("modules") or []
+    return _with_arrays(nn.Sequential(*modules), fields)
+
+
+def _dropout(fields: dict) -> Any:
+    from nets import nn
+
+    return _with_arrays(
+        nn.Dropout(float(_f(fields, "p", 0.5)), v1=not fields.get("v2", True)), fields
+    )
+
+
+# Torch7 class -> a builder of the nets module from the object's fields.
+NN_CLASSES: dict[str, Callable[[dict], Any]] = {
+    "nn.Sequential": _sequential,
+    "nn.SpatialConvolution": _conv,
+    "nn.Linear": _linear,
+    "nn.SpatialMaxPooling": _max_pool,
+    "nn.View": _view,
+    "nn.Dropout": _dropout,
+    **{
+        f"nn.{c}": _plain(c)
+        for c in ("ReLU", "Tanh", "Sigmoid", "LogSoftMax", "SoftMax", "Identity")
+    },
+}
+
+
+def register(torch_class: str, build: Callable[[dict], Any]) -> None:
+    """Map another Torch7 class (``'nn.MyLayer'``) to ``build(fields) -> nets module``."""
+    NN_CLASSES[torch_class] = build
+
+
+def module_fields(module: Any, where: str) -> tuple[str, dict]:
+    """A nets module as Torch7 writes it: its class name and its fields, Torch7's names."""
+    from nets import nn
+
+    name = f"nn.{type(module).__name__}"
+    if name not in NN_CLASSES:
+        raise T7Error(
+            f"save_t7: {where} is a {type(module).__name__}, which has no Torch7 counterpart here "
+            f"(known: {', '.join(sorted(NN_CLASSES))})"
+        )
+    fields: dict[str, Any] = {"train": bool(module.train)}
+    for key, value in module.__dict__.items():
+        if not key.startswith("_") and key not in ("output", "gradInput", "train", "modules"):
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                fields[key] = value
+    if isinstance(module, nn.View):
+        fields["size"] = np.asarray(module.size, np.int64)
+    if isinstance(module, nn.SpatialMaxPooling):
+        fields["ceil_mode"] = bool(module.ceil_mode)
+    for array_name, (_, _, value) in module.own_arrays().items():
+        fields[array_name] = np.asarray(value)
+    if "modules" in module.__dict__:
+        fields["modules"] = list(module.children())
+    return name, fields
