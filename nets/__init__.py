@@ -28,6 +28,7 @@ _LAZY_ATTRS = {
     "load": ("nets.serialization", "load"),
     "CheckpointError": ("nets.serialization", "CheckpointError"),
     "export": ("nets.interop", "export"),
+    "export_onnx": ("nets.interop", "export_onnx"),
     "load_exported": ("nets.interop", "load_exported"),
     "load_state_dict": ("nets.interop", "load_state_dict"),
     "save_safetensors": ("nets.interop", "save_safetensors"),

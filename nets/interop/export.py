@@ -56,6 +56,38 @@ def export(net: Any, example_input: Any, path: str | os.PathLike) -> None:
     write_atomically(Path(path), lambda f: f.write(MAGIC + blob))
 
 
+def export_onnx(net: Any, example_input: Any, path: str | os.PathLike) -> None:
+    """export_onnx(net, example_input, path): write ``net.forward`` for inputs shaped like
+    `example_input` as an ONNX model, through jax2onnx (``pip install 'trepl[onnx]'``).
+
+    The network is traced as nets runs it on the CPU (ONNX's MaxPool takes no window over the
+    batch and channel axes, which the plain ``lax`` pooling has); its parameters become the
+    model's initialisers.
+    """
+    try:
+        from jax2onnx import to_onnx
+    except ImportError:
+        raise ExportError(
+            "export_onnx needs jax2onnx: pip install 'trepl[onnx]' (or pip install jax2onnx)"
+        ) from None
+    shape = tuple(int(d) for d in np.shape(example_input))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial.onnx")
+    try:
+        to_onnx(lambda x: net.forward(x), [shape], return_mode="file", output_path=str(tmp))
+        os.replace(tmp, path)
+    except NetsError:
+        raise
+    except Exception as error:
+        raise ExportError(
+            f"export_onnx: {type(net).__name__} could not be converted for input {shape}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def load_exported(path: str | os.PathLike) -> Callable[..., Any]:
     """The function a file written by `export` holds: ``run(x) -> output``."""
     path = Path(path)
