@@ -1,8 +1,9 @@
 """Torchnet-style datasets: ``ds[i] -> (input, target)``, ``len(ds)``, ``ds.size()``.
 
 Every dataset also answers Torch7's ``ds.data`` and ``ds.label`` (the seed loads
-``cifar10-train.t7``, a table with those two fields, and predicts ``net:forward(testset.data[100])``):
-in a ``TensorDataset`` they are aliases of the stored arrays, elsewhere every sample stacked.
+``cifar10-train.t7``, a table with those two fields, and predicts
+``net:forward(testset.data[100])``): in a ``TensorDataset`` they are aliases of the stored arrays,
+elsewhere every sample stacked.
 
 Samples are NumPy arrays on the host; the engine moves whole batches to devices. A dataset that
 can gather many samples at once (``TensorDataset``) offers ``batch(indices)``, which the iterators
