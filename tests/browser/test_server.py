@@ -35,3 +35,14 @@ def test_an_address_not_on_this_machine_fails_with_the_servers_message(tmp_path)
         r"\(Cannot assign requested address\); start it with --ip=127.0.0.1",
     ):
         server.start(tmp_path, tmp_path, server.free_port(), ip="192.0.2.1")
+
+
+def test_without_chromium_the_reason_to_skip_is_one_line(monkeypatch):
+    from . import page
+
+    monkeypatch.setattr(page, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    reason = page.missing_browser()
+    assert reason == (
+        "no chromium at /nonexistent/chromium (Debian: apt-get install chromium chromium-driver)"
+    )
