@@ -84,23 +84,41 @@ class NotebookPage:
             )
         )
 
+    def click(self, find) -> None:
+        """Click the element `find()` returns, as a person would: if something lies over it for a
+        moment (a notification fading out), wait and try again, for up to ten seconds."""
+        from selenium.common.exceptions import ElementClickInterceptedException
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                find().click()
+                return
+            except ElementClickInterceptedException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
+
     def command(self, name: str) -> None:
         """Click the toolbar button that runs JupyterLab command `name`."""
-        self.driver.find_element(
-            "css selector", f'jp-button[data-command="{name}"], button[data-command="{name}"]'
-        ).click()
+        self.click(
+            lambda: self.driver.find_element(
+                "css selector", f'jp-button[data-command="{name}"], button[data-command="{name}"]'
+            )
+        )
 
     def menu(self, menu: str, item_command: str) -> None:
         """Open a menu of the menu bar by its title and click the item for `item_command`."""
-        for title in self.driver.find_elements("css selector", ".lm-MenuBar-itemLabel"):
-            if title.text == menu:
-                title.click()
-                break
-        else:
+        titles = self.driver.find_elements("css selector", ".lm-MenuBar-itemLabel")
+        title = next((t for t in titles if t.text == menu), None)
+        if title is None:
             raise AssertionError(f"no {menu!r} menu in the menu bar")
-        self.driver.find_element(
-            "css selector", f'.lm-Menu-item[data-command="{item_command}"]'
-        ).click()
+        self.click(lambda: title)
+        self.click(
+            lambda: self.driver.find_element(
+                "css selector", f'.lm-Menu-item[data-command="{item_command}"]'
+            )
+        )
 
     # --------------------------------------------------------------------- running
     def prompts(self) -> list[str]:
@@ -125,7 +143,7 @@ class NotebookPage:
     def run_cell(self, index: int) -> None:
         """Select code cell `index` and press the toolbar's run button."""
         cell = self.driver.find_elements("css selector", ".jp-CodeCell")[index]
-        cell.find_element("css selector", ".jp-InputArea-prompt").click()
+        self.click(lambda: cell.find_element("css selector", ".jp-InputArea-prompt"))
         self.command("notebook:run-cell-and-select-next")
 
     # --------------------------------------------------------------------- reading
