@@ -51,9 +51,8 @@ def main(argv: list[str] | None = None) -> float:
     args = parser.parse_args(argv)
 
     root = Path(args.root).expanduser()
-    version = "python" if (root / "test_batch").is_file() else "binary"
-    train = data.cifar10(root, "train", version)
-    test = data.cifar10(root, "test", version)
+    train = data.cifar10(root, "train")  # binary or python version, told by the files present
+    test = data.cifar10(root, "test")
     normalize = data.Normalize(MEAN, STD)
     augment = data.Compose(data.RandomCrop(32, padding=4), data.HorizontalFlip(), normalize)
     train_it = data.DatasetIterator(

@@ -5,7 +5,11 @@ CIFAR's "python version" is a pickled dict of bytes, lists, ints, strings and on
 opcodes with ``pickletools.genops`` on its own small stack machine. The only callables a file may
 name are NumPy's array and dtype reconstructors and ``_codecs.encode`` (which Python 3 uses to
 pickle bytes at protocol 2); each is interpreted here, not imported or called. Any other opcode or
-global is an error naming it.
+global is an error naming it, and every error names the file and the byte offset of the opcode
+it stopped at.
+
+Python 2's cPickle (which wrote CIFAR's files) stores ``str`` as byte strings, so dict keys and
+NumPy's dtype descriptors arrive as ``b'data'`` and ``b'u1'``; both spellings are accepted.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ _ALLOWED = (
 _DTYPE_CODE = re.compile(r"^(b1|[iu][1248]|f[248]|[SU]\d+)$")
 
 
+class _RefusedError(Exception):
+    """Why a stream is refused; ``read_pickle`` adds the file and the byte offset."""
+
+
 class _Global:
     def __init__(self, module: str, name: str):
         self.key = (module, name)
@@ -52,44 +60,60 @@ class _Mark:
 _MARK = _Mark()
 
 
-def _dtype(descr: Any, source: str) -> np.dtype:
+def _text(value: Any) -> Any:
+    """A Python 2 ``str`` (bytes here) as text; anything else unchanged."""
+    return value.decode("latin1") if isinstance(value, bytes) else value
+
+
+def _dtype(descr: Any) -> np.dtype:
+    descr = _text(descr)
     if not isinstance(descr, str) or not _DTYPE_CODE.match(descr):
-        raise DataFileError(f"{source}: unsupported array dtype {descr!r} in pickle")
+        raise _RefusedError(f"unsupported array dtype {descr!r} in pickle")
     return np.dtype(descr)
 
 
-def _reduce(func: Any, args: Any, source: str) -> Any:
+def _reduce(func: Any, args: Any) -> Any:
     if not isinstance(func, _Global) or not isinstance(args, tuple):
-        raise DataFileError(f"{source}: pickle calls something that is not an allowed global")
+        raise _RefusedError("pickle calls something that is not an allowed global")
     if func.key == ("_codecs", "encode"):
         text, encoding = args
         if encoding != "latin1":
-            raise DataFileError(f"{source}: unsupported bytes encoding {encoding!r} in pickle")
+            raise _RefusedError(f"unsupported bytes encoding {encoding!r} in pickle")
         return text.encode("latin1")
     if func.key == ("numpy", "dtype"):
-        return _dtype(args[0], source)
+        return _dtype(args[0])
     if func.key in _ARRAY_RECONSTRUCT:
         return _Array()
     if func.key in _FROMBUFFER:
         buf, dtype, shape, order = args
-        return np.frombuffer(bytes(buf), dtype).reshape(shape, order=order).copy()
-    raise DataFileError(f"{source}: pickle calls {'.'.join(func.key)}, which is not allowed")
+        if not isinstance(dtype, np.dtype):
+            raise _RefusedError(f"array of dtype {dtype!r}, expected a NumPy dtype")
+        return np.frombuffer(bytes(buf), dtype).reshape(shape, order=_text(order)).copy()
+    raise _RefusedError(f"pickle calls {'.'.join(func.key)}, which is not allowed")
 
 
-def _build(obj: Any, state: Any, source: str) -> Any:
+def _build(obj: Any, state: Any) -> Any:
     if isinstance(obj, np.dtype):
         # state = (version, byte order, subarray, names, fields, elsize, alignment, flags)
-        order = state[1]
-        return obj.newbyteorder(order) if order in "<>" else obj
+        order = _text(state[1])
+        return obj.newbyteorder(order) if order in ("<", ">") else obj
     if isinstance(obj, _Array):
         _, shape, dtype, fortran, raw = state
-        if isinstance(raw, str):  # Python 2 `str` data
+        if not isinstance(dtype, np.dtype):
+            raise _RefusedError(f"array of dtype {dtype!r}, expected a NumPy dtype")
+        if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise _RefusedError(f"array shape {shape!r}, expected a tuple of sizes")
+        if isinstance(raw, str):  # Python 2 `str` data, pickled by Python 3 as text
             raw = raw.encode("latin1")
         count = int(np.prod(shape, dtype=np.int64))
-        if len(raw) != count * dtype.itemsize:
-            raise DataFileError(f"{source}: array data of {len(raw)} bytes for shape {shape}")
+        if not isinstance(raw, bytes) or len(raw) != count * dtype.itemsize:
+            size = len(raw) if isinstance(raw, bytes) else type(raw).__name__
+            raise _RefusedError(
+                f"array data of {size} bytes for shape {shape} of {dtype} "
+                f"({count * dtype.itemsize} bytes expected)"
+            )
         return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C").copy()
-    raise DataFileError(f"{source}: pickle sets the state of {type(obj).__name__}, not allowed")
+    raise _RefusedError(f"pickle sets the state of {type(obj).__name__}, not allowed")
 
 
 def _pop_mark(stack: list) -> list:
@@ -98,7 +122,26 @@ def _pop_mark(stack: list) -> list:
             items = stack[k + 1 :]
             del stack[k:]
             return items
-    raise DataFileError("pickle: MARK expected on the stack")
+    raise _RefusedError("malformed pickle: MARK expected on the stack")
+
+
+_DONE = object()
+
+
+def _check_plain(value: Any) -> None:
+    """Refuse a result that still holds a reader placeholder (a global never called, an array
+    never filled, a stray MARK)."""
+    if isinstance(value, (_Global, _Array, _Mark)):
+        raise _RefusedError(
+            f"malformed pickle: an unfinished {type(value).__name__.strip('_')} in the data"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain(key)
+            _check_plain(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_plain(item)
 
 
 def read_pickle(data: bytes, source: str = "<bytes>") -> Any:
@@ -107,91 +150,117 @@ def read_pickle(data: bytes, source: str = "<bytes>") -> Any:
     Python 2 ``str`` values come back as ``bytes`` (as ``pickle.load(..., encoding='bytes')``).
 
     Raises:
-        DataFileError: an opcode or global outside that set, or a truncated/corrupt stream.
+        DataFileError: an opcode or global outside that set, or a truncated/corrupt stream;
+            the message names `source` and the byte offset of the opcode it stopped at.
     """
+    stream = io.BytesIO(data)
+    ops = pickletools.genops(stream)
     stack: list = []
     memo: dict = {}
-    try:
-        for opcode, arg, pos in pickletools.genops(io.BytesIO(data)):
-            name = opcode.name
-            if name in ("PROTO", "FRAME"):
-                continue
-            if name == "STOP":
-                if len(stack) != 1:
-                    raise DataFileError(f"{source}: malformed pickle (stack at STOP)")
-                return stack[0]
-            if name == "MARK":
-                stack.append(_MARK)
-            elif name == "EMPTY_DICT":
-                stack.append({})
-            elif name == "EMPTY_LIST":
-                stack.append([])
-            elif name == "EMPTY_TUPLE":
-                stack.append(())
-            elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
-                stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
-            elif name in ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "BINFLOAT"):
-                stack.append(arg)
-            elif name in ("BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8"):
-                stack.append(arg)
-            elif name in ("BINSTRING", "SHORT_BINSTRING"):  # Python 2 str: raw bytes
-                stack.append(arg.encode("latin1") if isinstance(arg, str) else bytes(arg))
-            elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
-                stack.append(bytes(arg))
-            elif name == "TUPLE":
-                stack.append(tuple(_pop_mark(stack)))
-            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                n = int(name[-1])
-                items = tuple(stack[-n:])
-                del stack[-n:]
-                stack.append(items)
-            elif name == "LIST":
-                stack.append(_pop_mark(stack))
-            elif name == "DICT":
-                items = _pop_mark(stack)
-                stack.append(dict(zip(items[::2], items[1::2], strict=True)))
-            elif name == "APPEND":
-                value = stack.pop()
-                stack[-1].append(value)
-            elif name == "APPENDS":
-                items = _pop_mark(stack)
-                stack[-1].extend(items)
-            elif name == "SETITEM":
-                value, key = stack.pop(), stack.pop()
-                stack[-1][key] = value
-            elif name == "SETITEMS":
-                items = _pop_mark(stack)
-                stack[-1].update(zip(items[::2], items[1::2], strict=True))
-            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-                memo[arg] = stack[-1]
-            elif name == "MEMOIZE":
-                memo[len(memo)] = stack[-1]
-            elif name in ("BINGET", "LONG_BINGET", "GET"):
-                stack.append(memo[arg])
-            elif name in ("GLOBAL", "STACK_GLOBAL"):
-                if name == "GLOBAL":
-                    module, _, attr = arg.partition(" ")
-                else:
-                    attr, module = stack.pop(), stack.pop()
-                if (module, attr) not in _ALLOWED:
-                    raise DataFileError(
-                        f"{source}: pickle refers to {module}.{attr}; only plain data and NumPy "
-                        "arrays are read (loading a data file never runs code)"
-                    )
-                stack.append(_Global(module, attr))
-            elif name == "REDUCE":
-                args = stack.pop()
-                stack.append(_reduce(stack.pop(), args, source))
-            elif name == "BUILD":
-                state = stack.pop()
-                stack.append(_build(stack.pop(), state, source))
-            else:
-                raise DataFileError(
-                    f"{source}: unsupported pickle opcode {name} at byte {pos}; only dicts, "
-                    "lists, strings, numbers and NumPy arrays are read"
-                )
-    except DataFileError:
-        raise
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
-        raise DataFileError(f"{source}: truncated or corrupt pickle ({error})") from error
-    raise DataFileError(f"{source}: truncated pickle (no STOP opcode)")
+    while True:
+        offset = stream.tell()
+        try:
+            opcode, arg, offset = next(ops)
+        except StopIteration:
+            break
+        except ValueError as error:  # genops: a short read, an unknown opcode, bad text
+            raise DataFileError(
+                f"{source}, byte {offset}: truncated or corrupt pickle ({error}); the file "
+                f"holds {len(data)} bytes"
+            ) from error
+        try:
+            value = _step(opcode.name, arg, stack, memo)
+        except _RefusedError as error:
+            raise DataFileError(f"{source}, byte {offset}: {error}") from None
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
+            raise DataFileError(
+                f"{source}, byte {offset}: corrupt pickle: opcode {opcode.name} failed "
+                f"({type(error).__name__}: {error})"
+            ) from error
+        if value is not _DONE:
+            return value
+    raise DataFileError(f"{source}, byte {len(data)}: truncated pickle (no STOP opcode)")
+
+
+def _step(name: str, arg: Any, stack: list, memo: dict) -> Any:
+    """Interpret one opcode on `stack`; the finished value at STOP, else ``_DONE``."""
+    if name in ("PROTO", "FRAME"):
+        return _DONE
+    if name == "STOP":
+        if len(stack) != 1:
+            raise _RefusedError(f"malformed pickle: {len(stack)} values on the stack at STOP")
+        _check_plain(stack[0])
+        return stack[0]
+    if name == "MARK":
+        stack.append(_MARK)
+    elif name == "EMPTY_DICT":
+        stack.append({})
+    elif name == "EMPTY_LIST":
+        stack.append([])
+    elif name == "EMPTY_TUPLE":
+        stack.append(())
+    elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
+        stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+    elif name in ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "BINFLOAT"):
+        stack.append(arg)
+    elif name in ("BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8"):
+        stack.append(arg)
+    elif name in ("BINSTRING", "SHORT_BINSTRING"):  # Python 2 str: raw bytes
+        stack.append(arg.encode("latin1") if isinstance(arg, str) else bytes(arg))
+    elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
+        stack.append(bytes(arg))
+    elif name == "TUPLE":
+        stack.append(tuple(_pop_mark(stack)))
+    elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+        n = int(name[-1])
+        if len(stack) < n:
+            raise _RefusedError(f"malformed pickle: {name} needs {n} values on the stack")
+        items = tuple(stack[-n:])
+        del stack[-n:]
+        stack.append(items)
+    elif name == "LIST":
+        stack.append(_pop_mark(stack))
+    elif name == "DICT":
+        items = _pop_mark(stack)
+        stack.append(dict(zip(items[::2], items[1::2], strict=True)))
+    elif name == "APPEND":
+        value = stack.pop()
+        stack[-1].append(value)
+    elif name == "APPENDS":
+        items = _pop_mark(stack)
+        stack[-1].extend(items)
+    elif name == "SETITEM":
+        value, key = stack.pop(), stack.pop()
+        stack[-1][key] = value
+    elif name == "SETITEMS":
+        items = _pop_mark(stack)
+        stack[-1].update(zip(items[::2], items[1::2], strict=True))
+    elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+        memo[arg] = stack[-1]
+    elif name == "MEMOIZE":
+        memo[len(memo)] = stack[-1]
+    elif name in ("BINGET", "LONG_BINGET", "GET"):
+        stack.append(memo[arg])
+    elif name in ("GLOBAL", "STACK_GLOBAL"):
+        if name == "GLOBAL":
+            module, _, attr = arg.partition(" ")
+        else:
+            attr, module = stack.pop(), stack.pop()
+        if (module, attr) not in _ALLOWED:
+            raise _RefusedError(
+                f"pickle refers to {module}.{attr}; only plain data and NumPy arrays are read "
+                "(loading a data file never runs code)"
+            )
+        stack.append(_Global(module, attr))
+    elif name == "REDUCE":
+        args = stack.pop()
+        stack.append(_reduce(stack.pop(), args))
+    elif name == "BUILD":
+        state = stack.pop()
+        stack.append(_build(stack.pop(), state))
+    else:
+        raise _RefusedError(
+            f"unsupported pickle opcode {name}; only dicts, lists, strings, numbers and NumPy "
+            "arrays are read"
+        )
+    return _DONE

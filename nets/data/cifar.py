@@ -4,7 +4,11 @@ Binary version: fixed-size records, ``<label> <3072 pixel bytes>`` for CIFAR-10 
 ``<coarse label> <fine label> <3072 pixel bytes>`` for CIFAR-100; pixels are 1024 red, 1024
 green, 1024 blue, each row-major 32x32. Python version: pickled dicts with ``data`` (N x 3072
 uint8) and ``labels`` / ``fine_labels`` / ``coarse_labels``, read here by the restricted reader in
-``_pickle.py`` (no code from the file is ever run).
+``_pickle.py`` (no code from the file is ever run). The python version as distributed was
+written by Python 2's cPickle (protocol 2, byte-string keys and dtype descriptors).
+
+The version is told from the files present, so ``cifar10(root)`` reads either unpacked archive;
+`root` may also be the folder above it (``~/data`` holding ``cifar-10-batches-py``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import DataFileError, find, read_bytes
+from ._files import DataFileError, read_bytes
 from ._pickle import read_pickle
 from .datasets import TensorDataset
 
@@ -34,6 +38,16 @@ FILES = {
     ("cifar100", "binary"): {"train": ["train.bin"], "test": ["test.bin"]},
     ("cifar100", "python"): {"train": ["train"], "test": ["test"]},
 }
+
+
+# the folder each archive unpacks to
+ARCHIVE_FOLDERS = {
+    ("cifar10", "binary"): "cifar-10-batches-bin",
+    ("cifar10", "python"): "cifar-10-batches-py",
+    ("cifar100", "binary"): "cifar-100-binary",
+    ("cifar100", "python"): "cifar-100-python",
+}
+VERSIONS = ("binary", "python")
 
 
 def read_binary(path: str | os.PathLike, label_bytes: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -66,43 +80,87 @@ def _python_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataFileError(
             f"{path}: expected keys 'data' and {label_key!r}, found {sorted(batch)}"
         )
-    data = np.asarray(batch["data"], np.uint8)
-    labels = np.asarray(batch[label_key], np.int64)
-    if data.ndim != 2 or data.shape[1] != PIXELS or len(data) != len(labels):
+    data, labels = batch["data"], batch[label_key]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
+        got = f"{data.dtype} array {data.shape}" if isinstance(data, np.ndarray) else type(data)
+        raise DataFileError(f"{path}: expected 'data' a uint8 array (N, {PIXELS}), got {got}")
+    if isinstance(labels, (list, tuple)) and all(type(v) is int for v in labels):
+        labels = np.asarray(labels, np.int64)
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise DataFileError(f"{path}: expected {label_key!r} a list of integer class indices")
+    if data.shape[1] != PIXELS or len(data) != len(labels):
         raise DataFileError(
             f"{path}: expected data (N, {PIXELS}) and N labels, got {data.shape} and {labels.shape}"
         )
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def cifar10(root: str | os.PathLike, split: str = "train", version: str = "binary"):
+def cifar10(root: str | os.PathLike, split: str = "train", version: str | None = None):
     """cifar10(root[, split][, version]): CIFAR-10 'train' (50000) or 'test' (10000).
 
-    `root` is the unpacked folder (``cifar-10-batches-bin`` or ``cifar-10-batches-py``).
+    `root` is the unpacked folder (``cifar-10-batches-bin`` or ``cifar-10-batches-py``) or the
+    folder holding it. `version` is 'binary' or 'python'; None tells it from the files present.
     Inputs are float32 ``(N, 3, 32, 32)`` in [0, 1]; targets int32 in 0..9.
     """
     return _cifar("cifar10", root, split, version, coarse=False)
 
 
 def cifar100(
-    root: str | os.PathLike, split: str = "train", version: str = "binary", coarse: bool = False
+    root: str | os.PathLike,
+    split: str = "train",
+    version: str | None = None,
+    coarse: bool = False,
 ):
     """cifar100(root[, split][, version][, coarse]): CIFAR-100, fine (100) or coarse (20) labels.
 
-    `root` is the unpacked folder (``cifar-100-binary`` or ``cifar-100-python``).
+    `root` is the unpacked folder (``cifar-100-binary`` or ``cifar-100-python``) or the folder
+    holding it; `version` as in ``cifar10``.
     """
     return _cifar("cifar100", root, split, version, coarse)
 
 
-def _cifar(name: str, root, split: str, version: str, coarse: bool) -> TensorDataset:
-    if version not in ("binary", "python"):
-        raise ValueError(f"{name}: version must be 'binary' or 'python', got {version!r}")
-    files = FILES[(name, version)]
-    if split not in files:
+def locate(name: str, root: str | os.PathLike, split: str, version: str | None):
+    """``(version, [paths])`` of the `split` files under `root`, or an error naming what is there.
+
+    Looks in `root` itself, then in the archive's own folder under it. With ``version=None``
+    the first version whose files are all present wins.
+    """
+    if version not in (None, *VERSIONS):
+        raise ValueError(f"{name}: version must be 'binary', 'python' or None, got {version!r}")
+    if split not in ("train", "test"):
         raise ValueError(f"{name}: split must be 'train' or 'test', got {split!r}")
+    root = Path(root).expanduser()
+    versions = VERSIONS if version is None else (version,)
+    for v in versions:
+        for folder in (root, root / ARCHIVE_FOLDERS[(name, v)]):
+            paths = [folder / f for f in FILES[(name, v)][split]]
+            if all(p.is_file() for p in paths):
+                return v, paths
+    expected = " or ".join(
+        f"the {v} version ({', '.join(FILES[(name, v)][split])})" for v in versions
+    )
+    raise FileNotFoundError(
+        f"{name}: {root} holds no complete {split} split; expected {expected}, in {root} or "
+        f"in {' or '.join(ARCHIVE_FOLDERS[(name, v)] for v in versions)} under it; found "
+        f"{_listing(root)}. Download it from {URL} and unpack it there"
+    )
+
+
+def _listing(root: Path, limit: int = 20) -> str:
+    """The names in `root` (at most `limit`), for an error message."""
+    if not root.is_dir():
+        return "no such folder"
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
+    if not names:
+        return "an empty folder"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _cifar(name: str, root, split: str, version: str | None, coarse: bool) -> TensorDataset:
+    version, paths = locate(name, root, split, version)
     images, labels = [], []
-    for file_name in files[split]:
-        path = find(root, [file_name], name, URL)
+    for path in paths:
         if version == "binary":
             x, y = read_binary(path, label_bytes=2 if name == "cifar100" else 1)
             y = y[:, 0 if coarse or name == "cifar10" else 1]

@@ -1,5 +1,10 @@
 """Torchnet-style datasets: ``ds[i] -> (input, target)``, ``len(ds)``, ``ds.size()``.
 
+Every dataset also answers Torch7's ``ds.data`` and ``ds.label`` (the seed loads
+``cifar10-train.t7``, a table with those two fields, and predicts
+``net:forward(testset.data[100])``): in a ``TensorDataset`` they are aliases of the stored arrays,
+elsewhere every sample stacked.
+
 Samples are NumPy arrays on the host; the engine moves whole batches to devices. A dataset that
 can gather many samples at once (``TensorDataset``) offers ``batch(indices)``, which the iterators
 use instead of stacking samples one by one.
@@ -26,6 +31,19 @@ class Dataset:
         """Number of samples (Torchnet's ``dataset:size()``)."""
         return len(self)
 
+    @property
+    def data(self) -> np.ndarray:
+        """Torch7's ``ds.data``: every input, stacked along a first (sample) axis.
+
+        Reads every sample; a ``TensorDataset`` returns its stored array instead.
+        """
+        return self.batch(np.arange(len(self)))[0]
+
+    @property
+    def label(self) -> np.ndarray:
+        """Torch7's ``ds.label``: every target, stacked along a first (sample) axis."""
+        return self.batch(np.arange(len(self)))[1]
+
     def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Samples `indices` stacked along a new first axis."""
         samples = [self[int(i)] for i in indices]
@@ -51,11 +69,23 @@ class TensorDataset(Dataset):
     Args:
         inputs: an array whose first axis indexes samples.
         targets: an array with the same first dimension.
+
+    ``ds.data`` and ``ds.label`` (Torch7's names) are ``ds.inputs`` and ``ds.targets`` under
+    another name: reading gives the same array, assigning replaces it (the seed's
+    ``trainset.data = trainset.data:cuda()``).
+
+    Example:
+        >>> ds = TensorDataset(np.zeros((5, 3, 32, 32)), np.arange(5))
+        >>> ds.size(), ds.data is ds.inputs, ds.label[4]
+        (5, True, np.int64(4))
     """
 
     def __init__(self, inputs: Any, targets: Any):
         self.inputs = np.asarray(inputs)
         self.targets = np.asarray(targets)
+        self._check()
+
+    def _check(self) -> None:
         if self.inputs.ndim == 0 or self.targets.ndim == 0:
             raise ValueError("TensorDataset: inputs and targets need a first (sample) axis")
         if len(self.inputs) != len(self.targets):
@@ -63,6 +93,34 @@ class TensorDataset(Dataset):
                 f"TensorDataset: inputs have {len(self.inputs)} samples but targets have "
                 f"{len(self.targets)}; expected the same first dimension"
             )
+
+    @property
+    def data(self) -> np.ndarray:
+        """Torch7's name for ``inputs`` (the same array)."""
+        return self.inputs
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        old, self.inputs = self.inputs, np.asarray(value)
+        try:
+            self._check()
+        except ValueError:
+            self.inputs = old
+            raise
+
+    @property
+    def label(self) -> np.ndarray:
+        """Torch7's name for ``targets`` (the same array)."""
+        return self.targets
+
+    @label.setter
+    def label(self, value: Any) -> None:
+        old, self.targets = self.targets, np.asarray(value)
+        try:
+            self._check()
+        except ValueError:
+            self.targets = old
+            raise
 
     def __len__(self) -> int:
         return len(self.inputs)

@@ -71,20 +71,32 @@ def _resize(images: np.ndarray, size: int) -> np.ndarray:
     return np.pad(big, pad)
 
 
-def digits(split: str = "train", size: int = 8) -> TensorDataset:
-    """digits([split][, size]): scikit-learn's digits as a dataset, inputs ``(N, 1, size, size)``.
+def digits(split: str = "train", size: int = 8, planes: int = 1) -> TensorDataset:
+    """digits([split][, size][, planes]): scikit-learn's digits, inputs ``(N, planes, size, size)``.
 
     Args:
         split: 'train' (80%, 1437 images), 'test' (20%, 360) or 'all'; the split is a fixed
             seeded permutation, the same on every machine.
         size: 8 (the original), or 28 / 32 (bilinear 3x upscale, zero-padded) for LeNet-5.
+        planes: 1 (grey), or 3 to repeat the grey plane as red, green and blue: with
+            ``size=32`` that is CIFAR-10's 3x32x32, the input of the seed's network.
 
     Inputs are float32 scaled to [0, 1] (pixel / 16); targets int32 in 0..9.
+
+    Example:
+        >>> trainset = digits('train', size=32, planes=3)   # fits the seed's CIFAR network
+        >>> trainset.data.shape, trainset.label.shape, trainset.size()
+        ((1437, 3, 32, 32), (1437,), 1437)
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"digits: split must be 'train', 'test' or 'all', got {split!r}")
+    if planes not in (1, 3):
+        raise ValueError(
+            f"digits: planes must be 1 (grey) or 3 (grey repeated as RGB), got {planes!r}"
+        )
     images, labels = load_digits()
     inputs = _resize(images / 16.0, size)[:, None].astype(np.float32)
+    inputs = np.repeat(inputs, planes, axis=1) if planes > 1 else inputs
     full = TensorDataset(inputs, labels)
     if split == "all":
         return full

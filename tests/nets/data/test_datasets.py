@@ -40,3 +40,29 @@ def test_shuffle_and_transform_wrappers():
     assert [int(sh[i][0]) for i in range(6)] != list(range(6))
     tr = data.TransformDataset(ds, lambda x: x * 10, lambda y: y + 1)
     assert (int(tr[2][0]), int(tr[2][1])) == (20, 3)
+
+
+def test_torch7_data_and_label_alias_the_tensor_dataset_arrays():
+    x = np.arange(24.0).reshape(4, 3, 2)
+    y = np.array([3, 1, 0, 2])
+    ds = data.TensorDataset(x, y)
+    assert ds.data is ds.inputs and ds.label is ds.targets and ds.size() == 4
+    np.testing.assert_array_equal(ds.data[2], ds[2][0])  # testset.data[100] is sample 100
+    ds.data = ds.data * 2  # the seed's `trainset.data = trainset.data:cuda()`
+    np.testing.assert_array_equal(ds[1][0], x[1] * 2)
+    ds.label = y + 1
+    assert int(ds[3][1]) == 3
+    with pytest.raises(ValueError, match=r"inputs have 3 samples but targets have 4"):
+        ds.data = x[:3]
+    assert len(ds.data) == 4  # a refused assignment leaves the dataset as it was
+
+
+def test_every_dataset_answers_data_and_label_by_stacking_its_samples():
+    base = data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5) * 10)
+    subset = data.SubsetDataset(base, [4, 0])
+    np.testing.assert_array_equal(subset.data, [[8.0, 9.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(subset.label, [40, 0])
+    listed = data.ListDataset(["ab", "c"], lambda s: (np.array([len(s)]), s.upper()))
+    assert listed.data.tolist() == [[2], [1]] and listed.label.tolist() == ["AB", "C"]
+    mapped = data.TransformDataset(base, lambda v: -v)
+    np.testing.assert_array_equal(mapped.data, -base.inputs)

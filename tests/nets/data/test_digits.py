@@ -44,3 +44,14 @@ def test_digits_upscaled_for_lenet():
 def test_bad_split():
     with pytest.raises(ValueError, match=r"digits: split must be 'train', 'test' or 'all'"):
         data.digits("val")
+
+
+def test_digits_as_three_planes_fit_the_seed_network():
+    grey = data.digits("test", size=32)
+    rgb = data.digits("test", size=32, planes=3)
+    assert rgb.data.shape == (360, 3, 32, 32)  # CIFAR-10's sample shape
+    for plane in range(3):
+        np.testing.assert_array_equal(rgb.data[:, plane], grey.data[:, 0])
+    np.testing.assert_array_equal(rgb.label, grey.label)
+    with pytest.raises(ValueError, match=r"digits: planes must be 1 \(grey\) or 3"):
+        data.digits(planes=2)
