@@ -112,7 +112,8 @@ def describe(module: Module, path: str, arrays: dict, seen: dict) -> dict:
 
         return put
 
-    args, kwargs = module.__dict__.get("_init_args", ((), {}))
+    recorded = module.__dict__.get("_init_args")  # None: made without its constructor
+    args, kwargs = recorded if recorded is not None else ((), {})
     node: dict[str, Any] = {
         "class": f"{cls.__module__}.{cls.__qualname__}",
         "args": [
@@ -126,6 +127,8 @@ def describe(module: Module, path: str, arrays: dict, seen: dict) -> dict:
         "train": bool(module.train),
         "arrays": [],
     }
+    if recorded is None:
+        node["args"] = node["kwargs"] = None
     for key, value in module.__dict__.items():
         if key.startswith("_") or key in RUNTIME_ATTRS:
             continue
@@ -178,16 +181,20 @@ def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -
         build(child, f"{path}.{i}" if path else str(i), arrays, classes)
         for i, child in enumerate(node["modules"])
     ]
-    args = decode(node["args"], arrays, children, who)
-    kwargs = decode({"dict": node["kwargs"]}, arrays, children, who)
-    try:
-        with _random.shape_only():
-            module = cls(*args, **kwargs)
-    except Exception as error:
-        raise ArchitectureError(
-            f"load: rebuilding {who} with its recorded arguments failed: "
-            f"{type(error).__name__}: {error}"
-        ) from error
+    if node["args"] is None:  # saved from a module that was made without its constructor (one
+        module = cls.__new__(cls)  # loaded from a version-1 file): made the same way again
+        Module.__init__(module)
+    else:
+        args = decode(node["args"], arrays, children, who)
+        kwargs = decode({"dict": node["kwargs"]}, arrays, children, who)
+        try:
+            with _random.shape_only():
+                module = cls(*args, **kwargs)
+        except Exception as error:
+            raise ArchitectureError(
+                f"load: rebuilding {who} with its recorded arguments failed: "
+                f"{type(error).__name__}: {error}"
+            ) from error
     if node["container"] and module.children() != children:
         module.modules = children
     for key, value in node["attrs"].items():

@@ -219,6 +219,10 @@ def test_a_version_1_file_still_loads(tmp_path):
     back = nets.load(tmp_path / "old.nets")
     np.testing.assert_array_equal(back.modules[0].weight, w)
     assert back.forward(jnp.ones(3)).shape == (2,)
+    nets.save(tmp_path / "new.nets", back)  # saved again (version 2), it loads again
+    again = nets.load(tmp_path / "new.nets")
+    np.testing.assert_array_equal(again.modules[0].weight, w)
+    assert again.describe() == back.describe()
 
 
 def test_a_constructor_that_refuses_its_arguments_is_named(tmp_path):
