@@ -181,8 +181,10 @@ def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -
         build(child, f"{path}.{i}" if path else str(i), arrays, classes)
         for i, child in enumerate(node["modules"])
     ]
-    if node["args"] is None:  # saved from a module that was made without its constructor (one
-        module = cls.__new__(cls)  # loaded from a version-1 file): made the same way again
+    if node["args"] is None:
+        # Saved from a module made without its constructor (one loaded from a version-1
+        # file): made the same way again, its attributes and arrays set below.
+        module = cls.__new__(cls)
         Module.__init__(module)
     else:
         args = decode(node["args"], arrays, children, who)
