@@ -118,6 +118,7 @@ class ItorchKernel(Kernel):
         self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
         self._running: int | None = None  # execution_count of the cell now running
         self._saved_wakeup_fd = -1
+        self._lines: set[str] = set()  # display ids of the lines `_show_line` has drawn
         self._start_interrupt_watch()
         display.set_publisher(self._publish_display)
 
@@ -147,13 +148,22 @@ class ItorchKernel(Kernel):
                 stream.flush()  # so the text printed before the display shows before it
         self._send_iopub(msg_type, content)
 
+    def _show_line(self, key: str, text: str, final: bool) -> None:
+        """A line redrawn in place (progress bar, busy notice): one display, updated by id."""
+        msg_type = "update_display_data" if key in self._lines else "display_data"
+        self._lines.add(key)
+        content = {"data": {"text/plain": text}, "metadata": {}, "transient": {"display_id": key}}
+        self._publish_display(msg_type, content)
+
     # ------------------------------------------------------------------ execute
 
     def _run(self, code: str, out: _LimitedStream, err: _LimitedStream):
         from trepl.results import ErrorInfo, ExecResult
 
         try:
-            return self.evaluator.execute(code, on_stdout=out.write, on_stderr=err.write)
+            return self.evaluator.execute(
+                code, on_stdout=out.write, on_stderr=err.write, on_line=self._show_line
+            )
         except KeyboardInterrupt:
             # The evaluator normally reports this itself; this covers an interrupt that lands
             # between its own handlers.
@@ -198,6 +208,9 @@ class ItorchKernel(Kernel):
             payload = [{"source": "ask_exit", "keepkernel": False}]
             return {"status": "ok", "execution_count": self.execution_count, "payload": payload,
                     "user_expressions": {}}  # fmt: skip
+        for warning in result.warnings:
+            self._stderr.write(warning + "\n")
+        self._stderr.flush()
         if result.error is not None:
             content = {
                 "ename": result.error.ename,
@@ -221,8 +234,6 @@ class ItorchKernel(Kernel):
                 },
             )
         timing = "" if result.help is not None else self._timing(result)
-        for warning in getattr(result, "warnings", None) or []:
-            self._stderr.write(warning + "\n")
         if not silent and timing:
             self._stdout.write(timing if timing.endswith("\n") else timing + "\n")
             self._stdout.flush()
@@ -260,10 +271,10 @@ class ItorchKernel(Kernel):
 
     @staticmethod
     def _color_traceback(error: Any) -> list[str]:
-        """Plain traceback lines, with the final `Name: message` line in red as Jupyter shows."""
-        lines = list(error.traceback) or [f"{error.ename}: {error.evalue}"]
-        lines[-1] = f"\x1b[0;31m{lines[-1].rstrip()}\x1b[0m"
-        return lines
+        """The traceback as `th` prints it, message in red (Jupyter renders ANSI colour)."""
+        from trepl.printer import format_error
+
+        return format_error(error, color="light").split("\n")
 
     def _user_expressions(self, expressions: dict) -> dict:
         """Evaluate the front end's `user_expressions` in the cell namespace."""

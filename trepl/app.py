@@ -155,6 +155,10 @@ class App:
         stream.write(text)
         stream.flush()
 
+    def _show_line(self, key: str, text: str, final: bool) -> None:
+        """Redraw one status line in place (progress bars, the busy notice)."""
+        self._write_err("\r" + text + "\x1b[K" + ("\n" if final else ""))
+
     def _width(self) -> int:
         return shutil.get_terminal_size((80, 24)).columns
 
@@ -213,7 +217,7 @@ class App:
                     if self.ask_exit():
                         return 0
                     continue
-                result = self.evaluator.execute(text, self._write, self._write_err)
+                result = self.evaluator.execute(text, self._write, self._write_err, self._show_line)
                 self.show(result)
                 if result.exit_code is not None:
                     return result.exit_code

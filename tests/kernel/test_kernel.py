@@ -318,6 +318,50 @@ def test_interrupt_of_a_long_jitted_call_lands_when_it_returns(kernel, kc):
     )
 
 
+def test_interrupted_dispatch_is_explained_and_the_next_cell_says_it_waits(kernel, kc):
+    """`b = f(a, n)` interrupted while JAX computes b: the kernel gives th's explanation, and a
+    next cell that queues behind the unfinished program shows one line, updated while it
+    waits, then how long it waited."""
+    km, _ = kernel
+    setup = (
+        "a = jnp.ones((400, 400)) / 400\n"
+        "f = jax.jit(lambda a, n: jax.lax.fori_loop(0, n, lambda i, b: b @ a, a))\n"
+        "f(a, 1).block_until_ready();"
+    )
+    assert execute(kc, setup)[0]["status"] == "ok"
+    reply, out = _interrupt_when_busy(km, kc, "b = f(a, 3000)", delay=0.5)  # about 4 s of work
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert "Interrupted: unbound b (still being computed)" in stream_text(out, "stderr")
+    assert "cannot cancel a running XLA program" in stream_text(out, "stderr")
+    reply, out = execute(kc, "jnp.ones(3).sum()")
+    assert reply["status"] == "ok"
+    shown = of_type(out, "display_data")
+    assert "waiting for the computation interrupted in cell" in shown[0]["content"]["data"][
+        "text/plain"
+    ]
+    display_id = shown[0]["content"]["transient"]["display_id"]
+    updates = of_type(out, "update_display_data")
+    assert updates and all(u["content"]["transient"]["display_id"] == display_id for u in updates)
+    assert re.match(r"\[waited \d+\.\d s for the computation interrupted in cell \d+\]",
+                    updates[-1]["content"]["data"]["text/plain"])  # fmt: skip
+    assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"].startswith("3.")
+
+
+def test_nets_error_shows_the_users_line_and_the_message(kc):
+    execute(kc, "net = nn.Sequential().add(nn.SpatialConvolution(3, 6, 5, 5))")
+    reply, out = execute(kc, "net.forward(jnp.ones((2, 1, 32, 32)))")
+    assert reply["status"] == "error" and reply["ename"] == "ModuleError"
+    lines = of_type(out, "error")[0]["content"]["traceback"]
+    text = "\n".join(lines)
+    assert "net.forward(jnp.ones((2, 1, 32, 32)))" in text
+    assert "nets/nn" not in text and "For simplicity" not in text
+    message = next(line for line in lines if "ModuleError" in line)
+    assert message.startswith("\x1b[1;31m") and "expected 3 input planes" in message
+    assert "tb() prints the full traceback" in lines[-1]
+    _, out = execute(kc, "tb()")
+    assert "nets/nn/containers.py" in stream_text(out)
+
+
 def test_restart_gives_a_fresh_namespace(kernel, kc):
     km, _ = kernel
     execute(kc, "survives_restart = 1")

@@ -16,10 +16,12 @@ PROMPT = "th>"
 TIMING = r"\[\d+\.\d{4}s[^\]\r\n]*\]"
 
 
-def spawn_th(*args):
+def spawn_th(*args, color=False, **extra_env):
     env = dict(os.environ)
     # No terminal answers cursor-position requests here; NO_COLOR keeps the screen readable.
-    env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
+    env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1", **extra_env)
+    if color:
+        del env["NO_COLOR"]
     exe = shutil.which("th")
     command, argv = (exe, list(args)) if exe else (sys.executable, ["-m", "trepl", *args])
     child = pexpect.spawn(
@@ -141,5 +143,43 @@ def test_script_then_interactive_shell_with_startup_file(tmp_path, monkeypatch):
     child = spawn_th("-i", str(script))
     child.sendline("from_script + from_startup")
     child.expect("'readyalso'")
+    child.expect(PROMPT)
+    assert leave(child) == 0
+
+
+def test_bad_input_error_shows_the_users_line_and_the_message_in_red():
+    child = spawn_th(color=True)
+    run(child, "net = nn.Sequential().add(nn.SpatialConvolution(3, 6, 5, 5))")
+    child.sendline("net.forward(jnp.ones((2, 1, 32, 32)))")
+    child.expect(r"library frames? hidden: tb\(\) prints the full traceback")
+    screen = child.before
+    assert '<th-2>", line 1' in screen
+    assert "module.py" not in screen and "containers.py" not in screen
+    assert "For simplicity" not in screen
+    assert "\x1b[1;31mnets._errors.ModuleError: (0) nn.SpatialConvolution(3 -> 6, 5x5): " in screen
+    child.expect(PROMPT)
+    child.sendline("tb()")  # the full traceback is one command away
+    child.expect("nets/nn/containers.py")
+    child.expect(PROMPT)
+    assert leave(child) == 0
+
+
+def test_a_cell_queued_behind_an_interrupted_computation_says_it_waits():
+    child = spawn_th()
+    run(
+        child,
+        "a = jnp.ones((400, 400)) / 400; "
+        "f = jax.jit(lambda a, n: jax.lax.fori_loop(0, n, lambda i, b: b @ a, a)); "
+        "f(a, 1).block_until_ready();",
+    )
+    child.sendline("b = f(a, 3000)")  # about 4 s of work
+    time.sleep(0.5)
+    child.sendcontrol("c")
+    child.expect("Interrupted: unbound b")
+    child.expect(PROMPT)
+    child.sendline("jnp.ones(3).sum()")
+    child.expect(r"\[waiting for the computation interrupted in cell \d+")
+    child.expect(r"\[waited \d+\.\d s for the computation interrupted in cell \d+\]")
+    child.expect(r"3\.")
     child.expect(PROMPT)
     assert leave(child) == 0
