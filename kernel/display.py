@@ -366,28 +366,37 @@ def _is_module(value: Any) -> bool:
     return isinstance(value, nn.Module)
 
 
-def _cell(v: Any) -> str:
-    return html_lib.escape(f"{v:.4g}" if isinstance(v, float) else str(v))
+def _cell_texts(block: Any) -> list[list[str]]:
+    """The text of each element of a 2-D block, as `th` prints it (numpy's uniform format)."""
+    import numpy as np
+
+    if block.dtype.kind in "biufc" and block.size:
+        text = np.array2string(block, max_line_width=sys.maxsize, threshold=sys.maxsize)
+        rows = [line.strip().strip("[]").split() for line in text.split("\n")]
+        if [len(r) for r in rows] == [block.shape[1]] * block.shape[0]:
+            return rows
+    return [[str(v) for v in row] for row in block.tolist()]
 
 
 def array_html(value: Any) -> str:
-    """An HTML table of a (small corner of an) array with a dtype/shape footer."""
+    """The same as `th` prints, as a table: a corner of the values, then `th`'s footer."""
     import numpy as np
 
+    from trepl.printer import array_footer
+
     arr = np.asarray(value)
-    footer = (
-        f"{html_lib.escape(type(value).__name__)} of dtype {arr.dtype}, shape {tuple(arr.shape)}"
-    )
+    footer = array_footer(value)[1:-1]
     if arr.ndim > 2:
         # the first 2-D slice, named like Torch's `(1,1,.,.)` headings
         index = (0,) * (arr.ndim - 2)
         footer += f"; showing [{', '.join(map(str, index))}, :, :]"
         arr = arr[index]
     table = np.atleast_2d(arr)
+    texts = _cell_texts(table[:MAX_TABLE_ROWS, :MAX_TABLE_COLS])
     rows = []
-    for r in table[:MAX_TABLE_ROWS]:
-        cells = "".join(f"<td>{_cell(v.item())}</td>" for v in r[:MAX_TABLE_COLS])
-        if r.shape[0] > MAX_TABLE_COLS:
+    for text_row in texts:
+        cells = "".join(f"<td>{html_lib.escape(t)}</td>" for t in text_row)
+        if table.shape[1] > MAX_TABLE_COLS:
             cells += "<td>&hellip;</td>"
         rows.append(f"<tr>{cells}</tr>")
     if table.shape[0] > MAX_TABLE_ROWS:

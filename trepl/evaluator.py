@@ -23,6 +23,7 @@ from trepl import commands, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl.errors import error_info
+from trepl.resultlist import ResultList
 from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
 from trepl.timing import LineCallback
 
@@ -134,7 +135,8 @@ class Evaluator:
         ns.setdefault("import_", names.Importer(ns))
         ns.setdefault("setprintlevel", self._set_print_level)
         ns.setdefault("tb", self.print_traceback)
-        ns["_RESULTS"] = []
+        ns["_RESULTS"] = ResultList()
+        ns.setdefault("setresults", ns["_RESULTS"].set_limits)
         ns["_LAST"] = None
         # Names present before the user typed anything: hidden from who(), not -g warnings.
         self.preloaded: set[str] = set(ns)
@@ -216,7 +218,9 @@ class Evaluator:
         )
 
     def _store(self, value: Any) -> None:
-        self.namespace["_RESULTS"].append(value)
+        results = self.namespace["_RESULTS"]
+        if value is not results:  # `_RESULTS` typed alone must not end up inside itself
+            results.append(value)
         self.namespace["_LAST"] = value
 
     def _run_code(

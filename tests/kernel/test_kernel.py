@@ -204,6 +204,26 @@ def test_array_has_html_view_beside_text(kc):
     assert "<td>5</td>" in data["text/html"]
 
 
+def test_values_read_as_in_th_as_text_and_as_a_table(kc):
+    """One printer: the notebook's text/plain is th's, and its table carries th's caption."""
+    from trepl.printer import render
+
+    import jax.numpy as jnp
+
+    _, out = execute(kc, "jnp.arange(12.0).reshape(3, 4)")
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/plain"] == render(jnp.arange(12.0).reshape(3, 4))
+    assert "[jax.Array of size 3x4, float32, 48 B]" in data["text/html"]
+    assert "ArrayImpl" not in data["text/html"] and "<td>11.</td>" in data["text/html"]
+    _, out = execute(kc, "jnp.float32(3) * jnp.ones(())")
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/plain"].startswith("3.\n") and "<td>3.</td>" in data["text/html"]
+    execute(kc, "setresults(3)")
+    _, out = execute(kc, "_RESULTS")
+    shown = of_type(out, "execute_result")[0]["content"]["data"]["text/plain"]
+    assert shown.count("jax.Array") == 2 and "[...]" not in shown
+
+
 def test_itorch_image_is_a_png(kc):
     _, out = execute(kc, "itorch.image(np.random.rand(4, 3, 8, 8))")
     shown = of_type(out, "display_data")
