@@ -206,9 +206,9 @@ def test_array_has_html_view_beside_text(kc):
 
 def test_values_read_as_in_th_as_text_and_as_a_table(kc):
     """One printer: the notebook's text/plain is th's, and its table carries th's caption."""
-    from trepl.printer import render
-
     import jax.numpy as jnp
+
+    from trepl.printer import render
 
     _, out = execute(kc, "jnp.arange(12.0).reshape(3, 4)")
     data = of_type(out, "execute_result")[0]["content"]["data"]
