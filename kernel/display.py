@@ -251,7 +251,7 @@ def image(
     publish(
         {
             "image/png": base64.b64encode(png).decode("ascii"),
-            "text/plain": f"<itorch.image {width}x{height}>",
+            "text/plain": f"<itorch.image {width}x{height} PNG>",
         },
         metadata={"image/png": {"width": width, "height": height}},
     )
@@ -486,12 +486,108 @@ def mime_bundle(value: Any, text: str) -> dict[str, Any]:
         if isinstance(shown, bytes):
             shown = base64.b64encode(shown).decode("ascii")
         data[mime] = shown
+    if "image/png" not in data:
+        png = _figure_png(value)
+        if png is not None:
+            data["image/png"] = base64.b64encode(png).decode("ascii")
     if "text/html" not in data:
         markup = html_repr(value)
         if markup is not None:
             data["text/html"] = markup
     data["text/plain"] = text
     return data
+
+
+# --------------------------------------------------------------------------------------------
+# display(): any object with a rich view, as every Jupyter kernel shows it
+
+
+class DisplayHandle:
+    """What `display(obj, display_id=True)` returns: `handle.update(obj)` redraws in place."""
+
+    def __init__(self, display_id: str) -> None:
+        self.display_id = display_id
+
+    def __repr__(self) -> str:
+        return f"<DisplayHandle display_id={self.display_id}>"
+
+    def display(self, obj: Any, **kwargs: Any) -> None:
+        display(obj, display_id=self.display_id, **kwargs)
+
+    def update(self, obj: Any, **kwargs: Any) -> None:
+        display(obj, display_id=self.display_id, update=True, **kwargs)
+
+
+def _text(value: Any) -> str:
+    from trepl.printer import render
+
+    return render(value, color=False, width=80)
+
+
+def display(
+    *objs: Any,
+    metadata: dict | None = None,
+    display_id: str | bool | None = None,
+    update: bool = False,
+    raw: bool = False,
+    clear: bool = False,
+    **_ignored: Any,
+) -> DisplayHandle | None:
+    """display(obj, ...): show each object with its richest view, as Jupyter's display() does.
+
+    Objects with `_repr_html_`, `_repr_png_`, `_repr_svg_`, `_repr_markdown_`, `_repr_latex_`
+    or `_repr_mimebundle_` (IPython's HTML, Image, Markdown..., pandas frames), arrays, modules
+    and matplotlib figures render in the notebook; the text view is `th`'s. `display_id=True`
+    returns a handle whose `update(obj)` redraws the same output. Outside a kernel, the text
+    view is printed. IPython's own `display` is this function in an itorch kernel.
+    """
+    if display_id is True:
+        display_id = uuid.uuid4().hex
+    if clear:
+        clear_output(wait=True)
+    for obj in objs:
+        if _publisher is None:
+            print(_text(obj))
+            continue
+        data = obj if raw else mime_bundle(obj, _text(obj))
+        publish(data, metadata=metadata, display_id=display_id or None, update=update)
+    return DisplayHandle(display_id) if display_id else None
+
+
+def update_display(obj: Any, *, display_id: str, **kwargs: Any) -> None:
+    """update_display(obj, display_id=...): redraw the output `display` made with that id."""
+    display(obj, display_id=display_id, update=True, **kwargs)
+
+
+def adopt_ipython_display() -> None:
+    """Make IPython's `display`, `update_display` and `clear_output` this module's.
+
+    IPython's versions print `<IPython.core.display.HTML object>` unless an IPython shell
+    object runs the process, and the itorch kernel runs none (ipykernel has already imported
+    IPython, so this costs nothing). Only the module attributes are replaced: code that does
+    `from IPython.display import display` in a cell gets ours.
+    """
+    for name in ("IPython.core.display_functions", "IPython.core.display", "IPython.display"):
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr, ours in (
+            ("display", display),
+            ("update_display", update_display),
+            ("clear_output", clear_output),
+        ):
+            if hasattr(module, attr):
+                setattr(module, attr, ours)
+
+
+def _figure_png(value: Any) -> bytes | None:
+    """A matplotlib figure as PNG (matplotlib is optional: only when it is loaded)."""
+    figure = sys.modules.get("matplotlib.figure")
+    if figure is None or not isinstance(value, figure.Figure):
+        return None
+    buffer = io.BytesIO()
+    value.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import fnmatch
 import getpass
+import logging
 import os
 import platform
 import re
@@ -112,9 +113,13 @@ class ItorchKernel(Kernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         from trepl.evaluator import Evaluator
+        from trepl.help import KERNEL_HELP
 
         self.evaluator = Evaluator()
+        self.evaluator.self_help = KERNEL_HELP
         self.evaluator.namespace["itorch"] = itorch
+        self.evaluator.namespace["display"] = display.display
+        display.adopt_ipython_display()
         self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
         self._running: int | None = None  # execution_count of the cell now running
         self._saved_wakeup_fd = -1
@@ -460,8 +465,44 @@ def name_at(code: str, cursor_pos: int) -> str:
     return name.strip(".")
 
 
+class _LoopbackWarningFilter(logging.Filter):
+    """Drops ipykernel's "running over TCP without encryption" warning for a loopback address.
+
+    ipykernel 7 logs it at every start over TCP; on 127.0.0.1 (what itorch binds unless told
+    otherwise) nothing leaves the machine, so it only adds noise to every console start. For
+    any other address the warning stays.
+    """
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self._app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "without encryption" not in str(record.msg):
+            return True
+        return not _is_loopback(getattr(self._app, "ip", ""))
+
+
+def _is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    if ip in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
 def launch(argv: list[str] | None = None) -> None:
     """Run an ItorchKernel process (ipykernel's kernel app: sockets, signing, parent poller)."""
+    # ipykernel imports debugpy for kernel_info; pydevd then warns about frozen modules on
+    # stderr, which `jupyter console` prints into its first input line. itorch offers no
+    # debugger (kernel.json says so), so the check has nothing to protect.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     from ipykernel.kernelapp import IPKernelApp
 
-    IPKernelApp.launch_instance(argv=argv, kernel_class=ItorchKernel)
+    app = IPKernelApp.instance(kernel_class=ItorchKernel)
+    app.log.addFilter(_LoopbackWarningFilter(app))
+    app.initialize(argv)
+    app.start()

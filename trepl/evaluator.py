@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import codeop
+import inspect
 import linecache
 import os
 import sys
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, shell, timing
+from trepl import commands, printer, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl.errors import error_info
@@ -130,11 +131,15 @@ class Evaluator:
             for key, value in _preloaded_values().items():
                 ns.setdefault(key, value)
         self.print_level = 3
+        self.self_help = help_pages.SELF_HELP  # the `?` page; the kernel sets its own
         self.monitor_globals = False  # `th -g`: report each new global after a cell
         ns.setdefault("who", names.Who(ns, set()))
         ns.setdefault("import_", names.Importer(ns))
         ns.setdefault("setprintlevel", self._set_print_level)
         ns.setdefault("tb", self.print_traceback)
+        ns.setdefault("debug", self.debug)
+        ns.setdefault("timeit", self._timeit)
+        ns.setdefault("display", printer.display)
         ns["_RESULTS"] = ResultList()
         ns.setdefault("setresults", ns["_RESULTS"].set_limits)
         ns["_LAST"] = None
@@ -174,13 +179,18 @@ class Evaluator:
             return ExecResult()
         self.execution_count += 1
         if command.kind == "selfhelp":
-            page = HelpInfo(name="?", found=True, text=help_pages.SELF_HELP)
+            page = HelpInfo(name="?", found=True, text=self.self_help)
             return ExecResult(help=page)
         if command.kind == "help":
             names.materialize(self.namespace, [command.text.split(".")[0]])
             return ExecResult(help=self.help(command.text, command.detail))
         if command.kind == "shell":
             return self._run_shell(command.text, on_stdout, on_stderr)
+        if command.kind == "magic":
+            code = _MAGICS.get(command.magic)
+            if code is None:
+                return ExecResult(error=_usage_error(command.magic))
+            return self._run_code(code(command.text), False, on_stdout, on_stderr, on_line=on_line)
         return self._run_code(command.text, command.silent, on_stdout, on_stderr, on_line=on_line)
 
     def run_file(
@@ -250,8 +260,8 @@ class Evaluator:
                 names.materialize(ns)
                 with timing.CompileWatch() as watch:
                     body, last = self._compile(code, filename, script)
-                    exec(body, ns)
-                    value = eval(last, ns) if last is not None else None
+                    _run(body, ns)
+                    value = _run(last, ns) if last is not None else None
                     timing.wait_ready(timing.array_leaves(value) + self._changed_arrays(before))
                 names.materialize(ns)  # modules the cell imported through a stand-in
                 result.compile_time = watch.seconds
@@ -288,9 +298,10 @@ class Evaluator:
         """Compile a cell into (statements, last expression or None), IPython's last_expr rule."""
         tree = ast.parse(code, filename, "exec")
         last = None
+        flags = 0 if script else ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # `await` at the top of a cell
         if not script and tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
-        return compile(tree, filename, "exec"), last
+            last = compile(ast.Expression(tree.body.pop().value), filename, "eval", flags)
+        return compile(tree, filename, "exec", flags), last
 
     def _changed_arrays(self, before: dict[str, Any]) -> list[Any]:
         """Arrays bound to names the cell (re)bound, so `y = f(x)` is timed until y is ready."""
@@ -339,6 +350,31 @@ class Evaluator:
             return
         print("\n".join(self.last_error.full_traceback))
 
+    def debug(self) -> None:
+        """debug(): post-mortem pdb on the last error (`q` leaves it).
+
+        pdb reads its commands with input(): the terminal in `th`, the front end's input box in
+        the kernel (as IPython's %debug).
+        """
+        if self.last_error is None or getattr(sys, "last_traceback", None) is None:
+            print("debug(): no error yet in this session")
+            return
+        import pdb
+
+        debugger = pdb.Pdb()
+        debugger.reset()
+        debugger.interaction(None, sys.last_traceback)
+
+    def _timeit(self, stmt: Any, *args: Any, **kwargs: Any) -> Any:
+        from trepl import measure
+
+        return measure.timeit(stmt, *args, namespace=self.namespace, **kwargs)
+
+    _timeit.__doc__ = "timeit(f, *args, [repeat], [number]) or timeit('stmt'): " + (
+        "the median time per call, the device's work included and compile time apart "
+        "(trepl.measure.timeit)."
+    )
+
     def _set_print_level(self, depth: int) -> None:
         """setprintlevel(n): how many levels of nested lists/dicts are printed (TREPL)."""
         if not isinstance(depth, int) or depth < 1:
@@ -386,6 +422,35 @@ class Evaluator:
 
 
 _UNSET = object()
+
+# IPython line magics th has, as the Python they stand for (`%timeit f(x)` -> `timeit('f(x)')`).
+_MAGICS: dict[str, Callable[[str], str]] = {
+    "timeit": lambda args: f"timeit({args!r})",
+    "tb": lambda args: "tb()",
+    "debug": lambda args: "debug()",
+}
+
+
+def _usage_error(name: str) -> ErrorInfo:
+    known = ", ".join(f"%{m}" for m in _MAGICS)
+    message = (
+        f"%{name} is an IPython magic that th does not have; it has {known}, "
+        "and $ cmd or !cmd for the shell"
+    )
+    return ErrorInfo("UsageError", message, [f"UsageError: {message}"])
+
+
+def _run(code: Any, namespace: dict[str, Any]) -> Any:
+    """Run a compiled part of a cell; one with a top-level `await` is a coroutine, run to its end.
+
+    (A cell whose value merely *is* a coroutine, `f()` for an async `f`, is shown, not run.)
+    """
+    value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    if code.co_flags & inspect.CO_COROUTINE:
+        from trepl import aio
+
+        return aio.run(value)
+    return value
 
 
 def _opens_block(line: str) -> bool:

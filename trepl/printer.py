@@ -236,6 +236,16 @@ def render(value: Any, color: Color = False, width: int = 80, depth: int = DEFAU
     return to_text(fragments(value, width, depth), color)
 
 
+def display(*objs: Any) -> None:
+    """display(obj, ...): print each object as `th` prints a value.
+
+    The terminal's stand-in for Jupyter's display(); in an itorch kernel, `display` shows each
+    object's richest view instead (kernel.display.display).
+    """
+    for obj in objs:
+        print(render(obj))
+
+
 def format_timing(result: ExecResult, color: Color = False, width: int = TIMING_COLUMN) -> str:
     """TREPL's timing line, right-aligned: `[0.0012s]`, or `[0.0300s + 0.2100s compile (2)]`.
 
