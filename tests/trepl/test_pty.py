@@ -1,6 +1,7 @@
 """The real `th` program in a pseudo-terminal: type keys, read the screen."""
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -182,4 +183,89 @@ def test_a_cell_queued_behind_an_interrupted_computation_says_it_waits():
     child.expect(r"\[waited \d+\.\d s for the computation interrupted in cell \d+\]")
     child.expect(r"3\.")
     child.expect(PROMPT)
+    assert leave(child) == 0
+
+
+def test_first_impressions_banner_colours_shell_highlighting_timing_column():
+    child = spawn_th(color=True, COLORFGBG="15;0")  # white on black: the dark scheme
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before)  # terminal modes, not text
+    banner = [line for line in screen.split("\r\n") if "|  " in line]
+    assert len(banner) == 5 and "th: Torch7-style" in banner[0]
+    assert len({line.index("|") for line in banner}) == 1  # a straight column
+    child.setwinsize(30, 160)
+    time.sleep(1.5)  # the warm-up thread loads pygments: input is coloured from then on
+    child.send("$ echo hello")
+    child.expect(r"\$ \x1b\[0;36mecho\x1b\[0m hello")  # echo as a shell builtin, not Python
+    child.sendline("")
+    child.expect("hello")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect(r"\x1b\[36m1\x1b\[0m\r\n( *)\x1b\[2m\[\d\.\d{4}s\]")
+    assert len(child.match.group(1)) + len("[0.0000s]") == 80  # not at column 160
+    child.expect(PROMPT)
+    child.sendline("? nn.SpatialMaxPooling")
+    child.expect(r"kW: int, kH: int")  # annotations without their quotes
+    child.expect(PROMPT)
+    assert leave(child) == 0
+    light = spawn_th("--colors", "light", color=True)
+    light.sendline("1")
+    light.expect(r"\x1b\[34m1\x1b\[0m")  # blue: cyan is faint on white
+    light.expect(PROMPT)
+    assert leave(light) == 0
+
+
+def test_ctrl_r_then_enter_takes_the_line_and_completion_after_dollar():
+    child = spawn_th()
+    run(child, "271 + 0")
+    run(child, "5")
+    child.sendcontrol("r")
+    child.send("271")
+    time.sleep(0.5)
+    child.send("\r")  # Enter takes the line found ...
+    time.sleep(0.3)
+    child.send("\r")  # ... and Enter runs it
+    child.expect(TIMING)
+    child.expect(PROMPT)
+    assert "272" in run(child, "_LAST + 1")  # 271 + 0 ran again (the value before was 5)
+    child.send("$ ech\t")
+    child.expect("echo")
+    child.sendline(" from-dollar")
+    child.expect("from-dollar\r\n")
+    child.expect(PROMPT)
+    child.send("!ls tre\t")
+    child.expect("trepl/")
+    child.sendline("")
+    child.expect("evaluator.py")
+    child.expect(PROMPT)
+    assert leave(child) == 0
+
+
+def test_ipython_habits_timeit_await_debug_and_results():
+    child = spawn_th()
+    run(child, "f = jax.jit(lambda x: (x @ x).sum()); x = jnp.ones((64, 64))")
+    child.sendline("%timeit f(x)")
+    child.expect(r"per call \(median of 7 runs, [\d,]+ calls? each, device work included\); ")
+    child.expect(r"first call .* compiling \(1 program\)")
+    child.expect(PROMPT)
+    child.sendline("import asyncio; await asyncio.sleep(0.01, result='awaited')")
+    child.expect("'awaited'")
+    child.expect(PROMPT)
+    child.sendline("def g(v):\n    return 1 / v\n")
+    child.expect(PROMPT)
+    child.sendline("g(0)")
+    child.expect("ZeroDivisionError")
+    child.expect(PROMPT)
+    child.sendline("debug()")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p v")
+    child.expect(r"\r\n0\r\n")
+    child.sendline("q")
+    child.expect(PROMPT)
+    child.sendline("%time g(1)")
+    child.expect("UsageError: %time is an IPython magic that th does not have")
+    child.expect(PROMPT)
+    run(child, "setresults(2)")
+    run(child, "'a'")
+    run(child, "'b'")
+    assert "['a', 'b']" in run(child, "_RESULTS")
     assert leave(child) == 0
