@@ -196,6 +196,60 @@ def test_input_asks_the_front_end(kc):
     assert "does not support input requests" in reply["evalue"]
 
 
+def test_debug_is_post_mortem_pdb_over_the_front_ends_input(kc):
+    execute(kc, "def g(v):\n    return 1 / v")
+    reply, _ = execute(kc, "g(0)")
+    assert reply["ename"] == "ZeroDivisionError"
+    msg_id = kc.execute("debug()", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=TIMEOUT)
+    # ipykernel's app makes pdb.Pdb IPython's interruptible debugger, hence its prompt
+    assert request["content"]["prompt"] in ("(Pdb) ", "ipdb> ")
+    kc.input("p v * 7")
+    kc.get_stdin_msg(timeout=TIMEOUT)
+    kc.input("q")
+    assert reply_to(kc, msg_id)["content"]["status"] == "ok"
+    out = collect_iopub(kc, msg_id)
+    assert "\n0\n" in "\n" + stream_text(out)  # v was 0 in the frame that failed
+
+
+def test_ipython_habits_shell_timeit_await_and_unknown_magic(kc):
+    _, out = execute(kc, "!echo from-bang")
+    assert stream_text(out).startswith("from-bang\n")
+    execute(kc, "sq = jax.jit(lambda v: v * v)")
+    _, out = execute(kc, "%timeit sq(jnp.ones(8))")
+    shown = of_type(out, "execute_result")[0]["content"]["data"]["text/plain"]
+    assert "per call (median of 7 runs" in shown and re.search(r"compiling \(\d programs?\)", shown)
+    _, out = execute(kc, "import asyncio\nawait asyncio.sleep(0, result=6 * 7)")
+    assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"] == "42"
+    reply, _ = execute(kc, "%matplotlib inline")
+    assert reply["ename"] == "UsageError" and "th does not have" in reply["evalue"]
+
+
+def test_ipython_display_objects_render(kc):
+    _, out = execute(
+        kc,
+        "import IPython.display\n"
+        "IPython.display.display(IPython.display.HTML('<b>rich</b>'))\n"
+        "IPython.display.Markdown('*md*')",
+    )
+    assert of_type(out, "display_data")[0]["content"]["data"]["text/html"] == "<b>rich</b>"
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/markdown"] == "*md*"
+
+
+def test_the_help_page_describes_the_notebook_not_ths_keys(kc):
+    reply, _ = execute(kc, "?")
+    page = reply["payload"][0]["data"]["text/plain"]
+    assert page.startswith("itorch: the th evaluator as a Jupyter kernel")
+    assert "Shift-Tab" in page and "Ctrl-L" not in page
+
+
+def test_kernel_start_prints_no_warning(kernel):
+    km, _ = kernel
+    log = km.log_path.read_text()
+    assert "without encryption" not in log and "frozen modules" not in log
+
+
 def test_array_has_html_view_beside_text(kc):
     _, out = execute(kc, "np.arange(6).reshape(2, 3)")
     data = of_type(out, "execute_result")[0]["content"]["data"]
@@ -356,9 +410,10 @@ def test_interrupted_dispatch_is_explained_and_the_next_cell_says_it_waits(kerne
     reply, out = execute(kc, "jnp.ones(3).sum()")
     assert reply["status"] == "ok"
     shown = of_type(out, "display_data")
-    assert "waiting for the computation interrupted in cell" in shown[0]["content"]["data"][
-        "text/plain"
-    ]
+    assert (
+        "waiting for the computation interrupted in cell"
+        in shown[0]["content"]["data"]["text/plain"]
+    )
     display_id = shown[0]["content"]["transient"]["display_id"]
     updates = of_type(out, "update_display_data")
     assert updates and all(u["content"]["transient"]["display_id"] == display_id for u in updates)
