@@ -269,3 +269,21 @@ def test_ipython_habits_timeit_await_debug_and_results():
     run(child, "'b'")
     assert "['a', 'b']" in run(child, "_RESULTS")
     assert leave(child) == 0
+
+
+def test_progress_bar_redraws_one_line():
+    child = spawn_th()
+    child.sendline(
+        "from nets.engine import ProgressBar\n"
+        "bar = ProgressBar(3, 'epoch', min_interval=0)\n"
+        "for i in range(3):\n"
+        "    bar.update(loss=0.5)\n"
+        "\n"
+        "bar.close()\n"
+    )
+    child.expect(r"\repoch \[=+> *\] 1/3 ")
+    child.expect(r"\repoch \[=+> *\] 2/3 ")
+    child.expect(r"\repoch \[=+\] 3/3 [^\r\n]*loss 0\.5000\x1b\[K\r\n")
+    child.expect(TIMING)
+    child.expect(PROMPT)
+    assert leave(child) == 0
