@@ -273,14 +273,9 @@ def test_ipython_habits_timeit_await_debug_and_results():
 
 def test_progress_bar_redraws_one_line():
     child = spawn_th()
-    child.sendline(
-        "from nets.engine import ProgressBar\n"
-        "bar = ProgressBar(3, 'epoch', min_interval=0)\n"
-        "for i in range(3):\n"
-        "    bar.update(loss=0.5)\n"
-        "\n"
-        "bar.close()\n"
-    )
+    run(child, "from nets.engine import ProgressBar")
+    run(child, "bar = ProgressBar(3, 'epoch', min_interval=0)")
+    child.sendline("[bar.update(loss=0.5) for i in range(3)]; bar.close()")
     child.expect(r"\repoch \[=+> *\] 1/3 ")
     child.expect(r"\repoch \[=+> *\] 2/3 ")
     child.expect(r"\repoch \[=+\] 3/3 [^\r\n]*loss 0\.5000\x1b\[K\r\n")
