@@ -242,3 +242,14 @@ def test_plot_is_reachable_from_the_display_module():
     assert display.Plot is Plot
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         display.nope  # noqa: B018
+
+
+def test_matplotlib_figure_is_a_png():
+    """Only where matplotlib is installed (it is optional: nothing in trepl needs it)."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    data = display.mime_bundle(figure, "<Figure>")
+    assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
