@@ -512,9 +512,11 @@ class DisplayHandle:
         return f"<DisplayHandle display_id={self.display_id}>"
 
     def display(self, obj: Any, **kwargs: Any) -> None:
+        """Show `obj` as a new output that carries this handle's id."""
         display(obj, display_id=self.display_id, **kwargs)
 
     def update(self, obj: Any, **kwargs: Any) -> None:
+        """Replace what this handle's outputs show by `obj`."""
         display(obj, display_id=self.display_id, update=True, **kwargs)
 
 

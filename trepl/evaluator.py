@@ -299,9 +299,12 @@ class Evaluator:
         tree = ast.parse(code, filename, "exec")
         last = None
         flags = 0 if script else ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # `await` at the top of a cell
+        # dont_inherit: this module's `from __future__ import annotations` must not turn the
+        # user's annotations into strings.
         if not script and tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = compile(ast.Expression(tree.body.pop().value), filename, "eval", flags)
-        return compile(tree, filename, "exec", flags), last
+            expression = ast.Expression(tree.body.pop().value)
+            last = compile(expression, filename, "eval", flags, dont_inherit=True)
+        return compile(tree, filename, "exec", flags, dont_inherit=True), last
 
     def _changed_arrays(self, before: dict[str, Any]) -> list[Any]:
         """Arrays bound to names the cell (re)bound, so `y = f(x)` is timed until y is ready."""
@@ -406,7 +409,9 @@ class Evaluator:
         last = lines[-1]
         indent = last[: len(last) - len(last.lstrip())]
         try:
-            compiled = codeop.compile_command(code, "<input>", "exec")
+            compiler = codeop.CommandCompiler()
+            compiler.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # `await x` is complete
+            compiled = compiler(code, "<input>", "exec")
         except (SyntaxError, OverflowError, ValueError):
             return Completeness("invalid")
         if compiled is None:

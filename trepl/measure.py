@@ -71,9 +71,9 @@ def _caller(stmt: Any, args: tuple, kwargs: dict, namespace: dict[str, Any]) -> 
     if args or kwargs:
         raise TypeError("timeit: arguments go with a function, not with a statement string")
     try:
-        code = compile(stmt, "<timeit>", "eval")
+        code = compile(stmt, "<timeit>", "eval", dont_inherit=True)
     except SyntaxError:
-        code = compile(stmt, "<timeit>", "exec")
+        code = compile(stmt, "<timeit>", "exec", dont_inherit=True)
     return lambda: eval(code, namespace)  # noqa: S307 - the user's own statement
 
 

@@ -215,6 +215,8 @@ def test_debug_is_post_mortem_pdb_over_the_front_ends_input(kc):
 def test_ipython_habits_shell_timeit_await_and_unknown_magic(kc):
     _, out = execute(kc, "!echo from-bang")
     assert stream_text(out).startswith("from-bang\n")
+    msg_id = kc.complete("!ech", 4)
+    assert "echo" in reply_to(kc, msg_id)["content"]["matches"]  # programs on $PATH
     execute(kc, "sq = jax.jit(lambda v: v * v)")
     _, out = execute(kc, "%timeit sq(jnp.ones(8))")
     shown = of_type(out, "execute_result")[0]["content"]["data"]["text/plain"]
