@@ -53,10 +53,6 @@ def test_progress_bar_is_quiet_when_not_a_terminal():
 def test_progress_bar_draws_through_a_streams_show_line():
     """th and the itorch kernel give a cell's stderr `show_line(key, text, final)`: the bar is
     on by default there and redraws one line (one notebook display) through it."""
-    import io
-
-    from nets.engine import ProgressBar
-
     drawn = []
 
     class LineStream(io.StringIO):
