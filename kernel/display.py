@@ -469,7 +469,10 @@ def mime_bundle(value: Any, text: str) -> dict[str, Any]:
     rich = getattr(value, "_repr_mimebundle_", None)
     if callable(rich) and not isinstance(value, type):
         try:
-            bundle = rich()
+            try:
+                bundle = rich(include=None, exclude=None)  # as IPython calls it
+            except TypeError:
+                bundle = rich()
             data.update(bundle[0] if isinstance(bundle, tuple) else bundle)
         except Exception:  # a broken repr hook must not lose the text view
             pass

@@ -253,3 +253,15 @@ def test_matplotlib_figure_is_a_png():
     figure.add_subplot().plot([0, 1], [1, 0])
     data = display.mime_bundle(figure, "<Figure>")
     assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("signature", ["self, include, exclude", "self"])
+def test_mimebundle_hook_is_called_as_ipython_calls_it(signature):
+    namespace: dict = {}
+    exec(
+        f"class Chart:\n    def _repr_mimebundle_({signature}):\n"
+        "        return {'application/json': {'x': 1}}",
+        namespace,
+    )
+    data = display.mime_bundle(namespace["Chart"](), "<Chart>")
+    assert data["application/json"] == {"x": 1} and data["text/plain"] == "<Chart>"
