@@ -14,6 +14,7 @@ import codeop
 import inspect
 import linecache
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -428,9 +429,19 @@ class Evaluator:
 
 _UNSET = object()
 
+
+def _timeit_call(args: str) -> str:
+    """`%timeit -n 10 -r 3 f(x)` -> `timeit('f(x)', number=10, repeat=3)` (IPython's options)."""
+    options = ""
+    while match := re.match(r"-([nr])\s*(\d+)\s+", args):
+        options += f", {'number' if match.group(1) == 'n' else 'repeat'}={match.group(2)}"
+        args = args[match.end() :]
+    return f"timeit({args!r}{options})"
+
+
 # IPython line magics th has, as the Python they stand for (`%timeit f(x)` -> `timeit('f(x)')`).
 _MAGICS: dict[str, Callable[[str], str]] = {
-    "timeit": lambda args: f"timeit({args!r})",
+    "timeit": _timeit_call,
     "tb": lambda args: "tb()",
     "debug": lambda args: "debug()",
 }

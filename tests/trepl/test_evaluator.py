@@ -249,3 +249,9 @@ def test_cells_do_not_inherit_the_evaluators_future_imports(ev):
 def test_top_level_await_is_complete_input(ev):
     assert ev.is_complete("await asyncio.sleep(1)").status == "complete"
     assert ev.is_complete("async with lock:").status == "incomplete"
+
+
+def test_timeit_magic_takes_ipythons_number_and_repeat(ev):
+    result = ev.execute("%timeit -n 3 -r 2 sum(range(10))")
+    assert (result.value.calls, result.value.runs) == (3, 2)
+    assert ev.execute("%timeit sum(range(10))").value.runs == 7
