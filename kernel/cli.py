@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import socket
 import sys
 
@@ -27,7 +28,12 @@ itorch: Jupyter on the trepl evaluator (what `th` runs), with itorch.image/html/
   itorch lab [opts]           JupyterLab, likewise
   itorch console [opts]       jupyter console on an iTorch kernel
   itorch install [--user|--sys-prefix|--prefix P]   write the kernelspec (default --user)
+  itorch uninstall            remove the kernelspec Jupyter finds
   itorch kernel -f FILE       run one kernel (what the kernelspec starts)
+  itorch --version            trepl's version
+
+Every command that starts Jupyter first makes sure the kernelspec runs this Python (a spec left
+by an environment that is gone is rewritten, with a note).
 
 Servers listen on 127.0.0.1 unless you pass --ip=ADDRESS. Other options go to Jupyter.
 """
@@ -82,10 +88,10 @@ def _checked_ip_argv(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def _ensure_kernelspec() -> None:
-    """Install the spec into the user's Jupyter dir when Jupyter cannot find one yet."""
-    if kernelspec.find_installed() is None:
-        path = kernelspec.install(user=True)
-        print(f"itorch: installed the iTorch kernelspec in {path}", file=sys.stderr)
+    """Make sure the spec Jupyter will start runs this Python (install or rewrite it if not)."""
+    _, note = kernelspec.ensure_current()
+    if note:
+        print(f"itorch: {note}", file=sys.stderr)
 
 
 def _run_server(app_name: str, argv: list[str]) -> int:
@@ -125,10 +131,22 @@ def _run_console(argv: list[str]) -> int:
     _ensure_kernelspec()
     if not any(a.startswith("--kernel") or a.startswith("--existing") for a in argv):
         argv = [f"--kernel={kernelspec.KERNEL_NAME}", *argv]
+    if not _has_display() and not any("image_handler" in a for a in argv):
+        # jupyter console opens images with PIL's viewer (xdg-open, then a browser): without a
+        # display that prints "www-browser: not found" lines into the prompt. Show the image's
+        # text form instead (`<itorch.image 64x64 PNG>`).
+        argv = ["--ZMQTerminalInteractiveShell.image_handler=None", *argv]
     from jupyter_console.app import ZMQTerminalIPythonApp
 
     ZMQTerminalIPythonApp.launch_instance(argv=argv)
     return 0
+
+
+def _has_display() -> bool:
+    """Can a picture be shown in a window here? (Linux needs an X or Wayland display.)"""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _connection_ip(connection_file: str | None) -> str | None:
@@ -173,15 +191,19 @@ def create_parser() -> argparse.ArgumentParser:
     """The `itorch` argument parser (front-end options pass through unparsed)."""
     parser = argparse.ArgumentParser(
         prog="itorch",
+        usage="itorch [COMMAND] [options]",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="store_true", help="print trepl's version and exit")
+    # The description lists the commands; the subparsers' own listing would repeat it.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS)
     install = sub.add_parser("install", help="write the iTorch kernelspec")
     where = install.add_mutually_exclusive_group()
     where.add_argument("--user", action="store_true", help="the user's Jupyter dir (default)")
     where.add_argument("--sys-prefix", action="store_true", help="this Python environment")
     where.add_argument("--prefix", metavar="P", help="PREFIX/share/jupyter/kernels")
+    sub.add_parser("uninstall", help="remove the iTorch kernelspec")
     run = sub.add_parser("kernel", help="run one kernel (what the kernelspec starts)")
     run.add_argument("-f", dest="connection_file", metavar="CONNECTION_FILE")
     run.add_argument("--ip", default=None, help=f"address to bind (default {DEFAULT_IP})")
@@ -193,6 +215,11 @@ def create_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `itorch` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        import trepl
+
+        print(f"itorch (trepl) {trepl.version()}")
+        return 0
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["console", *argv]
     if argv[0] in FRONT_ENDS:
@@ -209,6 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         user = args.user or not (args.sys_prefix or args.prefix)
         path = kernelspec.install(user=user, sys_prefix=args.sys_prefix, prefix=args.prefix)
         print(f"itorch: installed kernelspec {kernelspec.KERNEL_NAME} in {path}")
+        return 0
+    if args.command == "uninstall":
+        removed = kernelspec.uninstall()
+        if removed is None:
+            print(f"itorch: no kernelspec named {kernelspec.KERNEL_NAME} is installed")
+            return 1
+        print(f"itorch: removed kernelspec {kernelspec.KERNEL_NAME} from {removed}")
         return 0
     if args.command == "kernel":
         return _run_kernel(args.connection_file, args.ip, extra)

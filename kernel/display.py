@@ -251,7 +251,7 @@ def image(
     publish(
         {
             "image/png": base64.b64encode(png).decode("ascii"),
-            "text/plain": f"<itorch.image {width}x{height}>",
+            "text/plain": f"<itorch.image {width}x{height} PNG>",
         },
         metadata={"image/png": {"width": width, "height": height}},
     )
@@ -366,28 +366,37 @@ def _is_module(value: Any) -> bool:
     return isinstance(value, nn.Module)
 
 
-def _cell(v: Any) -> str:
-    return html_lib.escape(f"{v:.4g}" if isinstance(v, float) else str(v))
+def _cell_texts(block: Any) -> list[list[str]]:
+    """The text of each element of a 2-D block, as `th` prints it (numpy's uniform format)."""
+    import numpy as np
+
+    if block.dtype.kind in "biufc" and block.size:
+        text = np.array2string(block, max_line_width=sys.maxsize, threshold=sys.maxsize)
+        rows = [line.strip().strip("[]").split() for line in text.split("\n")]
+        if [len(r) for r in rows] == [block.shape[1]] * block.shape[0]:
+            return rows
+    return [[str(v) for v in row] for row in block.tolist()]
 
 
 def array_html(value: Any) -> str:
-    """An HTML table of a (small corner of an) array with a dtype/shape footer."""
+    """The same as `th` prints, as a table: a corner of the values, then `th`'s footer."""
     import numpy as np
 
+    from trepl.printer import array_footer
+
     arr = np.asarray(value)
-    footer = (
-        f"{html_lib.escape(type(value).__name__)} of dtype {arr.dtype}, shape {tuple(arr.shape)}"
-    )
+    footer = array_footer(value)[1:-1]
     if arr.ndim > 2:
         # the first 2-D slice, named like Torch's `(1,1,.,.)` headings
         index = (0,) * (arr.ndim - 2)
         footer += f"; showing [{', '.join(map(str, index))}, :, :]"
         arr = arr[index]
     table = np.atleast_2d(arr)
+    texts = _cell_texts(table[:MAX_TABLE_ROWS, :MAX_TABLE_COLS])
     rows = []
-    for r in table[:MAX_TABLE_ROWS]:
-        cells = "".join(f"<td>{_cell(v.item())}</td>" for v in r[:MAX_TABLE_COLS])
-        if r.shape[0] > MAX_TABLE_COLS:
+    for text_row in texts:
+        cells = "".join(f"<td>{html_lib.escape(t)}</td>" for t in text_row)
+        if table.shape[1] > MAX_TABLE_COLS:
             cells += "<td>&hellip;</td>"
         rows.append(f"<tr>{cells}</tr>")
     if table.shape[0] > MAX_TABLE_ROWS:
@@ -460,7 +469,10 @@ def mime_bundle(value: Any, text: str) -> dict[str, Any]:
     rich = getattr(value, "_repr_mimebundle_", None)
     if callable(rich) and not isinstance(value, type):
         try:
-            bundle = rich()
+            try:
+                bundle = rich(include=None, exclude=None)  # as IPython calls it
+            except TypeError:
+                bundle = rich()
             data.update(bundle[0] if isinstance(bundle, tuple) else bundle)
         except Exception:  # a broken repr hook must not lose the text view
             pass
@@ -477,12 +489,110 @@ def mime_bundle(value: Any, text: str) -> dict[str, Any]:
         if isinstance(shown, bytes):
             shown = base64.b64encode(shown).decode("ascii")
         data[mime] = shown
+    if "image/png" not in data:
+        png = _figure_png(value)
+        if png is not None:
+            data["image/png"] = base64.b64encode(png).decode("ascii")
     if "text/html" not in data:
         markup = html_repr(value)
         if markup is not None:
             data["text/html"] = markup
     data["text/plain"] = text
     return data
+
+
+# --------------------------------------------------------------------------------------------
+# display(): any object with a rich view, as every Jupyter kernel shows it
+
+
+class DisplayHandle:
+    """What `display(obj, display_id=True)` returns: `handle.update(obj)` redraws in place."""
+
+    def __init__(self, display_id: str) -> None:
+        self.display_id = display_id
+
+    def __repr__(self) -> str:
+        return f"<DisplayHandle display_id={self.display_id}>"
+
+    def display(self, obj: Any, **kwargs: Any) -> None:
+        """Show `obj` as a new output that carries this handle's id."""
+        display(obj, display_id=self.display_id, **kwargs)
+
+    def update(self, obj: Any, **kwargs: Any) -> None:
+        """Replace what this handle's outputs show by `obj`."""
+        display(obj, display_id=self.display_id, update=True, **kwargs)
+
+
+def _text(value: Any) -> str:
+    from trepl.printer import render
+
+    return render(value, color=False, width=80)
+
+
+def display(
+    *objs: Any,
+    metadata: dict | None = None,
+    display_id: str | bool | None = None,
+    update: bool = False,
+    raw: bool = False,
+    clear: bool = False,
+    **_ignored: Any,
+) -> DisplayHandle | None:
+    """display(obj, ...): show each object with its richest view, as Jupyter's display() does.
+
+    Objects with `_repr_html_`, `_repr_png_`, `_repr_svg_`, `_repr_markdown_`, `_repr_latex_`
+    or `_repr_mimebundle_` (IPython's HTML, Image, Markdown..., pandas frames), arrays, modules
+    and matplotlib figures render in the notebook; the text view is `th`'s. `display_id=True`
+    returns a handle whose `update(obj)` redraws the same output. Outside a kernel, the text
+    view is printed. IPython's own `display` is this function in an itorch kernel.
+    """
+    if display_id is True:
+        display_id = uuid.uuid4().hex
+    if clear:
+        clear_output(wait=True)
+    for obj in objs:
+        if _publisher is None:
+            print(_text(obj))
+            continue
+        data = obj if raw else mime_bundle(obj, _text(obj))
+        publish(data, metadata=metadata, display_id=display_id or None, update=update)
+    return DisplayHandle(display_id) if display_id else None
+
+
+def update_display(obj: Any, *, display_id: str, **kwargs: Any) -> None:
+    """update_display(obj, display_id=...): redraw the output `display` made with that id."""
+    display(obj, display_id=display_id, update=True, **kwargs)
+
+
+def adopt_ipython_display() -> None:
+    """Make IPython's `display`, `update_display` and `clear_output` this module's.
+
+    IPython's versions print `<IPython.core.display.HTML object>` unless an IPython shell
+    object runs the process, and the itorch kernel runs none (ipykernel has already imported
+    IPython, so this costs nothing). Only the module attributes are replaced: code that does
+    `from IPython.display import display` in a cell gets ours.
+    """
+    for name in ("IPython.core.display_functions", "IPython.core.display", "IPython.display"):
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr, ours in (
+            ("display", display),
+            ("update_display", update_display),
+            ("clear_output", clear_output),
+        ):
+            if hasattr(module, attr):
+                setattr(module, attr, ours)
+
+
+def _figure_png(value: Any) -> bytes | None:
+    """A matplotlib figure as PNG (matplotlib is optional: only when it is loaded)."""
+    figure = sys.modules.get("matplotlib.figure")
+    if figure is None or not isinstance(value, figure.Figure):
+        return None
+    buffer = io.BytesIO()
+    value.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ itorch.Plot().line(x, y, "red", "loss").title("training").draw()
 
 from kernel.display import audio as audio
 from kernel.display import clear_output as clear_output
+from kernel.display import display as display
 from kernel.display import html as html
 from kernel.display import image as image
 from kernel.display import in_kernel as in_kernel
@@ -19,6 +20,7 @@ __all__ = [
     "Plot",
     "audio",
     "clear_output",
+    "display",
     "html",
     "image",
     "in_kernel",

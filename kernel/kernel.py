@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import fnmatch
 import getpass
+import logging
 import os
 import platform
 import re
@@ -112,12 +113,17 @@ class ItorchKernel(Kernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         from trepl.evaluator import Evaluator
+        from trepl.help import KERNEL_HELP
 
         self.evaluator = Evaluator()
+        self.evaluator.self_help = KERNEL_HELP
         self.evaluator.namespace["itorch"] = itorch
+        self.evaluator.namespace["display"] = display.display
+        display.adopt_ipython_display()
         self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
         self._running: int | None = None  # execution_count of the cell now running
         self._saved_wakeup_fd = -1
+        self._lines: set[str] = set()  # display ids of the lines `_show_line` has drawn
         self._start_interrupt_watch()
         display.set_publisher(self._publish_display)
 
@@ -147,13 +153,22 @@ class ItorchKernel(Kernel):
                 stream.flush()  # so the text printed before the display shows before it
         self._send_iopub(msg_type, content)
 
+    def _show_line(self, key: str, text: str, final: bool) -> None:
+        """A line redrawn in place (progress bar, busy notice): one display, updated by id."""
+        msg_type = "update_display_data" if key in self._lines else "display_data"
+        self._lines.add(key)
+        content = {"data": {"text/plain": text}, "metadata": {}, "transient": {"display_id": key}}
+        self._publish_display(msg_type, content)
+
     # ------------------------------------------------------------------ execute
 
     def _run(self, code: str, out: _LimitedStream, err: _LimitedStream):
         from trepl.results import ErrorInfo, ExecResult
 
         try:
-            return self.evaluator.execute(code, on_stdout=out.write, on_stderr=err.write)
+            return self.evaluator.execute(
+                code, on_stdout=out.write, on_stderr=err.write, on_line=self._show_line
+            )
         except KeyboardInterrupt:
             # The evaluator normally reports this itself; this covers an interrupt that lands
             # between its own handlers.
@@ -198,6 +213,9 @@ class ItorchKernel(Kernel):
             payload = [{"source": "ask_exit", "keepkernel": False}]
             return {"status": "ok", "execution_count": self.execution_count, "payload": payload,
                     "user_expressions": {}}  # fmt: skip
+        for warning in result.warnings:
+            self._stderr.write(warning + "\n")
+        self._stderr.flush()
         if result.error is not None:
             content = {
                 "ename": result.error.ename,
@@ -221,8 +239,6 @@ class ItorchKernel(Kernel):
                 },
             )
         timing = "" if result.help is not None else self._timing(result)
-        for warning in getattr(result, "warnings", None) or []:
-            self._stderr.write(warning + "\n")
         if not silent and timing:
             self._stdout.write(timing if timing.endswith("\n") else timing + "\n")
             self._stdout.flush()
@@ -260,10 +276,10 @@ class ItorchKernel(Kernel):
 
     @staticmethod
     def _color_traceback(error: Any) -> list[str]:
-        """Plain traceback lines, with the final `Name: message` line in red as Jupyter shows."""
-        lines = list(error.traceback) or [f"{error.ename}: {error.evalue}"]
-        lines[-1] = f"\x1b[0;31m{lines[-1].rstrip()}\x1b[0m"
-        return lines
+        """The traceback as `th` prints it, message in red (Jupyter renders ANSI colour)."""
+        from trepl.printer import format_error
+
+        return format_error(error, color="light").split("\n")
 
     def _user_expressions(self, expressions: dict) -> dict:
         """Evaluate the front end's `user_expressions` in the cell namespace."""
@@ -449,8 +465,44 @@ def name_at(code: str, cursor_pos: int) -> str:
     return name.strip(".")
 
 
+class _LoopbackWarningFilter(logging.Filter):
+    """Drops ipykernel's "running over TCP without encryption" warning for a loopback address.
+
+    ipykernel 7 logs it at every start over TCP; on 127.0.0.1 (what itorch binds unless told
+    otherwise) nothing leaves the machine, so it only adds noise to every console start. For
+    any other address the warning stays.
+    """
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self._app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "without encryption" not in str(record.msg):
+            return True
+        return not _is_loopback(getattr(self._app, "ip", ""))
+
+
+def _is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    if ip in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
 def launch(argv: list[str] | None = None) -> None:
     """Run an ItorchKernel process (ipykernel's kernel app: sockets, signing, parent poller)."""
+    # ipykernel imports debugpy for kernel_info; pydevd then warns about frozen modules on
+    # stderr, which `jupyter console` prints into its first input line. itorch offers no
+    # debugger (kernel.json says so), so the check has nothing to protect.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     from ipykernel.kernelapp import IPKernelApp
 
-    IPKernelApp.launch_instance(argv=argv, kernel_class=ItorchKernel)
+    app = IPKernelApp.instance(kernel_class=ItorchKernel)
+    app.log.addFilter(_LoopbackWarningFilter(app))
+    app.initialize(argv)
+    app.start()

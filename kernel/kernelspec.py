@@ -1,12 +1,18 @@
 """The `itorch` kernelspec, built from pure functions (after ipykernel's `kernelspec.py`).
 
 `make_cmd` -> `get_kernel_dict` -> `write_kernel_spec(path)` -> `install(...)`: each step can be
-called (and tested) on its own, and only `install` touches a Jupyter data directory.
+called (and tested) on its own, and only `install`, `uninstall` and `ensure_current` touch a
+Jupyter data directory.
+
+A spec names the interpreter that wrote it. When that environment is gone (or another one runs
+`itorch`), `stale_reason` says why the spec no longer fits, and `ensure_current` rewrites it for
+the running interpreter: every `itorch` command calls it before it starts Jupyter.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -97,3 +103,49 @@ def find_installed(kernel_name: str = KERNEL_NAME) -> str | None:
     from jupyter_client.kernelspec import KernelSpecManager
 
     return KernelSpecManager().find_kernel_specs().get(kernel_name)
+
+
+def uninstall(kernel_name: str = KERNEL_NAME) -> str | None:
+    """Remove the spec Jupyter finds under `kernel_name`; returns its directory (None if none)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if find_installed(kernel_name) is None:
+        return None
+    return KernelSpecManager().remove_kernel_spec(kernel_name)
+
+
+def stale_reason(spec_dir: str | Path, executable: str | None = None) -> str | None:
+    """Why the spec in `spec_dir` would not start this interpreter's itorch (None: it would)."""
+    executable = executable or sys.executable
+    try:
+        argv = json.loads((Path(spec_dir) / "kernel.json").read_text())["argv"]
+        python = argv[0]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+        return f"its kernel.json is unreadable ({err})"
+    if not os.path.exists(python):
+        return f"it runs {python}, which no longer exists"
+    if os.path.normpath(python) != os.path.normpath(executable):
+        return f"it runs {python}, not this environment's {executable}"
+    return None
+
+
+def ensure_current(kernel_name: str = KERNEL_NAME) -> tuple[str, str | None]:
+    """Make sure the spec Jupyter finds runs this interpreter; returns (its directory, a note).
+
+    No spec: install one for the user. A stale one: rewrite it where it is when that is
+    writable, else install a user spec (which Jupyter looks at first). The note says what was
+    done (None when the spec was already current).
+    """
+    found = find_installed(kernel_name)
+    if found is None:
+        path = install(user=True, kernel_name=kernel_name)
+        return path, f"installed the iTorch kernelspec in {path}"
+    reason = stale_reason(found)
+    if reason is None:
+        return found, None
+    if os.access(found, os.W_OK) and os.access(Path(found) / "kernel.json", os.W_OK):
+        write_kernel_spec(found)
+        path = found
+    else:
+        path = install(user=True, kernel_name=kernel_name)
+    return path, f"the iTorch kernelspec at {found} was stale ({reason}); rewrote it in {path}"

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Evaluator", "repl"]
+__all__ = ["Evaluator", "repl", "version"]
+
+
+def version() -> str:
+    """The installed trepl distribution's version (what `th --version` and `itorch --version`
+    print), or "unknown" when running from a tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("trepl")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def __getattr__(name: str) -> Any:

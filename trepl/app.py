@@ -20,16 +20,14 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
-from prompt_toolkit.lexers import DynamicLexer, Lexer
 from prompt_toolkit.output import ColorDepth, Output
 
 from trepl import help as help_pages
 from trepl import namespace as names
-from trepl import printer
+from trepl import printer, style
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
 from trepl.results import ExecResult
-from trepl.timing import imported
 
 PROMPT = "th> "
 CONTINUATION = "..> "
@@ -73,6 +71,7 @@ class AppConfig:
     """The shell's few options."""
 
     color: bool = True
+    scheme: str = "dark"  # 'dark' or 'light' (th --colors; default from $COLORFGBG)
     banner: bool = True
     history_file: str | None = None  # None: history_path(); "" keeps history in memory only
 
@@ -108,8 +107,7 @@ class App:
             history = FileHistory(path or history_path())
         # Syntax colour arrives once the warm-up thread has imported pygments (~0.1 s): the
         # first prompt does not wait for it.
-        self._lexer: Lexer | None = None
-        lexer = DynamicLexer(self._python_lexer) if self.config.color else None
+        lexer = style.InputLexer() if self.config.color else None
         self.session: PromptSession[str] = PromptSession(
             PROMPT,
             multiline=True,
@@ -121,6 +119,8 @@ class App:
             lexer=lexer,
             key_bindings=create_key_bindings(self._ready),
             color_depth=None if self.config.color else ColorDepth.MONOCHROME,
+            style=style.input_style(self.config.scheme),
+            include_default_pygments_style=False,
             input=input,
             output=output,
             erase_when_done=False,
@@ -128,17 +128,9 @@ class App:
         self._question: PromptSession[str] = PromptSession(input=input, output=output)
         self.warm_up_thread: threading.Thread | None = None
 
-    def _python_lexer(self) -> Lexer | None:
-        if self._lexer is None and imported("pygments.lexers.python") is not None:
-            from prompt_toolkit.lexers import PygmentsLexer
-            from pygments.lexers.python import PythonLexer
-
-            self._lexer = PygmentsLexer(PythonLexer)
-        return self._lexer
-
     def _warm_up(self) -> None:
         if self.config.color:
-            import pygments.lexers.python  # noqa: F401 - for _python_lexer
+            style.warm_up()
         names.warm_up(also=("jedi",))  # jedi: the completer's fallback, ~0.3 s to import
 
     def _ready(self, text: str) -> tuple[bool, str]:
@@ -155,12 +147,16 @@ class App:
         stream.write(text)
         stream.flush()
 
+    def _show_line(self, key: str, text: str, final: bool) -> None:
+        """Redraw one status line in place (progress bars, the busy notice)."""
+        self._write_err("\r" + text + "\x1b[K" + ("\n" if final else ""))
+
     def _width(self) -> int:
         return shutil.get_terminal_size((80, 24)).columns
 
     def show(self, result: ExecResult) -> None:
         """Print what a cell produced: help page, value, error, shell status, warnings, timing."""
-        color = self.config.color
+        color = self.config.color and self.config.scheme
         if result.stdout and not result.stdout.endswith("\n") and result.shell_status is None:
             self._write("\n")
         if result.help is not None:
@@ -213,7 +209,7 @@ class App:
                     if self.ask_exit():
                         return 0
                     continue
-                result = self.evaluator.execute(text, self._write, self._write_err)
+                result = self.evaluator.execute(text, self._write, self._write_err, self._show_line)
                 self.show(result)
                 if result.exit_code is not None:
                     return result.exit_code
@@ -245,5 +241,5 @@ def repl(
     if color is None:
         color = use_color(sys.stdout)
     evaluator = Evaluator(namespace)
-    config = AppConfig(color=color, banner=False)
+    config = AppConfig(color=color, scheme=printer.scheme_from_env(), banner=False)
     return App(evaluator, config=config, **app_parts).run()

@@ -6,6 +6,7 @@ th -e 'stmt'               run a statement; -i then opens the shell on the same 
 th -l module               import a module first (repeatable)
 th -g                      warn when a statement creates a new global
 th --doctor                what to send when the install misbehaves
+th --version               trepl's version
 """
 
 from __future__ import annotations
@@ -41,13 +42,20 @@ def create_parser() -> argparse.ArgumentParser:
         "-g", dest="monitor_globals", action="store_true", help="warn on each new global variable"
     )
     parser.add_argument("--no-color", action="store_true", help="never print ANSI colour")
+    parser.add_argument(
+        "--colors",
+        choices=("dark", "light", "none"),
+        help="colour scheme for a dark or a light background, or none (default: from "
+        "$COLORFGBG when the terminal sets it, else dark)",
+    )
     parser.add_argument("--doctor", action="store_true", help="print install diagnostics and exit")
+    parser.add_argument("--version", action="store_true", help="print trepl's version and exit")
     parser.add_argument("script", nargs="?", help="a Python script to run")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     return parser
 
 
-def _report(result: ExecResult, color: bool) -> int:
+def _report(result: ExecResult, color: bool | str) -> int:
     """Print a script's uncaught error; return the process exit status."""
     from trepl import printer
 
@@ -66,6 +74,11 @@ def _report(result: ExecResult, color: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `th` console script."""
     args = create_parser().parse_args(argv)
+    if args.version:
+        import trepl
+
+        print(f"th (trepl) {trepl.version()}")
+        return 0
     if args.doctor:
         from trepl import doctor
 
@@ -74,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from trepl.app import use_color
     from trepl.evaluator import Evaluator
+    from trepl.printer import scheme_from_env
 
-    color = use_color(sys.stdout, args.no_color)
+    color = use_color(sys.stdout, args.no_color or args.colors == "none")
+    scheme = args.colors if args.colors in ("dark", "light") else scheme_from_env()
+    colors = scheme if color else False  # what the printer takes for error reports
     evaluator = Evaluator()
     evaluator.monitor_globals = args.monitor_globals
     out, err = sys.stdout, sys.stderr
@@ -89,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         err.flush()
 
     for module in args.modules:
-        status = _report(evaluator.run_source(f"import {module}", "<-l>"), color)
+        status = _report(evaluator.run_source(f"import {module}", "<-l>"), colors)
         if status:
             return status
 
     ran_something = args.statement is not None or args.script is not None
     if args.statement is not None:
-        status = _report(evaluator.run_source(args.statement, "<-e>", write_out, write_err), color)
+        status = _report(evaluator.run_source(args.statement, "<-e>", write_out, write_err), colors)
         if status and not args.interactive:
             return status
     if args.script is not None:
@@ -104,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         sys.argv = [args.script, *args.args]
         sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
-        status = _report(evaluator.run_file(args.script, write_out, write_err), color)
+        status = _report(evaluator.run_file(args.script, write_out, write_err), colors)
         if not args.interactive:
             return status
 
@@ -113,17 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     if not sys.stdin.isatty():
         # `echo 'print(1)' | th`: the input is a script.
         source = sys.stdin.read()
-        return _report(evaluator.run_source(source, "<stdin>", write_out, write_err), color)
+        return _report(evaluator.run_source(source, "<stdin>", write_out, write_err), colors)
 
     startup = os.environ.get("TREPLSTARTUP")
     if startup:
         if os.path.isfile(startup):
-            _report(evaluator.run_file(startup, write_out, write_err), color)
+            _report(evaluator.run_file(startup, write_out, write_err), colors)
         else:
             print(f"th: TREPLSTARTUP names {startup!r}, which is not a file", file=sys.stderr)
     from trepl.app import App, AppConfig
 
-    app = App(evaluator, config=AppConfig(color=color, banner=not ran_something))
+    config = AppConfig(color=color, scheme=scheme, banner=not ran_something)
+    app = App(evaluator, config=config)
     status = app.run()
     warming = app.warm_up_thread is not None and app.warm_up_thread.is_alive()
     if evaluator.abandoned_work or warming:

@@ -1,7 +1,8 @@
 """TREPL's line prefixes and suffixes, parsed into a `Command` (pure parsing, no execution).
 
 ?            the self-help page          ? name / name?    signature and documentation
-?? name      the source (also name??)    $ cmd             a shell command
+?? name      the source (also name??)    $ cmd, !cmd       a shell command (! as in IPython)
+%name args   IPython's line magics that th has: %timeit, %tb, %debug
 code;        run code, do not auto-print anything else     Python code
 """
 
@@ -14,6 +15,7 @@ from typing import Literal
 # A dotted name such as `nn.Linear` or `jnp.zeros`, the only thing `?` accepts.
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _HELP_SUFFIX = re.compile(rf"^\s*({_DOTTED})\s*(\?\??)\s*$")
+_MAGIC = re.compile(r"^%([A-Za-z_]\w*)\s*(.*)$")
 
 
 @dataclass(frozen=True)
@@ -21,14 +23,16 @@ class Command:
     """What a cell asks for.
 
     kind: 'code' (Python), 'help' (`? name`, detail 0; `?? name`, detail 1), 'selfhelp' (`?`
-    alone), 'shell' (`$ cmd`) or 'empty'. `text` is the code, the name or the shell command.
-    `silent` is True when a trailing `;` asked not to auto-print.
+    alone), 'shell' (`$ cmd` or `!cmd`), 'magic' (`%name args`: `magic` is the name, `text`
+    the arguments) or 'empty'. `text` is the code, the name or the shell command. `silent` is
+    True when a trailing `;` asked not to auto-print.
     """
 
-    kind: Literal["code", "help", "selfhelp", "shell", "empty"]
+    kind: Literal["code", "help", "selfhelp", "shell", "magic", "empty"]
     text: str = ""
     detail: int = 0
     silent: bool = False
+    magic: str = ""
 
 
 def _ends_with_semicolon(code: str) -> bool:
@@ -63,8 +67,11 @@ def parse(cell: str) -> Command:
     single_line = "\n" not in stripped
     if single_line and stripped == "?":
         return Command("selfhelp")
-    if single_line and stripped.startswith("$"):
+    if single_line and stripped.startswith(("$", "!")):
         return Command("shell", stripped[1:].strip())
+    magic = _MAGIC.match(stripped) if single_line else None
+    if magic:
+        return Command("magic", magic.group(2).strip(), magic=magic.group(1))
     if single_line:
         if stripped.startswith("?"):
             # `? name` / `?? name`; a bad name is reported by the help lookup, not as Python.

@@ -2,8 +2,10 @@
 
 The common cases are answered directly from live objects, which is fast and exact:
 names (namespace, builtins, keywords), attributes of a chain such as `net.modules[0].wei`
-(evaluated without calls), dict keys (`d['ab`), and file paths inside a string. Everything
-else (`import ja`, `f(x).re`, call arguments) goes to jedi's Interpreter on the same namespace.
+(evaluated without calls), dict keys (`d['ab`), and file paths inside a string. After `$` or
+`!` the line is a shell command: its first word completes from TREPL's aliases and the programs
+on $PATH, the others as file paths. Everything else (`import ja`, `f(x).re`, call arguments) goes
+to jedi's Interpreter on the same namespace.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _ATTRIBUTE = re.compile(r"([A-Za-z_][\w\.\[\]'\"\- ]*?)\.([A-Za-z_]\w*)?$")
 # `<chain>[` then an optional quote and partial key.
 _SUBSCRIPT = re.compile(r"([A-Za-z_][\w\.\[\]'\"\-]*)\[\s*(['\"]?)([^'\"\]]*)$")
 _IMPORT_LINE = re.compile(r"^\s*(import|from)\s")
+_SHELL_LINE = re.compile(r"^\s*[$!]\s*")
 _MISSING = object()
 
 
@@ -127,6 +130,7 @@ class Completer:
 
     def __init__(self, get_namespace: Callable[[], dict[str, Any]]) -> None:
         self._get_namespace = get_namespace
+        self._programs: tuple[str, list[str]] = ("", [])  # ($PATH, the programs on it)
 
     def complete(self, code: str, cursor_pos: int) -> Completions:
         """Matches replacing code[cursor_start:cursor_end]."""
@@ -136,13 +140,42 @@ class Completer:
             )
         text = code[:cursor_pos]
         line = text.rsplit("\n", 1)[-1]
-        for method in (self._in_string, self._dict_key, self._attribute, self._name):
+        for method in (self._shell, self._in_string, self._dict_key, self._attribute, self._name):
             found = method(text, line, code[cursor_pos:])
             if found is not None:
                 return found
         return self._jedi(code, cursor_pos)
 
     # Each strategy returns Completions, or None to let the next one try.
+    def _shell(self, text: str, line: str, after: str) -> Completions | None:
+        shell = _SHELL_LINE.match(text)
+        if shell is None or "\n" in text:
+            return None
+        command = text[shell.end() :]
+        word = re.split(r"\s", command)[-1]
+        if word != command or "/" in word:  # an argument, or a path to a program
+            return self._paths(word, len(text))
+        from trepl.shell import ALIASES
+
+        matches = sorted({m for m in [*ALIASES, *self._path_programs()] if m.startswith(word)})
+        return Completions(matches, len(text) - len(word), len(text), ["program"] * len(matches))
+
+    def _path_programs(self) -> list[str]:
+        """The executables on $PATH (listed again only when $PATH changes)."""
+        path = os.environ.get("PATH", "")
+        if self._programs[0] != path or not self._programs[1]:
+            found = set()
+            for directory in path.split(os.pathsep):
+                try:
+                    with os.scandir(directory or ".") as entries:
+                        for entry in entries:
+                            if entry.is_file() and os.access(entry.path, os.X_OK):
+                                found.add(entry.name)
+                except OSError:
+                    continue
+            self._programs = (path, sorted(found))
+        return self._programs[1]
+
     def _in_string(self, text: str, line: str, after: str) -> Completions | None:
         start = _open_string(text)
         if start is None:

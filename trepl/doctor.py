@@ -38,9 +38,17 @@ def _kernelspec_fact() -> str:
     except Exception as exc:  # noqa: BLE001
         return f"itorch kernelspec: jupyter_client missing ({exc})"
     specs = KernelSpecManager().find_kernel_specs()
-    if "itorch" in specs:
-        return f"itorch kernelspec: installed at {specs['itorch']}"
-    return "itorch kernelspec: not installed (run `itorch install`)"
+    if "itorch" not in specs:
+        return "itorch kernelspec: not installed (run `itorch install`)"
+    from kernel.kernelspec import stale_reason
+
+    reason = stale_reason(specs["itorch"])
+    if reason is not None:
+        return (
+            f"itorch kernelspec: STALE at {specs['itorch']}: {reason}; "
+            "run `itorch install` (any itorch command also rewrites it)"
+        )
+    return f"itorch kernelspec: installed at {specs['itorch']}"
 
 
 def _bind_fact() -> str:

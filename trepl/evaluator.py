@@ -11,29 +11,40 @@ from __future__ import annotations
 import ast
 import builtins
 import codeop
+import inspect
 import linecache
 import os
+import re
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, shell, timing
+from trepl import commands, printer, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
+from trepl.errors import error_info
+from trepl.resultlist import ResultList
 from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
+from trepl.timing import LineCallback
 
 Callback = Callable[[str], None] | None
 
-_TREPL_DIR = os.path.dirname(os.path.abspath(__file__))
-
 
 class _LiveStream:
-    """A text stream that hands each write to a callback and keeps a copy of everything."""
+    """A text stream that hands each write to a callback and keeps a copy of everything.
 
-    def __init__(self, callback: Callback, original: Any) -> None:
+    With a `show_line` callback the stream also offers `show_line(key, text, final)`: progress
+    bars (nets' `ProgressBar`) redraw one line through it, which `th` draws with a carriage
+    return and the kernel as one display updated in place.
+    """
+
+    def __init__(
+        self, callback: Callback, original: Any, show_line: LineCallback | None = None
+    ) -> None:
+        if show_line is not None:
+            self.show_line = show_line
         self._callback = callback
         self._original = original
         self._chunks: list[str] = []
@@ -90,32 +101,16 @@ class _LiveStream:
 
 @contextmanager
 def _captured(
-    on_stdout: Callback, on_stderr: Callback
+    on_stdout: Callback, on_stderr: Callback, on_line: LineCallback | None = None
 ) -> Iterator[tuple[_LiveStream, _LiveStream]]:
-    out = _LiveStream(on_stdout, sys.stdout)
-    err = _LiveStream(on_stderr, sys.stderr)
+    out = _LiveStream(on_stdout, sys.stdout, on_line)
+    err = _LiveStream(on_stderr, sys.stderr, on_line)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
         yield out, err
     finally:
         sys.stdout, sys.stderr = saved
-
-
-def _error_info(exc: BaseException) -> ErrorInfo:
-    """ErrorInfo with the evaluator's own frames cut from the front of the traceback."""
-    tb = exc.__traceback__
-    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == (
-        _TREPL_DIR
-    ):
-        tb = tb.tb_next
-    exc = exc.with_traceback(tb)
-    if isinstance(exc, SyntaxError):
-        text = traceback.format_exception_only(type(exc), exc)
-    else:
-        text = traceback.format_exception(type(exc), exc, tb)
-    lines = "".join(text).rstrip("\n").split("\n")
-    return ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=lines)
 
 
 class Evaluator:
@@ -137,11 +132,17 @@ class Evaluator:
             for key, value in _preloaded_values().items():
                 ns.setdefault(key, value)
         self.print_level = 3
+        self.self_help = help_pages.SELF_HELP  # the `?` page; the kernel sets its own
         self.monitor_globals = False  # `th -g`: report each new global after a cell
         ns.setdefault("who", names.Who(ns, set()))
         ns.setdefault("import_", names.Importer(ns))
         ns.setdefault("setprintlevel", self._set_print_level)
-        ns["_RESULTS"] = []
+        ns.setdefault("tb", self.print_traceback)
+        ns.setdefault("debug", self.debug)
+        ns.setdefault("timeit", self._timeit)
+        ns.setdefault("display", printer.display)
+        ns["_RESULTS"] = ResultList()
+        ns.setdefault("setresults", ns["_RESULTS"].set_limits)
         ns["_LAST"] = None
         # Names present before the user typed anything: hidden from who(), not -g warnings.
         self.preloaded: set[str] = set(ns)
@@ -151,15 +152,25 @@ class Evaluator:
         self.execution_count = 0
         # True once Ctrl-C left an XLA program running: exiting must not wait for it.
         self.abandoned_work = False
+        self._abandoned: list[Any] = []  # the arrays of that program, and the cell it ran in
+        self._abandoned_cell = 0
         self._completer = None
+        self.last_error: ErrorInfo | None = None  # what `tb()` prints in full
 
     # ----------------------------------------------------------------------------- execute
     def execute(
-        self, code: str, on_stdout: Callback = None, on_stderr: Callback = None
+        self,
+        code: str,
+        on_stdout: Callback = None,
+        on_stderr: Callback = None,
+        on_line: LineCallback | None = None,
     ) -> ExecResult:
         """Run one cell: Python code, `? name`, `?? name`, `?` or `$ cmd`.
 
         Text printed during the cell goes to the callbacks as it comes and into the result.
+        `on_line(key, text, final)` redraws one status line in place (progress bars, and the
+        notice that the device is still busy with an interrupted computation); without it
+        those are not shown.
         Ctrl-C (KeyboardInterrupt) ends the cell with an error result; the namespace keeps every
         binding made before the interrupt, except names bound to arrays still being computed,
         which get their previous value back.
@@ -169,14 +180,19 @@ class Evaluator:
             return ExecResult()
         self.execution_count += 1
         if command.kind == "selfhelp":
-            page = HelpInfo(name="?", found=True, text=help_pages.SELF_HELP)
+            page = HelpInfo(name="?", found=True, text=self.self_help)
             return ExecResult(help=page)
         if command.kind == "help":
             names.materialize(self.namespace, [command.text.split(".")[0]])
             return ExecResult(help=self.help(command.text, command.detail))
         if command.kind == "shell":
             return self._run_shell(command.text, on_stdout, on_stderr)
-        return self._run_code(command.text, command.silent, on_stdout, on_stderr)
+        if command.kind == "magic":
+            code = _MAGICS.get(command.magic)
+            if code is None:
+                return ExecResult(error=_usage_error(command.magic))
+            return self._run_code(code(command.text), False, on_stdout, on_stderr, on_line=on_line)
+        return self._run_code(command.text, command.silent, on_stdout, on_stderr, on_line=on_line)
 
     def run_file(
         self, path: str, on_stdout: Callback = None, on_stderr: Callback = None
@@ -200,9 +216,9 @@ class Evaluator:
         try:
             output, status = shell.run_shell(cmd, on_stdout)
         except KeyboardInterrupt as exc:
-            return ExecResult(error=_error_info(exc), elapsed=time.perf_counter() - start)
+            return ExecResult(error=self._error(exc), elapsed=time.perf_counter() - start)
         except (ValueError, OSError) as exc:
-            return ExecResult(error=_error_info(exc), elapsed=time.perf_counter() - start)
+            return ExecResult(error=self._error(exc), elapsed=time.perf_counter() - start)
         self._store(output)
         return ExecResult(
             value=output,
@@ -213,7 +229,9 @@ class Evaluator:
         )
 
     def _store(self, value: Any) -> None:
-        self.namespace["_RESULTS"].append(value)
+        results = self.namespace["_RESULTS"]
+        if value is not results:  # `_RESULTS` typed alone must not end up inside itself
+            results.append(value)
         self.namespace["_LAST"] = value
 
     def _run_code(
@@ -224,6 +242,7 @@ class Evaluator:
         on_stderr: Callback,
         filename: str | None = None,
         script: bool = False,
+        on_line: LineCallback | None = None,
     ) -> ExecResult:
         ns = self.namespace
         if filename is None:
@@ -234,7 +253,7 @@ class Evaluator:
         result = ExecResult()
         before = dict(ns)
         start = time.perf_counter()
-        with _captured(on_stdout, on_stderr) as (out, err):
+        with _captured(on_stdout, on_stderr, on_line) as (out, err), self._busy_notice(on_line):
             try:
                 if "import" in code:
                     # `import jax` must not race the warm-up thread's import of it.
@@ -242,8 +261,8 @@ class Evaluator:
                 names.materialize(ns)
                 with timing.CompileWatch() as watch:
                     body, last = self._compile(code, filename, script)
-                    exec(body, ns)
-                    value = eval(last, ns) if last is not None else None
+                    _run(body, ns)
+                    value = _run(last, ns) if last is not None else None
                     timing.wait_ready(timing.array_leaves(value) + self._changed_arrays(before))
                 names.materialize(ns)  # modules the cell imported through a stand-in
                 result.compile_time = watch.seconds
@@ -253,20 +272,21 @@ class Evaluator:
                     result.value = value
                     result.show = not silent
             except KeyboardInterrupt as exc:
-                result.error = _error_info(exc)
+                result.error = self._error(exc)
                 dropped = self._restore_unready(before)
                 if dropped:
                     self.abandoned_work = True
+                    self._abandoned_cell = self.execution_count
                     result.warnings.append(
-                        f"th: unbound {', '.join(dropped)} (still being computed). JAX cannot "
-                        "cancel a running XLA program: the device stays busy until it ends, "
-                        "and the next JAX command waits for it."
+                        f"Interrupted: unbound {', '.join(dropped)} (still being computed). JAX "
+                        "cannot cancel a running XLA program: the device stays busy until it "
+                        "ends, and the next JAX command waits for it."
                     )
             except SystemExit as exc:
-                result.error = _error_info(exc)
+                result.error = self._error(exc)
                 result.exit_code = _exit_status(exc)
             except BaseException as exc:  # noqa: BLE001 - every user error becomes an ErrorInfo
-                result.error = _error_info(exc)
+                result.error = self._error(exc)
         result.elapsed = time.perf_counter() - start
         if self.monitor_globals:
             for name in sorted(set(ns) - set(before) - self.preloaded):
@@ -279,9 +299,13 @@ class Evaluator:
         """Compile a cell into (statements, last expression or None), IPython's last_expr rule."""
         tree = ast.parse(code, filename, "exec")
         last = None
+        flags = 0 if script else ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # `await` at the top of a cell
+        # dont_inherit: this module's `from __future__ import annotations` must not turn the
+        # user's annotations into strings.
         if not script and tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
-        return compile(tree, filename, "exec"), last
+            expression = ast.Expression(tree.body.pop().value)
+            last = compile(expression, filename, "eval", flags, dont_inherit=True)
+        return compile(tree, filename, "exec", flags, dont_inherit=True), last
 
     def _changed_arrays(self, before: dict[str, Any]) -> list[Any]:
         """Arrays bound to names the cell (re)bound, so `y = f(x)` is timed until y is ready."""
@@ -291,19 +315,69 @@ class Evaluator:
                 arrays += timing.array_leaves(value)
         return arrays
 
+    def _busy_notice(self, on_line: LineCallback | None) -> Any:
+        """While the cell runs, say so if the device is still busy with interrupted work."""
+        self._abandoned = [a for a in self._abandoned if not timing.is_ready(a)]
+        if on_line is None or not self._abandoned:
+            return nullcontext()
+        return timing.BusyNotice(self._abandoned, self._abandoned_cell, on_line)
+
     def _restore_unready(self, before: dict[str, Any]) -> list[str]:
         """After Ctrl-C, undo bindings to arrays still being computed; return those names."""
         dropped = []
         for key, value in list(self.namespace.items()):
             if before.get(key, _UNSET) is value:
                 continue
-            if any(not timing.is_ready(a) for a in timing.array_leaves(value)):
+            unready = [a for a in timing.array_leaves(value) if not timing.is_ready(a)]
+            if unready:
+                self._abandoned += unready
                 dropped.append(key)
                 if key in before:
                     self.namespace[key] = before[key]
                 else:
                     del self.namespace[key]
         return dropped
+
+    def _error(self, exc: BaseException) -> ErrorInfo:
+        """The cell's exception as an ErrorInfo, remembered for `tb()` and `debug()`."""
+        info = error_info(exc)
+        if not isinstance(exc, SystemExit | KeyboardInterrupt):
+            self.last_error = info
+            # Where pdb.pm() and the standard library's tools look for the last error.
+            sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+        return info
+
+    def print_traceback(self) -> None:
+        """tb(): print the full traceback of the last error (every frame, chained exceptions)."""
+        if self.last_error is None:
+            print("tb(): no error yet in this session")
+            return
+        print("\n".join(self.last_error.full_traceback))
+
+    def debug(self) -> None:
+        """debug(): post-mortem pdb on the last error (`q` leaves it).
+
+        pdb reads its commands with input(): the terminal in `th`, the front end's input box in
+        the kernel (as IPython's %debug).
+        """
+        if self.last_error is None or getattr(sys, "last_traceback", None) is None:
+            print("debug(): no error yet in this session")
+            return
+        import pdb
+
+        debugger = pdb.Pdb()
+        debugger.reset()
+        debugger.interaction(None, sys.last_traceback)
+
+    def _timeit(self, stmt: Any, *args: Any, **kwargs: Any) -> Any:
+        from trepl import measure
+
+        return measure.timeit(stmt, *args, namespace=self.namespace, **kwargs)
+
+    _timeit.__doc__ = "timeit(f, *args, [repeat], [number]) or timeit('stmt'): " + (
+        "the median time per call, the device's work included and compile time apart "
+        "(trepl.measure.timeit)."
+    )
 
     def _set_print_level(self, depth: int) -> None:
         """setprintlevel(n): how many levels of nested lists/dicts are printed (TREPL)."""
@@ -336,7 +410,9 @@ class Evaluator:
         last = lines[-1]
         indent = last[: len(last) - len(last.lstrip())]
         try:
-            compiled = codeop.compile_command(code, "<input>", "exec")
+            compiler = codeop.CommandCompiler()
+            compiler.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # `await x` is complete
+            compiled = compiler(code, "<input>", "exec")
         except (SyntaxError, OverflowError, ValueError):
             return Completeness("invalid")
         if compiled is None:
@@ -352,6 +428,45 @@ class Evaluator:
 
 
 _UNSET = object()
+
+
+def _timeit_call(args: str) -> str:
+    """`%timeit -n 10 -r 3 f(x)` -> `timeit('f(x)', number=10, repeat=3)` (IPython's options)."""
+    options = ""
+    while match := re.match(r"-([nr])\s*(\d+)\s+", args):
+        options += f", {'number' if match.group(1) == 'n' else 'repeat'}={match.group(2)}"
+        args = args[match.end() :]
+    return f"timeit({args!r}{options})"
+
+
+# IPython line magics th has, as the Python they stand for (`%timeit f(x)` -> `timeit('f(x)')`).
+_MAGICS: dict[str, Callable[[str], str]] = {
+    "timeit": _timeit_call,
+    "tb": lambda args: "tb()",
+    "debug": lambda args: "debug()",
+}
+
+
+def _usage_error(name: str) -> ErrorInfo:
+    known = ", ".join(f"%{m}" for m in _MAGICS)
+    message = (
+        f"%{name} is an IPython magic that th does not have; it has {known}, "
+        "and $ cmd or !cmd for the shell"
+    )
+    return ErrorInfo("UsageError", message, [f"UsageError: {message}"])
+
+
+def _run(code: Any, namespace: dict[str, Any]) -> Any:
+    """Run a compiled part of a cell; one with a top-level `await` is a coroutine, run to its end.
+
+    (A cell whose value merely *is* a coroutine, `f()` for an async `f`, is shown, not run.)
+    """
+    value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    if code.co_flags & inspect.CO_COROUTINE:
+        from trepl import aio
+
+        return aio.run(value)
+    return value
 
 
 def _opens_block(line: str) -> bool:

@@ -8,29 +8,47 @@ from typing import Any
 
 from trepl.results import HelpInfo
 
-BANNER = """\
-  ______             __   |  Torch7-style tensors and nets on JAX
- /_  __/__  ________/ /_  |  ? for help, ? name for documentation
-  / / / _ \\/ ___/ __/ __ \\ |  $ cmd runs a shell command
- / / /  __/ /  / /_/ / / / |  jax, jnp, np, nets, nn, optim, models preloaded
-/_/  \\___/_/   \\__/_/ /_/  |  https://github.com/torch/trepl (the original)
-"""
+# "th" in figlet's slant font, and one line of text beside each row, after a straight `|`.
+_ART = (
+    "   __  __",
+    "  / /_/ /_",
+    " / __/ __ \\",
+    "/ /_/ / / /",
+    "\\__/_/ /_/",
+)
+_BESIDE = (
+    "th: Torch7-style tensors and nets on JAX",
+    "? for help, ? name for documentation",
+    "$ cmd runs a shell command",
+    "jax, jnp, np, nets, nn, optim, models preloaded",
+    "https://github.com/torch/trepl (the original)",
+)
+BANNER = "".join(f"{art:<13}|  {text}\n" for art, text in zip(_ART, _BESIDE, strict=True))
 
-SELF_HELP = """\
-th: a TREPL-style shell for JAX and nets
-
+_COMMANDS = """\
   expr               evaluate and print the value (no print needed); a trailing ; hides it
-  _RESULTS, _LAST    every result so far, and the last one
+  _RESULTS, _LAST    the last results (setresults(count, nbytes) bounds them), and the last one
   ? name  /  name?   signature and documentation of name (?? name: its source)
   ?                  this page
-  $ cmd              run a shell command (ls, ll, la are TREPL's aliases); output goes to _LAST
+  $ cmd  /  !cmd     run a shell command (ls, ll, la are TREPL's aliases); output goes to _LAST
   who()              your variables: type, shape, dtype, device, bytes (who(True): all names)
   import_('pkg')     copy a module's public names into the namespace
   setprintlevel(n)   how deep nested lists and dicts are printed (default 3)
+  tb()               the full traceback of the last error (library frames included)
+  debug()            post-mortem pdb on the last error
+  timeit(f, x)       median time of f(x) over runs, device work included, compile time apart
+  %timeit expr       the same for an expression; await works at the top level of a cell
+  display(obj)       show any object with a _repr_html_/_repr_png_/... view (or its text)
+"""
 
+SELF_HELP = (
+    "th: a TREPL-style shell for JAX and nets\n\n"
+    + _COMMANDS
+    + """
 Keys
-  Tab                complete names, attributes, dict keys, and file paths inside strings
-  Up/Down, Ctrl-R    history (kept in ~/.trepl_history or $TREPL_HISTORY); Right accepts a hint
+  Tab                complete names, attributes, dict keys, file paths in strings and after $
+  Up/Down, Ctrl-R    history (kept in ~/.trepl_history or $TREPL_HISTORY); Right accepts a hint;
+                     in Ctrl-R search, Enter takes the line found, Esc or Ctrl-G gives up
   Enter              run; an unfinished block continues on a '..> ' line (blank line ends it)
   Ctrl-C             interrupt a running command, or clear the current line
   Ctrl-L             clear the screen
@@ -39,6 +57,23 @@ Keys
 Every command is timed: [0.0012s] after the result; the clock stops when the result's arrays
 are ready, and time spent compiling new XLA programs is shown apart.
 """
+)
+
+KERNEL_HELP = (
+    "itorch: the th evaluator as a Jupyter kernel\n\n"
+    + _COMMANDS
+    + """
+In the notebook and `itorch console`
+  Tab                complete names, attributes, dict keys and paths
+  Shift-Tab          (notebook) the help of the name at the cursor, as ? name
+  Interrupt          (notebook: the stop button or I,I; console: Ctrl-C) stops the cell; a
+                     compiled computation that has started runs to its end (JAX cannot cancel it)
+  itorch.image(x)    show images; itorch.html, itorch.Plot: HTML and plots
+
+Every cell is timed: [0.0012s] after the result; the clock stops when the result's arrays are
+ready, and time spent compiling new XLA programs is shown apart.
+"""
+)
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _MISSING = object()
@@ -63,11 +98,30 @@ def resolve(name: str, namespace: dict[str, Any]) -> Any:
     return obj
 
 
+class _Annotation:
+    """An annotation written as a string (`from __future__ import annotations`), shown bare."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def _signature(obj: Any) -> str:
+    """`(kW: int, kH: int) -> None`: string annotations without their quotes."""
     try:
-        return str(inspect.signature(obj))
+        sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return ""
+    params = [
+        p.replace(annotation=_Annotation(p.annotation)) if isinstance(p.annotation, str) else p
+        for p in sig.parameters.values()
+    ]
+    ret = sig.return_annotation
+    if isinstance(ret, str):
+        ret = _Annotation(ret)
+    return str(sig.replace(parameters=params, return_annotation=ret))
 
 
 def _source_file(obj: Any) -> str:

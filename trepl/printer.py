@@ -15,31 +15,72 @@ from trepl.timing import imported
 
 Fragments = list[tuple[str, str]]
 
-# SGR codes per style; unknown styles print uncoloured.
-_ANSI = {
-    "number": "36",  # cyan, as TREPL's colorize
-    "string": "32",  # green
-    "keyword": "35",  # magenta: True, False, None
-    "footer": "2",  # dim
-    "time": "2",
-    "compile": "33",  # yellow
-    "error": "1;31",
-    "frame": "34",
-    "name": "1",
-    "ellipsis": "2",
+# SGR codes per style and colour scheme; unknown styles print uncoloured. Only the 16 basic
+# colours, which every terminal maps to its own theme; "dark" avoids dark blue (unreadable on
+# black) and "light" avoids yellow (unreadable on white).
+SCHEMES: dict[str, dict[str, str]] = {
+    "dark": {
+        "number": "36",  # cyan, as TREPL's colorize
+        "string": "32",  # green
+        "keyword": "35",  # magenta: True, False, None
+        "footer": "2",  # dim
+        "time": "2",
+        "compile": "33",  # yellow
+        "error": "1;31",
+        "message": "31",
+        "frame": "96",  # bright cyan
+        "hint": "2",
+        "name": "1",
+        "ellipsis": "2",
+    },
+    "light": {
+        "number": "34",  # blue
+        "string": "32",
+        "keyword": "35",
+        "footer": "2",
+        "time": "2",
+        "compile": "35",
+        "error": "1;31",
+        "message": "31",
+        "frame": "34",
+        "hint": "2",
+        "name": "1",
+        "ellipsis": "2",
+    },
 }
+DEFAULT_SCHEME = "dark"
+Color = bool | str  # False: plain text; True: the default scheme; or a scheme's name
+TIMING_COLUMN = 80  # the timing line ends at this column (or the terminal's edge, if nearer)
 
 DEFAULT_DEPTH = 3
 MAX_ITEMS = 100  # items shown per container before "..."
 
 
-def to_text(fragments: Fragments, color: bool) -> str:
-    """Join fragments, wrapping styled ones in ANSI codes when `color`."""
+def scheme_from_env(environ: dict[str, str] | None = None) -> str:
+    """'light' or 'dark', from `COLORFGBG` ("15;0": white on black) when the terminal sets it."""
+    import os
+
+    value = (environ if environ is not None else os.environ).get("COLORFGBG", "")
+    background = value.split(";")[-1]
+    if background.isdigit():
+        return "light" if int(background) in (7, *range(9, 16)) else "dark"
+    return DEFAULT_SCHEME
+
+
+def _palette(color: Color) -> dict[str, str]:
+    if isinstance(color, str):
+        return SCHEMES.get(color, SCHEMES[DEFAULT_SCHEME])
+    return SCHEMES[DEFAULT_SCHEME]
+
+
+def to_text(fragments: Fragments, color: Color) -> str:
+    """Join fragments, wrapping styled ones in ANSI codes when `color` (True or a scheme name)."""
     if not color:
         return "".join(text for _, text in fragments)
+    palette = _palette(color)
     out = []
     for style, text in fragments:
-        code = _ANSI.get(style)
+        code = palette.get(style)
         out.append(f"\x1b[{code}m{text}\x1b[0m" if code and text else text)
     return "".join(out)
 
@@ -172,6 +213,8 @@ def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
     pad = " " * (indent + 2)
     multi: Fragments = [("", open_ + "\n")]
     for part in parts:
+        # A multi-line item (a module's tree) keeps its shape: every line starts at the pad.
+        part = [(style, text.replace("\n", "\n" + pad)) for style, text in part]
         multi += [("", pad)] + part + [("", ",\n")]
     multi.append(("", " " * indent + close))
     return multi
@@ -188,13 +231,28 @@ def fragments(value: Any, width: int = 80, depth: int = DEFAULT_DEPTH) -> Fragme
     return _nested(value, depth, 0, width)
 
 
-def render(value: Any, color: bool = False, width: int = 80, depth: int = DEFAULT_DEPTH) -> str:
+def render(value: Any, color: Color = False, width: int = 80, depth: int = DEFAULT_DEPTH) -> str:
     """Render a value as TREPL prints it: ANSI-coloured when `color`, else plain text."""
     return to_text(fragments(value, width, depth), color)
 
 
-def format_timing(result: ExecResult, color: bool = False, width: int = 80) -> str:
-    """TREPL's timing line, right-aligned: `[0.0012s]`, or `[0.0300s + 0.2100s compile (2)]`."""
+def display(*objs: Any) -> None:
+    """display(obj, ...): print each object as `th` prints a value.
+
+    The terminal's stand-in for Jupyter's display(); in an itorch kernel, `display` shows each
+    object's richest view instead (kernel.display.display).
+    """
+    for obj in objs:
+        print(render(obj))
+
+
+def format_timing(result: ExecResult, color: Color = False, width: int = TIMING_COLUMN) -> str:
+    """TREPL's timing line, right-aligned: `[0.0012s]`, or `[0.0300s + 0.2100s compile (2)]`.
+
+    It ends at column `min(width, TIMING_COLUMN)`: on a wide terminal it stays near the output
+    it belongs to.
+    """
+    width = min(width, TIMING_COLUMN)
     if result.compile_time > 0:
         run = max(result.elapsed - result.compile_time, 0.0)
         count = result.compile_count
@@ -210,23 +268,35 @@ def format_timing(result: ExecResult, color: bool = False, width: int = 80) -> s
     return " " * max(width - len(plain), 0) + to_text(frags, color)
 
 
-def format_error(error: ErrorInfo, color: bool = False) -> str:
-    """The short traceback of the user's code, the last line (`Name: message`) in red."""
+def format_error(error: ErrorInfo, color: Color = False) -> str:
+    """The short traceback of the user's code; the message (`Name: text`) in red.
+
+    When library frames were left out (a nets error), a last line says how to see them.
+    """
     lines = list(error.traceback) or [f"{error.ename}: {error.evalue}"]
+    first_message = len(lines) - max(1, min(error.message_lines, len(lines)))
+    hint = None
+    if error.hidden_frames:
+        frames = "frame" if error.hidden_frames == 1 else "frames"
+        hint = f"({error.hidden_frames} library {frames} hidden: tb() prints the full traceback)"
     if not color:
-        return "\n".join(lines)
+        return "\n".join(lines + ([hint] if hint else []))
     out = []
     for i, line in enumerate(lines):
-        if i == len(lines) - 1:
-            out.append(to_text([("error", line)], True))
+        if i == first_message:
+            out.append(to_text([("error", line)], color))
+        elif i > first_message:
+            out.append(to_text([("message", line)], color))
         elif line.lstrip().startswith("File "):
-            out.append(to_text([("frame", line)], True))
+            out.append(to_text([("frame", line)], color))
         else:
             out.append(line)
+    if hint:
+        out.append(to_text([("hint", hint)], color))
     return "\n".join(out)
 
 
-def format_help(info: HelpInfo, color: bool = False) -> str:
+def format_help(info: HelpInfo, color: Color = False) -> str:
     """The `?` page: the first line in bold and the source highlighted (pygments) when `color`."""
     if not color or not info.found:
         return info.text
@@ -238,4 +308,4 @@ def format_help(info: HelpInfo, color: bool = False) -> str:
 
         coloured = highlight(info.source, PythonLexer(), TerminalFormatter()).rstrip("\n")
         rest = rest.replace(info.source.rstrip(), coloured)
-    return to_text([("name", head)], True) + ("\n" + rest if rest else "")
+    return to_text([("name", head)], color) + ("\n" + rest if rest else "")

@@ -12,14 +12,19 @@ from typing import Any, Literal
 
 @dataclass
 class ErrorInfo:
-    """An exception raised by user code, trimmed to the user's own frames.
+    """An exception raised by user code, trimmed to the user's own frames (`trepl.errors`).
 
-    `traceback` holds plain-text lines (no ANSI colour); front ends colour them.
+    `traceback` holds plain-text lines (no ANSI colour); front ends colour them. Its last
+    `message_lines` lines are the exception's message (`Name: text`, notes). `hidden_frames`
+    counts the library frames left out of a nets error; `full_traceback` has them all (`tb()`).
     """
 
     ename: str
     evalue: str
     traceback: list[str] = field(default_factory=list)
+    message_lines: int = 1
+    hidden_frames: int = 0
+    full_traceback: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 # Events emitted by jax 0.10 for each cache miss of a jitted computation (jax/_src/dispatch.py,
@@ -119,3 +121,58 @@ def wait_ready(arrays: list[Any]) -> None:
         while not is_ready(array):
             time.sleep(pause)
             pause = min(pause * 1.5, 0.01)
+
+
+LineCallback = Callable[[str, str, bool], None]  # (line id, text, final): redraw one line
+
+
+class BusyNotice:
+    """While a cell runs, one redrawn line saying the device is still busy with abandoned work.
+
+    After Ctrl-C, an XLA program that had started keeps running (JAX cannot cancel it) and every
+    later JAX command queues behind it. When a cell starts with such work unfinished, this thread
+    waits `delay` seconds, then shows `[waiting for ... 3 s]` through `show_line`, redrawn each
+    second, until the work or the cell ends; a final line then says how long it lasted.
+    """
+
+    def __init__(
+        self, arrays: list[Any], cell: int, show_line: LineCallback, delay: float = 0.5
+    ) -> None:
+        self._arrays = arrays
+        self._cell = cell
+        self._show = show_line
+        self._delay = delay
+        self._done = threading.Event()
+        self._shown = False
+        self._start = time.perf_counter()
+        self._key = f"trepl-busy-{uuid.uuid4().hex[:12]}"
+        self._thread = threading.Thread(target=self._watch, name="trepl-busy", daemon=True)
+
+    def __enter__(self) -> BusyNotice:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _busy(self) -> bool:
+        return any(not is_ready(a) for a in self._arrays)
+
+    def _text(self, final: bool) -> str:
+        seconds = time.perf_counter() - self._start
+        if final:
+            return f"[waited {seconds:.1f} s for the computation interrupted in cell {self._cell}]"
+        return (
+            f"[waiting for the computation interrupted in cell {self._cell}: JAX cannot cancel "
+            f"it, and JAX commands queue behind it. {seconds:.0f} s]"
+        )
+
+    def _watch(self) -> None:
+        wait = self._delay
+        while not self._done.wait(wait) and self._busy():
+            self._shown = True
+            self._show(self._key, self._text(False), False)
+            wait = 1.0
+        if self._shown:
+            self._show(self._key, self._text(True), True)

@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -82,7 +83,9 @@ class ProgressBar:
     """ProgressBar(total[, desc][, stream][, enabled][, width]): one redrawn line per epoch.
 
     ``update(n=1, **metrics)`` advances by `n` steps and shows the metrics (e.g. ``loss=``);
-    ``close()`` ends the line. `enabled` defaults to whether `stream` is a terminal.
+    ``close()`` ends the line. `enabled` defaults to whether `stream` is a terminal, or can
+    redraw a line itself: a stream with ``show_line(key, text, final)`` (`th` and the itorch
+    kernel give a cell's stderr one; the notebook shows the bar as one display updated in place).
     """
 
     def __init__(
@@ -98,7 +101,10 @@ class ProgressBar:
         self.desc = desc
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", None)
-        self.enabled = enabled if enabled is not None else bool(isatty and isatty())
+        self._show_line = getattr(self.stream, "show_line", None)
+        self._key = f"progress-{uuid.uuid4().hex[:12]}"  # names the line (a display id)
+        on_screen = self._show_line is not None or bool(isatty and isatty())
+        self.enabled = enabled if enabled is not None else on_screen
         self.width = width
         self.min_interval = min_interval
         self.count = 0
@@ -128,10 +134,15 @@ class ProgressBar:
         now = time.perf_counter()
         if self.enabled and (now - self._drawn >= self.min_interval or self.count >= self.total):
             self._drawn = now
-            self.stream.write("\r" + self.render() + "\x1b[K")
-            self.stream.flush()
+            self._draw(final=False)
 
     def close(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + self.render() + "\x1b[K\n")
-            self.stream.flush()
+            self._draw(final=True)
+
+    def _draw(self, final: bool) -> None:
+        if self._show_line is not None:
+            self._show_line(self._key, self.render(), final)
+            return
+        self.stream.write("\r" + self.render() + "\x1b[K" + ("\n" if final else ""))
+        self.stream.flush()

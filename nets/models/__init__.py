@@ -15,7 +15,6 @@ __all__ = [
     "ModelMeta",
     "get",
     "list",
-    "torchvision",
     "meta",
     "alexnet",
     "googlenet",

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -46,7 +47,10 @@ def test_install_locations_are_exclusive(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["frob"], "invalid choice: 'frob' (choose from 'install', 'kernel', 'notebook'"),
+        (
+            ["frob"],
+            "invalid choice: 'frob' (choose from 'install', 'uninstall', 'kernel', 'notebook'",
+        ),
         (["install", "--name", "x"], "unrecognized arguments: --name x"),
     ],
 )
@@ -153,8 +157,8 @@ def test_notebook_server_answers_and_lists_the_itorch_kernel(tmp_path):
 
 
 def _prompt(n: int) -> str:
-    # jupyter console colours the prompt; escape codes contain no spaces
-    return rf"In \[\S*?{n}\S*?\]: "
+    # jupyter console colours the prompt: colour codes may surround the number
+    return rf"In \[(?:\x1b\[[0-9;]*m)*{n}(?:\x1b\[[0-9;]*m)*\]: "
 
 
 def test_plain_itorch_is_a_console_with_multiline_input_and_exit():
@@ -184,3 +188,72 @@ def test_plain_itorch_is_a_console_with_multiline_input_and_exit():
         child.close(force=True)
     assert child.exitstatus == 0
     assert kernelspec.find_installed() is not None
+
+
+def test_console_without_a_display_starts_quietly_shows_image_text_and_its_own_help():
+    """No DISPLAY: itorch.image prints its text form instead of running xdg-open (which printed
+    `www-browser: not found` lines into the prompt); no kernel warning lands on the screen."""
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # nothing here answers cursor-position requests
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "kernel", "console"],
+        env=env,
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(40, 120),
+    )
+    try:
+        child.expect(_prompt(1))
+        start = child.before
+        child.sendline("itorch.image(np.zeros((3, 8, 8)))")
+        child.expect(_prompt(2))
+        shown = child.before
+        child.sendline("?")
+        child.expect("itorch: the th evaluator as a Jupyter kernel")
+        child.expect(_prompt(3))
+        child.sendline("exit()")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert "WARNING" not in start and "frozen modules" not in start
+    assert "<itorch.image 64x64 PNG>" in shown  # 8x8, zoomed 8 times
+    assert "www-browser" not in shown and "xdg-open" not in shown
+
+
+def test_version_has_no_side_effect_and_help_lists_each_command_once():
+    done = _itorch("--version")
+    assert done.returncode == 0 and re.fullmatch(r"itorch \(trepl\) \S+\n", done.stdout)
+    assert kernelspec.find_installed() is None  # --version installed nothing
+    text = _itorch("--help").stdout
+    assert text.count("itorch install") == 1 and text.count("uninstall") == 1
+    assert "{install" not in text
+
+
+def test_uninstall_removes_the_spec(capsys):
+    assert cli.main(["install"]) == 0
+    assert cli.main(["uninstall"]) == 0
+    assert "removed kernelspec itorch" in capsys.readouterr().out
+    assert kernelspec.find_installed() is None
+    assert cli.main(["uninstall"]) == 1
+
+
+def test_a_spec_left_by_a_gone_environment_is_rewritten_and_doctor_says_so(tmp_path):
+    from trepl import doctor
+
+    path = Path(kernelspec.install(user=True))
+    spec = json.loads((path / "kernel.json").read_text())
+    spec["argv"][0] = str(tmp_path / "gone-env/bin/python")
+    (path / "kernel.json").write_text(json.dumps(spec))
+    fact = [line for line in doctor.report().splitlines() if "kernelspec" in line][0]
+    assert fact == (
+        f"itorch kernelspec: STALE at {path}: it runs {tmp_path / 'gone-env/bin/python'}, "
+        "which no longer exists; run `itorch install` (any itorch command also rewrites it)"
+    )
+    where, note = kernelspec.ensure_current()
+    assert where == str(path) and "was stale" in note
+    assert json.loads((path / "kernel.json").read_text())["argv"][0] == sys.executable
+    assert kernelspec.ensure_current() == (str(path), None)
+    assert "itorch kernelspec: installed at" in doctor.report()

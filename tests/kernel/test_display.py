@@ -172,8 +172,8 @@ def test_clear_output(published):
 
 def test_array_html_repr_table_and_footer():
     markup = display.html_repr(np.arange(12.0).reshape(3, 4))
-    assert markup.count("<tr>") == 3 and "<td>11</td>" in markup
-    assert "dtype float64, shape (3, 4)" in markup
+    assert markup.count("<tr>") == 3 and "<td>11.</td>" in markup  # numpy's format, as th
+    assert "[numpy.ndarray of size 3x4, float64, 96 B]" in markup
     big = display.html_repr(np.zeros((50, 50)))
     assert "&hellip;" in big and "&vellip;" in big
     assert "showing [0, :, :]" in display.html_repr(np.zeros((2, 3, 4)))
@@ -183,7 +183,9 @@ def test_array_html_repr_table_and_footer():
 def test_jax_array_and_module_html_repr():
     import jax.numpy as jnp
 
-    assert "shape (2,)" in display.html_repr(jnp.ones(2))
+    assert "[jax.Array of size 2, float32, 8 B]" in display.html_repr(jnp.ones(2))
+    scalar = display.html_repr(jnp.float32(3) * jnp.ones(()))
+    assert "<td>3.</td>" in scalar and "[jax.Array of size (), float32, 4 B]" in scalar
     from nets import nn
 
     model = nn.Sequential().add(nn.Linear(3, 2)).add(nn.Tanh())
@@ -240,3 +242,26 @@ def test_plot_is_reachable_from_the_display_module():
     assert display.Plot is Plot
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         display.nope  # noqa: B018
+
+
+def test_matplotlib_figure_is_a_png():
+    """Only where matplotlib is installed (it is optional: nothing in trepl needs it)."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    data = display.mime_bundle(figure, "<Figure>")
+    assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("signature", ["self, include, exclude", "self"])
+def test_mimebundle_hook_is_called_as_ipython_calls_it(signature):
+    namespace: dict = {}
+    exec(
+        f"class Chart:\n    def _repr_mimebundle_({signature}):\n"
+        "        return {'application/json': {'x': 1}}",
+        namespace,
+    )
+    data = display.mime_bundle(namespace["Chart"](), "<Chart>")
+    assert data["application/json"] == {"x": 1} and data["text/plain"] == "<Chart>"

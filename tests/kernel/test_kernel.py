@@ -196,12 +196,88 @@ def test_input_asks_the_front_end(kc):
     assert "does not support input requests" in reply["evalue"]
 
 
+def test_debug_is_post_mortem_pdb_over_the_front_ends_input(kc):
+    execute(kc, "def g(v):\n    return 1 / v")
+    reply, _ = execute(kc, "g(0)")
+    assert reply["ename"] == "ZeroDivisionError"
+    msg_id = kc.execute("debug()", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=TIMEOUT)
+    # ipykernel's app makes pdb.Pdb IPython's interruptible debugger, hence its prompt
+    assert request["content"]["prompt"] in ("(Pdb) ", "ipdb> ")
+    kc.input("p v * 7")
+    kc.get_stdin_msg(timeout=TIMEOUT)
+    kc.input("q")
+    assert reply_to(kc, msg_id)["content"]["status"] == "ok"
+    out = collect_iopub(kc, msg_id)
+    assert "\n0\n" in "\n" + stream_text(out)  # v was 0 in the frame that failed
+
+
+def test_ipython_habits_shell_timeit_await_and_unknown_magic(kc):
+    _, out = execute(kc, "!echo from-bang")
+    assert stream_text(out).startswith("from-bang\n")
+    msg_id = kc.complete("!ech", 4)
+    assert "echo" in reply_to(kc, msg_id)["content"]["matches"]  # programs on $PATH
+    execute(kc, "sq = jax.jit(lambda v: v * v)")
+    _, out = execute(kc, "%timeit sq(jnp.ones(8))")
+    shown = of_type(out, "execute_result")[0]["content"]["data"]["text/plain"]
+    assert "per call (median of 7 runs" in shown and re.search(r"compiling \(\d programs?\)", shown)
+    _, out = execute(kc, "import asyncio\nawait asyncio.sleep(0, result=6 * 7)")
+    assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"] == "42"
+    reply, _ = execute(kc, "%matplotlib inline")
+    assert reply["ename"] == "UsageError" and "th does not have" in reply["evalue"]
+
+
+def test_ipython_display_objects_render(kc):
+    _, out = execute(
+        kc,
+        "import IPython.display\n"
+        "IPython.display.display(IPython.display.HTML('<b>rich</b>'))\n"
+        "IPython.display.Markdown('*md*')",
+    )
+    assert of_type(out, "display_data")[0]["content"]["data"]["text/html"] == "<b>rich</b>"
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/markdown"] == "*md*"
+
+
+def test_the_help_page_describes_the_notebook_not_ths_keys(kc):
+    reply, _ = execute(kc, "?")
+    page = reply["payload"][0]["data"]["text/plain"]
+    assert page.startswith("itorch: the th evaluator as a Jupyter kernel")
+    assert "Shift-Tab" in page and "Ctrl-L" not in page
+
+
+def test_kernel_start_prints_no_warning(kernel):
+    km, _ = kernel
+    log = km.log_path.read_text()
+    assert "without encryption" not in log and "frozen modules" not in log
+
+
 def test_array_has_html_view_beside_text(kc):
     _, out = execute(kc, "np.arange(6).reshape(2, 3)")
     data = of_type(out, "execute_result")[0]["content"]["data"]
     assert "numpy.ndarray of size 2x3" in data["text/plain"]
     assert data["text/html"].count("<tr>") == 2
     assert "<td>5</td>" in data["text/html"]
+
+
+def test_values_read_as_in_th_as_text_and_as_a_table(kc):
+    """One printer: the notebook's text/plain is th's, and its table carries th's caption."""
+    import jax.numpy as jnp
+
+    from trepl.printer import render
+
+    _, out = execute(kc, "jnp.arange(12.0).reshape(3, 4)")
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/plain"] == render(jnp.arange(12.0).reshape(3, 4))
+    assert "[jax.Array of size 3x4, float32, 48 B]" in data["text/html"]
+    assert "ArrayImpl" not in data["text/html"] and "<td>11.</td>" in data["text/html"]
+    _, out = execute(kc, "jnp.float32(3) * jnp.ones(())")
+    data = of_type(out, "execute_result")[0]["content"]["data"]
+    assert data["text/plain"].startswith("3.\n") and "<td>3.</td>" in data["text/html"]
+    execute(kc, "setresults(3)")
+    _, out = execute(kc, "_RESULTS")
+    shown = of_type(out, "execute_result")[0]["content"]["data"]["text/plain"]
+    assert shown.count("jax.Array") == 2 and "[...]" not in shown
 
 
 def test_itorch_image_is_a_png(kc):
@@ -316,6 +392,51 @@ def test_interrupt_of_a_long_jitted_call_lands_when_it_returns(kernel, kc):
     assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"] == (
         "(False, 'still here')"
     )
+
+
+def test_interrupted_dispatch_is_explained_and_the_next_cell_says_it_waits(kernel, kc):
+    """`b = f(a, n)` interrupted while JAX computes b: the kernel gives th's explanation, and a
+    next cell that queues behind the unfinished program shows one line, updated while it
+    waits, then how long it waited."""
+    km, _ = kernel
+    setup = (
+        "a = jnp.ones((400, 400)) / 400\n"
+        "f = jax.jit(lambda a, n: jax.lax.fori_loop(0, n, lambda i, b: b @ a, a))\n"
+        "f(a, 1).block_until_ready();"
+    )
+    assert execute(kc, setup)[0]["status"] == "ok"
+    reply, out = _interrupt_when_busy(km, kc, "b = f(a, 3000)", delay=0.5)  # about 4 s of work
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert "Interrupted: unbound b (still being computed)" in stream_text(out, "stderr")
+    assert "cannot cancel a running XLA program" in stream_text(out, "stderr")
+    reply, out = execute(kc, "jnp.ones(3).sum()")
+    assert reply["status"] == "ok"
+    shown = of_type(out, "display_data")
+    assert (
+        "waiting for the computation interrupted in cell"
+        in shown[0]["content"]["data"]["text/plain"]
+    )
+    display_id = shown[0]["content"]["transient"]["display_id"]
+    updates = of_type(out, "update_display_data")
+    assert updates and all(u["content"]["transient"]["display_id"] == display_id for u in updates)
+    assert re.match(r"\[waited \d+\.\d s for the computation interrupted in cell \d+\]",
+                    updates[-1]["content"]["data"]["text/plain"])  # fmt: skip
+    assert of_type(out, "execute_result")[0]["content"]["data"]["text/plain"].startswith("3.")
+
+
+def test_nets_error_shows_the_users_line_and_the_message(kc):
+    execute(kc, "net = nn.Sequential().add(nn.SpatialConvolution(3, 6, 5, 5))")
+    reply, out = execute(kc, "net.forward(jnp.ones((2, 1, 32, 32)))")
+    assert reply["status"] == "error" and reply["ename"] == "ModuleError"
+    lines = of_type(out, "error")[0]["content"]["traceback"]
+    text = "\n".join(lines)
+    assert "net.forward(jnp.ones((2, 1, 32, 32)))" in text
+    assert "nets/nn" not in text and "For simplicity" not in text
+    message = next(line for line in lines if "ModuleError" in line)
+    assert message.startswith("\x1b[1;31m") and "expected 3 input planes" in message
+    assert "tb() prints the full traceback" in lines[-1]
+    _, out = execute(kc, "tb()")
+    assert "nets/nn/containers.py" in stream_text(out)
 
 
 def test_restart_gives_a_fresh_namespace(kernel, kc):

@@ -50,12 +50,33 @@ def test_notebook_runs_without_error(path, tmp_path):
         "lenet_digits.ipynb": lambda: _check_lenet(outputs),
         "zoo_tour.ipynb": lambda: _check_zoo(nb, outputs),
         "custom_layer.ipynb": lambda: _check_custom_layer(outputs),
+        "ipython_habits.ipynb": lambda: _check_habits(outputs),
     }
     checks[path.name]()  # every notebook says what it shows
 
 
 def _text(outputs):
     return "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+
+
+def _check_habits(outputs):
+    shown = [out for out in outputs if out.output_type == "display_data"]
+    html = [out.data.get("text/html", "") for out in shown]
+    assert "<b>bold from IPython.display</b>" in html
+    assert any(out.data.get("text/markdown") == "*markdown* too" for out in shown)
+    assert "<i>step 3</i>" in html and "<i>step 0</i>" not in html  # updated in place
+    results = [out for out in outputs if out.output_type == "execute_result"]
+    assert 'fill="teal"' in results[0].data["image/svg+xml"]
+    # the progress bar: one output, holding the last state
+    bars = [out for out in shown if "epoch 1 [" in out.data.get("text/plain", "")]
+    assert len(bars) == 1 and "20/20" in bars[0].data["text/plain"]
+    text = _text(outputs)
+    assert "./\n../\n" in text  # `!ls -a` in the notebook's (empty) folder, TREPL's ls -F
+    values = [r.data["text/plain"] for r in results]
+    timed = [v for v in values if re.search(r"per call \(median of 7 runs, [\d,]+ calls? each", v)]
+    assert len(timed) == 1 and "compiling (1 program)" in timed[0]
+    assert "'awaited'" in values
+    assert "expected 3 input planes (dim 1 of the input), got 1" in text
 
 
 def _check_lenet(outputs):

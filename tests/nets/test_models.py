@@ -433,3 +433,11 @@ def test_docs_models_md_is_generated_from_the_zoo():
     assert path.read_text(encoding="utf-8") == page.getvalue(), (
         "docs/models.md is stale: run `python -m nets.models._doc > docs/models.md`"
     )
+
+
+def test_star_import_gives_every_name_in_all():
+    from nets import models
+
+    namespace: dict = {}
+    exec("from nets.models import *", namespace)
+    assert set(models.__all__) <= set(namespace)

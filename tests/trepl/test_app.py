@@ -143,3 +143,11 @@ def test_repl_runs_on_the_callers_variables():
 
     status, text = program()
     assert status == 0 and text.splitlines()[0] == "21"
+
+
+def test_ctrl_r_enter_takes_the_found_line_and_ctrl_d_still_leaves():
+    """Enter in a Ctrl-R search used to act on the search field and leave the search open, so
+    neither Enter nor Ctrl-D got out of it."""
+    status, text = run_app(["271 + 0" + ENTER, "5" + ENTER, "\x12" + "271", ENTER, ENTER])
+    assert status == 0  # run_app's Ctrl-D, y reached the exit question
+    assert [line for line in text.splitlines() if not line.startswith(" ")] == ["271", "5", "271"]

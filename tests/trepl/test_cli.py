@@ -92,3 +92,9 @@ def test_parser_options():
     assert args.interactive and args.monitor_globals and args.no_color
     assert args.script == "s.py" and args.args == ["x", "-e"]
     assert "usage: th" in create_parser().format_help()
+
+
+def test_version_prints_treples_version():
+    done = th("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("th (trepl) ") and done.stdout.count("\n") == 1

@@ -26,3 +26,11 @@ def test_multi_line_cells_are_always_code():
     cell = "x = 1\n? y"
     assert parse(cell).kind == "code"
     assert parse("a = 'is this?'").kind == "code"
+
+
+def test_ipython_habits():
+    assert parse("!ls -la") == Command("shell", "ls -la")
+    assert parse("%timeit f(x)") == Command("magic", "f(x)", magic="timeit")
+    assert parse("%tb") == Command("magic", "", magic="tb")
+    assert parse("x = 5 % 3").kind == "code"
+    assert parse("%timeit f(x)\ny = 1").kind == "code"  # magics are one-line cells

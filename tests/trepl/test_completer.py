@@ -131,3 +131,22 @@ def test_bad_cursor_is_a_clear_error():
     completer = Completer(dict)
     with pytest.raises(ValueError, match="cursor_pos 9 is outside the code"):
         completer.complete("abc", 9)
+
+
+def test_after_dollar_or_bang_programs_then_paths(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("frobnicate", "frobulate"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    (bin_dir / "frobdata").write_text("not a program")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results.txt").write_text("")
+    completer = Completer(dict)
+    found = completer.complete("$ frob", 6)
+    assert found.matches == ["frobnicate", "frobulate"] and found.cursor_start == 2
+    assert completer.complete("!l", 2).matches[:3] == ["la", "ll", "lla"]  # TREPL's aliases
+    found = completer.complete("$ frobnicate res", 16)
+    assert found.matches == ["results.txt"] and found.cursor_start == 13
+    assert completer.complete("$ cat b", 7).matches == ["bin/"]

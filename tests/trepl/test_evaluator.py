@@ -238,3 +238,20 @@ def test_ctrl_c_stops_a_shell_command(ev):
     result = ev.execute("$ echo started; sleep 20; echo never")
     assert result.error.ename == "KeyboardInterrupt"
     assert ev.execute("1 + 1").value == 2
+
+
+def test_cells_do_not_inherit_the_evaluators_future_imports(ev):
+    """evaluator.py has `from __future__ import annotations`; a cell must not get it."""
+    ev.execute("def f(x: int) -> int:\n    return x")
+    assert ev.execute("f.__annotations__").value == {"x": int, "return": int}
+
+
+def test_top_level_await_is_complete_input(ev):
+    assert ev.is_complete("await asyncio.sleep(1)").status == "complete"
+    assert ev.is_complete("async with lock:").status == "incomplete"
+
+
+def test_timeit_magic_takes_ipythons_number_and_repeat(ev):
+    result = ev.execute("%timeit -n 3 -r 2 sum(range(10))")
+    assert (result.value.calls, result.value.runs) == (3, 2)
+    assert ev.execute("%timeit sum(range(10))").value.runs == 7

@@ -74,7 +74,7 @@ def test_timing_is_right_aligned_with_compile_apart():
     assert line.endswith("[0.2000s + 0.3000s compile (2)]") and len(line) == 50
 
 
-def test_error_last_line_in_red():
+def test_error_message_line_in_red():
     lines = ["Traceback:", '  File "<th-1>", line 1', "ValueError: bad"]
     error = ErrorInfo("ValueError", "bad", lines)
     assert printer.format_error(error).splitlines()[-1] == "ValueError: bad"
@@ -85,3 +85,16 @@ def test_help_page_colour_keeps_text():
     info = HelpInfo(name="f", found=True, text="f(a)\ntype: function\n\nDoc.")
     assert printer.format_help(info) == info.text
     assert printer.format_help(info, color=True).startswith("\x1b[1mf(a)\x1b[0m")
+
+
+def test_scheme_follows_colorfgbg():
+    assert printer.scheme_from_env({"COLORFGBG": "0;15"}) == "light"
+    assert printer.scheme_from_env({"COLORFGBG": "15;default;0"}) == "dark"
+    assert printer.scheme_from_env({}) == "dark"
+    assert "\x1b[34m1\x1b[0m" in printer.render(1, color="light")
+    assert "\x1b[36m1\x1b[0m" in printer.render(1, color="dark")
+
+
+def test_timing_stops_at_a_bounded_column():
+    line = printer.format_timing(ExecResult(elapsed=0.0012), width=160)
+    assert len(line) == printer.TIMING_COLUMN

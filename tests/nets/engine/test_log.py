@@ -48,3 +48,24 @@ def test_progress_bar_is_quiet_when_not_a_terminal():
     bar.update(3, loss=1.0)
     bar.close()
     assert stream.getvalue() == ""
+
+
+def test_progress_bar_draws_through_a_streams_show_line():
+    """th and the itorch kernel give a cell's stderr `show_line(key, text, final)`: the bar is
+    on by default there and redraws one line (one notebook display) through it."""
+    drawn = []
+
+    class LineStream(io.StringIO):
+        def show_line(self, key, text, final):
+            drawn.append((key, text, final))
+
+    stream = LineStream()
+    bar = ProgressBar(2, "epoch", stream=stream, min_interval=0)
+    assert bar.enabled
+    bar.update()
+    bar.update()
+    bar.close()
+    assert len({key for key, _, _ in drawn}) == 1
+    assert [final for _, _, final in drawn] == [False, False, True]
+    assert drawn[-1][1].startswith("epoch [") and "2/2" in drawn[-1][1]
+    assert stream.getvalue() == ""  # nothing written as text
