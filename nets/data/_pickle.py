@@ -17,6 +17,8 @@ from __future__ import annotations
 import io
 import pickletools
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,24 @@ _ALLOWED = (
     }
 )
 _DTYPE_CODE = re.compile(r"^(b1|[iu][1248]|f[248]|[SU]\d+)$")
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """More that one kind of file may hold, interpreted by the caller's own functions.
+
+    ``calls``: ``{(module, name): fn}``; a REDUCE of that global gives ``fn(*args)``, never an
+    import. ``persistent_load``: what a BINPERSID (an object stored outside the pickle, such as
+    PyTorch's storages) stands for, from its id. `nets.interop.pth` reads PyTorch's files so.
+    """
+
+    calls: Mapping[tuple[str, str], Callable[..., Any]] = field(default_factory=dict)
+    persistent_load: Callable[[Any], Any] | None = None
+    # BUILD on a value that is not a NumPy array or dtype: ``build(value, state) -> value``
+    build: Callable[[Any, Any], Any] | None = None
+
+
+_PLAIN = Extensions()
 
 
 class _RefusedError(Exception):
@@ -72,9 +92,11 @@ def _dtype(descr: Any) -> np.dtype:
     return np.dtype(descr)
 
 
-def _reduce(func: Any, args: Any) -> Any:
+def _reduce(func: Any, args: Any, ext: Extensions) -> Any:
     if not isinstance(func, _Global) or not isinstance(args, tuple):
         raise _RefusedError("pickle calls something that is not an allowed global")
+    if func.key in ext.calls:
+        return ext.calls[func.key](*args)
     if func.key == ("_codecs", "encode"):
         text, encoding = args
         if encoding != "latin1":
@@ -144,7 +166,7 @@ def _check_plain(value: Any) -> None:
             _check_plain(item)
 
 
-def read_pickle(data: bytes, source: str = "<bytes>") -> Any:
+def read_pickle(data: bytes, source: str = "<bytes>", extensions: Extensions = _PLAIN) -> Any:
     """The plain-data value pickled in `data`: dict, list, tuple, str, bytes, int, float, ndarray.
 
     Python 2 ``str`` values come back as ``bytes`` (as ``pickle.load(..., encoding='bytes')``).
@@ -169,7 +191,7 @@ def read_pickle(data: bytes, source: str = "<bytes>") -> Any:
                 f"holds {len(data)} bytes"
             ) from error
         try:
-            value = _step(opcode.name, arg, stack, memo)
+            value = _step(opcode.name, arg, stack, memo, extensions)
         except _RefusedError as error:
             raise DataFileError(f"{source}, byte {offset}: {error}") from None
         except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
@@ -182,7 +204,7 @@ def read_pickle(data: bytes, source: str = "<bytes>") -> Any:
     raise DataFileError(f"{source}, byte {len(data)}: truncated pickle (no STOP opcode)")
 
 
-def _step(name: str, arg: Any, stack: list, memo: dict) -> Any:
+def _step(name: str, arg: Any, stack: list, memo: dict, ext: Extensions) -> Any:
     """Interpret one opcode on `stack`; the finished value at STOP, else ``_DONE``."""
     if name in ("PROTO", "FRAME"):
         return _DONE
@@ -246,7 +268,7 @@ def _step(name: str, arg: Any, stack: list, memo: dict) -> Any:
             module, _, attr = arg.partition(" ")
         else:
             attr, module = stack.pop(), stack.pop()
-        if (module, attr) not in _ALLOWED:
+        if (module, attr) not in _ALLOWED and (module, attr) not in ext.calls:
             raise _RefusedError(
                 f"pickle refers to {module}.{attr}; only plain data and NumPy arrays are read "
                 "(loading a data file never runs code)"
@@ -254,10 +276,16 @@ def _step(name: str, arg: Any, stack: list, memo: dict) -> Any:
         stack.append(_Global(module, attr))
     elif name == "REDUCE":
         args = stack.pop()
-        stack.append(_reduce(stack.pop(), args))
+        stack.append(_reduce(stack.pop(), args, ext))
+    elif name == "BINPERSID" and ext.persistent_load is not None:
+        stack.append(ext.persistent_load(stack.pop()))
     elif name == "BUILD":
         state = stack.pop()
-        stack.append(_build(stack.pop(), state))
+        obj = stack.pop()
+        if ext.build is not None and not isinstance(obj, (np.dtype, _Array)):
+            stack.append(ext.build(obj, state))
+        else:
+            stack.append(_build(obj, state))
     else:
         raise _RefusedError(
             f"unsupported pickle opcode {name}; only dicts, lists, strings, numbers and NumPy "

@@ -1,11 +1,12 @@
-"""Networks in and out of nets: serialized StableHLO, safetensors files, foreign state dicts.
+"""Networks in and out of nets: StableHLO and ONNX, safetensors, PyTorch and Torch7 files.
 
-``export(net, example_input, path)`` writes the network's forward pass as a serialized
-StableHLO module that ``load_exported(path)`` runs without the model's Python code, and
-``export_onnx`` as an ONNX model;
-``save_safetensors(net, path)`` writes the arrays in the safetensors format and
-``load_state_dict(net, source)`` reads a safetensors file or a dict of arrays into a network,
-listing every mismatch.
+* `export` writes the network's forward pass as serialized StableHLO that `load_exported` runs
+  without the model's code; `export_onnx` writes ONNX (the ``onnx`` extra).
+* `save_safetensors` writes the arrays by `split` name; `load_state_dict` reads a
+  ``.safetensors`` or ``.pth`` file, or a dict of arrays, listing every mismatch.
+* `nets.interop.torchvision`: torchvision's parameter names for the zoo
+  (``models.get('resnet50').from_torchvision(path)``); `nets.interop.pth`: PyTorch's files read
+  without torch; `nets.interop.t7`: Torch7's ``.t7`` files, read and written.
 """
 
 from .export import export as export

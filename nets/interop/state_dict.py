@@ -59,7 +59,8 @@ def load_state_dict(
 
     Args:
         net: an ``nn.Module``.
-        source: a dict of arrays by `split` name, or the path of a ``.safetensors`` file.
+        source: a dict of arrays by `split` name, or the path of a ``.safetensors`` or
+            ``.pth`` file of one.
         strict: refuse any mismatch (the default); with False, load the names that fit and
             report the rest.
 
@@ -73,11 +74,14 @@ def load_state_dict(
     if isinstance(source, (str, os.PathLike)):
         where = str(source)
         if Path(source).suffix in (".pth", ".pt"):
-            raise StateDictError(
-                f"load_state_dict: {where}: PyTorch's .pth files are not read yet; save the "
-                "weights as safetensors on the PyTorch side (safetensors.torch.save_file)"
-            )
-        arrays = read_safetensors(source)
+            from .pth import read_pth
+
+            state = read_pth(source)
+            if not isinstance(state, dict):
+                raise StateDictError(f"load_state_dict: {where} holds no state dict")
+            arrays = {str(k): np.asarray(v) for k, v in state.items()}
+        else:
+            arrays = read_safetensors(source)
     else:
         where = "the given dict"
         arrays = {str(k): np.asarray(v) for k, v in source.items()}

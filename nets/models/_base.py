@@ -42,6 +42,13 @@ class Model(nn.Sequential):
         self.output = [o[0] for o in out] if isinstance(out, list) else out[0]
         return self.output
 
+    def from_torchvision(self, source: Any) -> Model:
+        """Load torchvision's weights for this network: a state dict (dict of arrays), or a
+        ``.pth`` or ``.safetensors`` file of one (`nets.interop.torchvision`). Returns self."""
+        from nets.interop.torchvision import load_torchvision
+
+        return load_torchvision(self, source)
+
     def check_input(self, shape: tuple[int, ...] | None, input: Any = None) -> tuple:
         """Infer the output shape for `shape` (CHW or NCHW) or raise a ModuleError that names
         the model, the refusing layer and the input sizes this network accepts."""
