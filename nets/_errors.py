@@ -40,6 +40,10 @@ class ModuleError(NetsError, ValueError):
         return (ModuleError, (self.module, self.detail, self.path))
 
 
+class StateDictError(NetsError, ValueError):
+    """A state dict that does not fit the network, or a file that holds none."""
+
+
 class DeviceError(NetsError, RuntimeError):
     """A module or array was sent to a device that JAX does not see."""
 

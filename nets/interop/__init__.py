@@ -9,9 +9,9 @@
   without torch; `nets.interop.t7`: Torch7's ``.t7`` files, read and written.
 """
 
+from .._errors import StateDictError as StateDictError
 from .export import export as export
 from .export import export_onnx as export_onnx
 from .export import load_exported as load_exported
-from .state_dict import StateDictError as StateDictError
 from .state_dict import load_state_dict as load_state_dict
 from .state_dict import save_safetensors as save_safetensors

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import StateDictError
 from ..data._files import DataFileError
 from ..data._pickle import Extensions, read_pickle
-from .state_dict import StateDictError
 
 # torch.<Kind>Storage -> element type
 STORAGES = {

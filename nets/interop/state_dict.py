@@ -15,11 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import NetsError
-
-
-class StateDictError(NetsError, ValueError):
-    """A state dict that does not fit the network, or a file that holds none."""
+from .._errors import StateDictError
 
 
 def save_safetensors(net: Any, path: str | os.PathLike) -> None:

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import StateDictError
 from ..nn.state import GRAD
-from .state_dict import StateDictError, load_state_dict, read_safetensors
+from .state_dict import load_state_dict, read_safetensors
 
 _BN = ("weight", "bias", "running_mean", "running_var")
 
