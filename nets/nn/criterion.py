@@ -52,6 +52,11 @@ class Criterion(Module):
         loops call it on each batch's shapes before compiling (override in subclasses)."""
         return input, target
 
+    def bad_targets(self, input: Any, target: Any) -> jax.Array:
+        """Whether any of the prepared targets is invalid for `input`, as a boolean array that
+        compiled training steps compute on every batch (the default: never)."""
+        return jnp.zeros((), bool)
+
     def loss(self, input: Any, target: Any) -> jax.Array:
         """The pure loss of prepared input and target: `call`, or a Torch-style
         ``updateOutput`` written in jax.numpy."""
@@ -184,6 +189,10 @@ class ClassNLLCriterion(Criterion):
 
     def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         return _check_classes(self, input, target)
+
+    def bad_targets(self, input: Any, target: Any) -> jax.Array:
+        """A class index outside ``[0, nClasses)`` (checked in the compiled step)."""
+        return jnp.any((target < 0) | (target >= input.shape[-1]))
 
     def call(self, input: Any, target: Any) -> jax.Array:
         return F.class_nll(input, target, self.weights, self.sizeAverage)
