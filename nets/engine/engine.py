@@ -15,8 +15,10 @@ updates them in place on the device; the network object gets current copies at t
 epoch (before onEndEpoch, so a hook can ``engine.test(network, ...)``) and when training stops.
 
 Ctrl-C (SIGINT, which is also what a Jupyter kernel interrupt sends) finishes the current step,
-runs onEnd and returns the state with the network and optimizer state intact; a second Ctrl-C
-stops at once.
+writes a step-exact checkpoint when a checkpoint path is set, runs onEnd and returns the state
+with the network and optimizer state intact; a second Ctrl-C stops at once. Training resumed
+from that checkpoint goes on from the next step of the same epoch, on the same batches and
+dropout keys, as if it had not stopped.
 
 Garbage is refused, batch by batch, inside the compiled step: a class target outside the
 network's outputs, and (with ``check_finite``, on by default) a non-finite input or gradient,
@@ -286,8 +288,8 @@ class Engine:
             config: the optimizer's Torch7 config (``{'learningRate': 0.1, 'momentum': 0.9}``).
             maxepoch: train until ``state['epoch'] == maxepoch``.
             checkpoint: a path; if the file exists training resumes from it (parameters,
-                buffers, optimizer state, epoch), and it is rewritten atomically after every
-                epoch.
+                buffers, optimizer state, epoch and step), and it is rewritten atomically after
+                every epoch and when Ctrl-C stops training mid-epoch.
         """
         tx, opt_name, tx_key = _transform(optimizer, config)
         params, buffers = _copy(network.split())
@@ -308,14 +310,20 @@ class Engine:
             "loss": None,
             "interrupted": False,
         }
+        skip = 0  # steps of the current epoch done before an interrupted run stopped
+        seed = self.seed
         if checkpoint is not None and Path(checkpoint).is_file():
             params, buffers, opt_state, meta = load_training(checkpoint, network, opt_state)
             state["epoch"], state["t"] = int(meta["epoch"]), int(meta["t"])
+            skip = int(meta.get("step_in_epoch", 0))
+            if seed is None and isinstance(meta.get("seed"), int):
+                seed = meta["seed"]  # the same dropout keys as the run that wrote it
         if self.parallel is not None:
             params, buffers, opt_state = self.parallel.replicate((params, buffers, opt_state))
         step = self._train_step(network, criterion, tx, tx_key)
         crit_buffers = tree(criterion).values(BUFFER)
-        seed = self.seed if self.seed is not None else int(_random.generator().integers(2**31))
+        if seed is None:
+            seed = int(_random.generator().integers(2**31))
         base_key = jax.random.key(seed)
         checked_shapes: set = set()
 
@@ -337,7 +345,12 @@ class Engine:
                         f"epoch {epoch}/{maxepoch}",
                     )
                     running = 0.0
+                    done = 0  # steps of this epoch done
                     for k, sample in enumerate(iterator):
+                        if k < skip:  # done before the interrupted run that wrote the checkpoint
+                            done = k + 1
+                            bar.update(1)
+                            continue
                         state["sample"] = sample
                         self._hook("onSample", state)
                         x, y = state["sample"]
@@ -381,17 +394,34 @@ class Engine:
                         state["t"] += 1
                         state["params"], state["optim_state"] = params, opt_state
                         self._hook("onUpdate", state)
-                        running = loss_value if k == 0 else 0.9 * running + 0.1 * loss_value
+                        running = loss_value if k == skip else 0.9 * running + 0.1 * loss_value
                         bar.update(1, loss=running)
+                        done = k + 1
                         if guard.stop:
                             break
                     bar.close()
-                    if guard.stop:
+                    skip = 0
+                    if guard.stop and not (hasattr(iterator, "__len__") and done == len(iterator)):
+                        if checkpoint is not None and done:
+                            publish()  # a step-exact checkpoint of the interrupted epoch
+                            meta = {
+                                "epoch": epoch - 1,
+                                "t": state["t"],
+                                "step_in_epoch": done,
+                                "optimizer": opt_name,
+                                "seed": seed,
+                            }
+                            save_training(checkpoint, network, opt_state, meta)
                         break
                     state["epoch"] = epoch
                     publish()
                     if checkpoint is not None:
-                        meta = {"epoch": epoch, "t": state["t"], "optimizer": opt_name}
+                        meta = {
+                            "epoch": epoch,
+                            "t": state["t"],
+                            "optimizer": opt_name,
+                            "seed": seed,
+                        }
                         save_training(checkpoint, network, opt_state, meta)
                     self._hook("onEndEpoch", state)
                 state["interrupted"] = guard.stop

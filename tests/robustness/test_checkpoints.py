@@ -387,3 +387,47 @@ def test_nets_load_of_the_zoo_is_unchanged(tmp_path):
     assert _same(back, net)
     x = jnp.ones((1, 3, 32, 32))
     np.testing.assert_array_equal(net.evaluate().forward(x), back.evaluate().forward(x))
+
+
+# ----------------------------------------------------------------------------- stale temporaries
+
+
+def test_the_next_save_removes_the_temporaries_of_a_killed_save(tmp_path):
+    """kill -9 during a save leaves its temporary file; the next save to the path removes it."""
+    import os
+    import pathlib
+    import signal
+
+    path = tmp_path / "net.nets"
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {root!r})
+        import nets
+        from nets import nn, serialization
+        def stuck(fd):
+            print("writing", flush=True)
+            time.sleep(60)
+        serialization.os.fsync = stuck
+        nets.save({str(path)!r}, nn.Linear(300, 300))
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    finally:
+        child.kill()
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".net.nets.") and left[0].endswith(".tmp")
+    old_style = tmp_path / ".net.nets.k2j4h5.tmp"  # what saves before this one named them
+    old_style.write_bytes(b"x" * 100)
+    mine = tmp_path / f".net.nets.{os.getpid()}.abc.tmp"  # a save of this process, in flight
+    other = tmp_path / ".other.nets.1.abc.tmp"  # another target's
+    mine.write_bytes(b"")
+    other.write_bytes(b"")
+    nets.save(path, _net())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["net.nets", mine.name, other.name])
+    assert _same(nets.load(path), _net())

@@ -196,3 +196,92 @@ def test_stochastic_gradient_names_a_nan_gradient_under_a_finite_loss():
     assert "non-finite in epoch 1 at dataset[0]" in message
     assert "first non-finite gradient is 1." in message and "nn.Linear(64 -> 10)" in message
     assert _finite(net)
+
+
+# ----------------------------------------------------------------------------- interruption
+
+_CHILD = """
+import sys, time
+import numpy as np
+sys.path.insert(0, {root!r})
+import nets
+from nets import nn
+from nets.engine import Engine
+
+nets.manual_seed(0)
+net = (nn.Sequential().add(nn.Linear(4, 8)).add(nn.Dropout(0.2)).add(nn.Linear(8, 3))
+       .add(nn.LogSoftMax()))
+rng = np.random.default_rng(0)
+x = rng.standard_normal((32, 4)).astype(np.float32)
+y = rng.integers(0, 3, 32)
+batches = [(x[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)]
+
+
+def on_update(state):
+    if state["t"] == {stop_at}:
+        print("ready", flush=True)
+        time.sleep(3)  # the parent sends SIGINT now: training stops after this step
+
+
+state = Engine(hooks={{"onUpdate": on_update}}, progress=False, seed={seed}).train(
+    net, batches, nn.ClassNLLCriterion(), "adam", {{"learningRate": 0.05}}, 3,
+    checkpoint={path!r},
+)
+print("stopped", state["epoch"], state["t"], state["interrupted"], flush=True)
+"""
+
+
+def _problem():
+    nets.manual_seed(0)
+    net = (
+        nn.Sequential()
+        .add(nn.Linear(4, 8))
+        .add(nn.Dropout(0.2))
+        .add(nn.Linear(8, 3))
+        .add(nn.LogSoftMax())
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+    return net, [(x[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)]
+
+
+def test_ctrl_c_writes_a_step_exact_checkpoint_and_resume_goes_on_from_that_step(tmp_path):
+    import pathlib
+    import signal
+    import subprocess
+    import sys
+
+    from nets import serialization as ser
+
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    path = tmp_path / "run.nets"
+    code = _CHILD.format(root=root, stop_at=6, seed=5, path=str(path))
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        child.send_signal(signal.SIGINT)  # a real Ctrl-C, in the middle of epoch 2 (step 2 of 4)
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    assert out.split() == ["stopped", "1", "6", "True"]
+    meta = ser.read_checkpoint(path).meta
+    assert (meta["epoch"], meta["t"], meta["step_in_epoch"], meta["seed"]) == (1, 6, 2, 5)
+
+    # resume (no seed given: the checkpoint's) and compare with a run never interrupted
+    resumed, batches = _problem()
+    steps = []
+    state = Engine(progress=False, hooks={"onUpdate": lambda s: steps.append(s["t"])}).train(
+        resumed, batches, nn.ClassNLLCriterion(), "adam", {"learningRate": 0.05}, 3, checkpoint=path
+    )
+    assert steps == [7, 8, 9, 10, 11, 12] and (state["epoch"], state["t"]) == (3, 12)
+    straight, batches = _problem()
+    Engine(progress=False, seed=5).train(
+        straight, batches, nn.ClassNLLCriterion(), "adam", {"learningRate": 0.05}, 3
+    )
+    want, got = straight.split()[0], resumed.split()[0]
+    for k in want:  # the same compiled steps on the same batches and keys: exact
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
