@@ -161,8 +161,10 @@ def make_train(net_name: str, mode: str, x_nchw: np.ndarray, y: np.ndarray, **kw
     return step
 
 
-def make_engine_train(net_name: str, x_nchw, y, check_finite: bool, **kw) -> Callable:
-    """The Engine's own compiled step (SGD), with or without its per-step finite check: the
+def make_engine_train(
+    net_name: str, x_nchw, y, check_finite: bool, check_gradients: bool = False, **kw
+) -> Callable:
+    """The Engine's own compiled step (SGD), with or without its per-step finite checks: the
     loss is read back after every step, as `Engine.train` does."""
     from nets.engine import Engine
     from nets.engine.engine import _transform
@@ -170,7 +172,8 @@ def make_engine_train(net_name: str, x_nchw, y, check_finite: bool, **kw) -> Cal
     net = build(net_name, x_nchw, **kw)
     crit = nn.ClassNLLCriterion() if net_name == "lenet" else nn.CrossEntropyCriterion()
     tx, _, tx_key = _transform("sgd", {"learningRate": 0.01})
-    step_fn = Engine(check_finite=check_finite)._train_step(net, crit, tx, tx_key)
+    engine = Engine(check_finite=check_finite, check_gradients=check_gradients)
+    step_fn = engine._train_step(net, crit, tx, tx_key)
     params, buffers = net.split()
     params = {k: jnp.array(v) for k, v in params.items()}
     buffers = {k: jnp.array(v) for k, v in buffers.items()}

@@ -82,13 +82,17 @@ def runners(row: Row, with_torch: bool, stateful: bool, engine: bool = False) ->
     x, y = _data(row)
     out: list[Runner] = []
     if row.task == "train" and engine:
-        for check in (False, True):
+        for name, checks in (
+            ("", (False, False)),
+            (" check_finite", (True, False)),
+            (" +check_gradients", (True, True)),
+        ):
             out.append(
                 Runner(
-                    f"ours Engine step{' check_finite' if check else ''}",
+                    f"ours Engine{name}",
                     "ours-engine",
-                    lambda check=check: project_models.make_engine_train(
-                        row.net, x, y, check, **row.kw
+                    lambda checks=checks: project_models.make_engine_train(
+                        row.net, x, y, *checks, **row.kw
                     ),
                 )
             )
@@ -305,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--engine",
         action="store_true",
-        help="also time the Engine's training step with and without its per-step finite check",
+        help="also time the Engine's training step without and with its per-step finite checks",
     )
     ap.add_argument("--out", help="file name under bench/results/ (default: a timestamp)")
     args = ap.parse_args(argv)

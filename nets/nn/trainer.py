@@ -296,15 +296,15 @@ class StochasticGradient:
 
 
 def all_finite(*trees: Any) -> jax.Array:
-    """Whether every floating leaf of `trees` is finite: a boolean array, cheap inside a
-    compiled step. One sum per array, as float32: a NaN or an infinity makes its sum non-finite
-    (inf - inf is NaN), and so does a sum of finite values beyond float32, which is divergence
-    too; a plain sum is XLA's fastest reduction."""
-    total = jnp.zeros((), jnp.float32)
+    """Whether every floating leaf of `trees` is finite: a boolean array, one reduction per
+    array inside a compiled step. (Measured against one float sum per array and against one
+    reduction over their concatenation, on the LeNet and ResNet-18 training steps, this was the
+    cheapest of the three.)"""
+    ok = jnp.ones((), bool)
     for leaf in jax.tree_util.tree_leaves(trees):
         if jnp.issubdtype(leaf.dtype, jnp.inexact):
-            total = total + jnp.sum(leaf, dtype=jnp.float32)
-    return jnp.isfinite(total)
+            ok = ok & jnp.all(jnp.isfinite(leaf))
+    return ok
 
 
 _all_finite_jit = jax.jit(all_finite)

@@ -128,6 +128,38 @@ def test_engine_finite_check_is_what_stops_the_nan_pixel():
     assert not bool(jnp.all(jnp.isfinite(net.modules[0].weight)))
 
 
+def _hidden_nan_gradient_net():
+    """(1)'s gradient is NaN where (0)'s output is 0 (a zero patch, zero bias); once (0)'s
+    weights are NaN, the ReLU maps its NaN output to 0 and the loss stays finite."""
+    nets.manual_seed(0)
+    net = nn.Sequential().add(nn.SpatialConvolution(1, 2, 3, 3)).add(_SqrtAtZero()).add(nn.ReLU())
+    net.add(nn.View(2 * 6 * 6)).add(nn.Linear(2 * 6 * 6, 10)).add(nn.LogSoftMax())
+    net.modules[0].bias = jnp.zeros(2)
+    return net
+
+
+@pytest.mark.parametrize(
+    "check_gradients, words",
+    [
+        (False, ["end of epoch 1", "0.", "is non-finite", "checkpoint was not written"]),
+        (True, ["epoch 1, step 1", "first non-finite gradient is 0.", "nn.SpatialConvolution"]),
+    ],
+)
+def test_engine_catches_a_nan_gradient_under_a_finite_loss(tmp_path, check_gradients, words):
+    x, y = _data()
+    x[0] = 0
+    net = _hidden_nan_gradient_net()
+    with pytest.raises(TrainingError) as info:
+        Engine(progress=False, check_gradients=check_gradients).train(
+            net, _batches(x, y), nn.ClassNLLCriterion(), checkpoint=tmp_path / "c.nets"
+        )
+    for w in words:
+        assert w in str(info.value), f"{w!r} not in {info.value}"
+    assert not (tmp_path / "c.nets").exists()  # no checkpoint of NaN parameters
+    if check_gradients:
+        assert _finite(net)
+
+
 def test_engine_good_data_still_trains():
     net = _net()
     state = Engine(progress=False).train(net, _batches(*_data()), nn.ClassNLLCriterion())
