@@ -161,6 +161,36 @@ def make_train(net_name: str, mode: str, x_nchw: np.ndarray, y: np.ndarray, **kw
     return step
 
 
+def make_engine_train(
+    net_name: str, x_nchw, y, check_finite: bool, check_gradients: bool = False, **kw
+) -> Callable:
+    """The Engine's own compiled step (SGD), with or without its per-step finite checks: the
+    loss is read back after every step, as `Engine.train` does."""
+    from nets.engine import Engine
+    from nets.engine.engine import _transform
+
+    net = build(net_name, x_nchw, **kw)
+    crit = nn.ClassNLLCriterion() if net_name == "lenet" else nn.CrossEntropyCriterion()
+    tx, _, tx_key = _transform("sgd", {"learningRate": 0.01})
+    engine = Engine(check_finite=check_finite, check_gradients=check_gradients)
+    step_fn = engine._train_step(net, crit, tx, tx_key)
+    params, buffers = net.split()
+    params = {k: jnp.array(v) for k, v in params.items()}
+    buffers = {k: jnp.array(v) for k, v in buffers.items()}
+    state = {"p": params, "b": buffers, "o": jax.tree.map(jnp.array, tx.init(params)), "t": 0}
+    x, yy, key = jnp.asarray(x_nchw), jnp.asarray(y), jax.random.key(0)
+
+    def step():
+        state["p"], state["b"], state["o"], loss, _ = step_fn(
+            state["p"], state["b"], {}, state["o"], x, yy, key, np.int32(state["t"])
+        )
+        state["t"] += 1
+        float(loss)
+
+    step()
+    return step
+
+
 def make_stateful_train(net_name: str, mode: str, x_nchw, y, **kw) -> Callable:
     """Torch's interactive loop: forward, criterion, backward, updateParameters."""
     net = build(net_name, x_nchw, **kw)

@@ -78,9 +78,24 @@ def _data(row: Row) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def runners(row: Row, with_torch: bool, stateful: bool) -> list[Runner]:
+def runners(row: Row, with_torch: bool, stateful: bool, engine: bool = False) -> list[Runner]:
     x, y = _data(row)
     out: list[Runner] = []
+    if row.task == "train" and engine:
+        for name, checks in (
+            ("", (False, False)),
+            (" check_finite", (True, False)),
+            (" +check_gradients", (True, True)),
+        ):
+            out.append(
+                Runner(
+                    f"ours Engine{name}",
+                    "ours-engine",
+                    lambda checks=checks: project_models.make_engine_train(
+                        row.net, x, y, *checks, **row.kw
+                    ),
+                )
+            )
     if row.task == "train":
         out.append(
             Runner(
@@ -214,7 +229,7 @@ def run(args: argparse.Namespace) -> dict:
             print(f"   ({row.note})")
         print(f"{'competitor':24} {'images/s':>9} {'[min-max]':>17} {'compile':>9}")
         ms = measure(
-            runners(row, with_torch, stateful=(row.net == "lenet")),
+            runners(row, with_torch, stateful=(row.net == "lenet"), engine=args.engine),
             row.batch,
             windows=args.windows,
             steps_per_window=max(1, row.steps_per_window // (2 if args.quick else 1)),
@@ -291,6 +306,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--quick", action="store_true", help="halve steps per window, one warm-up step")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch competitor")
+    ap.add_argument(
+        "--engine",
+        action="store_true",
+        help="also time the Engine's training step without and with its per-step finite checks",
+    )
     ap.add_argument("--out", help="file name under bench/results/ (default: a timestamp)")
     args = ap.parse_args(argv)
     unknown = [r for r in args.rows or [] if r not in names]

@@ -2,13 +2,17 @@
 
 All functions work on plain Python ints (no arrays), so they can run before any tracing and
 inside shape inference. The formulas are THNN's (`lib/THNN/generic/SpatialConvolutionMM.c`,
-`SpatialMaxPooling.c`, `SpatialAveragePooling.c`).
+`SpatialMaxPooling.c`, `SpatialAveragePooling.c`). The checks of constructor arguments
+(`int_arg`, `number_arg`) live here too, so every layer refuses a bad size the same way.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
+
+import numpy as np
 
 from nets._errors import ModuleError, shape_str
 
@@ -19,6 +23,8 @@ __all__ = [
     "spatial_batch",
     "unbatch",
     "check_output_size",
+    "int_arg",
+    "number_arg",
 ]
 
 
@@ -97,3 +103,62 @@ def check_output_size(module: Any, x4: Any, planes_out: int, out_hw: tuple[int, 
             f"input is too small: given input size ({given}), calculated output size ({calc}); "
             "expected the (padded) input to be at least as large as the kernel",
         )
+
+
+# ----------------------------------------------------------------------- constructor arguments
+# Constructors call these on each argument, so a bad size is refused where it is written (not at
+# the first forward, nor silently replaced by a default), naming the module, Torch7's meaning of
+# the argument and the value given.
+
+
+def _who(module: Any) -> str:
+    cls = type(module)
+    return ("nn." if cls.__module__.startswith("nets.") else "") + cls.__name__
+
+
+def int_arg(module: Any, name: str, meaning: str, value: Any, minimum: int | None = 1) -> int:
+    """`value` as an int, refused unless it is an integer (not a bool) of at least `minimum`.
+
+    Raises:
+        ModuleError: ``nn.Linear: expected inputSize (the size of each input sample) to be an
+            integer >= 1, got 0``.
+    """
+    bound = "" if minimum is None else f" >= {minimum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ModuleError(
+            _who(module),
+            f"expected {name} ({meaning}) to be an integer{bound}, got {value!r} "
+            f"({type(value).__name__})",
+        )
+    if minimum is not None and value < minimum:
+        raise ModuleError(
+            _who(module), f"expected {name} ({meaning}) to be an integer{bound}, got {value!r}"
+        )
+    return int(value)
+
+
+def number_arg(
+    module: Any,
+    name: str,
+    meaning: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+) -> float:
+    """`value` as a finite float in ``[low, high]`` (``(low, high]`` with `low_open`)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    ok = ok and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        lo = "" if low is None else (f" > {low:g}" if low_open else f" >= {low:g}")
+        hi = "" if high is None else f" <= {high:g}"
+        joint = " and" if lo and hi else ""
+        raise ModuleError(
+            _who(module),
+            f"expected {name} ({meaning}) to be a finite number{lo}{joint}{hi}, got {value!r}",
+        )
+    return float(value)

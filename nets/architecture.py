@@ -71,21 +71,33 @@ def encode(value: Any, where: str, store: Callable[[Any], str], children: list) 
     )
 
 
-def decode(value: Any, arrays: Mapping[str, np.ndarray], children: list, where: str) -> Any:
-    """The value `encode` wrote (arrays from the table, children by index)."""
+def decode(
+    value: Any, arrays: Mapping[str, np.ndarray], children: list, where: str, device: bool = False
+) -> Any:
+    """The value `encode` wrote (arrays from the table, children by index). With `device`, an
+    array comes as the one jax.Array the table keeps for it (`nets.serialization` reads each
+    array once)."""
     if isinstance(value, list):
-        return [decode(v, arrays, children, where) for v in value]
+        return [decode(v, arrays, children, where, device) for v in value]
     if not isinstance(value, dict):
         return value
     if "tuple" in value:
-        return tuple(decode(v, arrays, children, where) for v in value["tuple"])
+        items = value["tuple"]
+        if not isinstance(items, list):
+            raise ArchitectureError(f"load: {where} holds a malformed tuple")
+        return tuple(decode(v, arrays, children, where, device) for v in items)
     if "dict" in value:
-        return {k: decode(v, arrays, children, where) for k, v in value["dict"].items()}
+        items = value["dict"]
+        if not isinstance(items, dict):
+            raise ArchitectureError(f"load: {where} holds a malformed dict")
+        return {k: decode(v, arrays, children, where, device) for k, v in items.items()}
     if "array" in value:
         name = value["array"]
-        if name not in arrays:
+        if not isinstance(name, str) or name not in arrays:
             raise ArchitectureError(f"load: {where} refers to array {name!r}, not in the file")
-        return np.array(arrays[name])
+        if device and hasattr(arrays, "device"):  # one jax.Array, however often it is used
+            return arrays.device(name, where)
+        return arrays[name] if hasattr(arrays, "device") else np.array(arrays[name])
     if "child" in value:
         index = value["child"]
         if not isinstance(index, int) or not 0 <= index < len(children):
@@ -173,8 +185,44 @@ def resolve_class(name: str, classes: Mapping[str, type]) -> type:
     return cls
 
 
+_NODE_KEYS = (
+    ("class", str),
+    ("args", list),
+    ("kwargs", dict),
+    ("attrs", dict),
+    ("arrays", list),
+    ("container", bool),
+    ("modules", list),
+)
+
+
+def _check_node(node: Any, path: str) -> None:
+    """Refuse a node of the wrong shape, naming its place, before anything reads it."""
+    where = f"load: module {path or '<root>'}"
+    if not isinstance(node, dict):
+        raise ArchitectureError(f"{where} is a {type(node).__name__}, not an object")
+    for key, kind in _NODE_KEYS:
+        if not isinstance(node.get(key), kind):
+            raise ArchitectureError(
+                f"{where}: {key!r} is missing or not a {kind.__name__} "
+                f"(got {type(node.get(key)).__name__})"
+            )
+    for key in node["attrs"]:
+        if key.startswith("_") or key in RUNTIME_ATTRS:
+            raise ArchitectureError(f"{where}: attribute {key!r} is not a hyper-parameter")
+    for i, entry in enumerate(node["arrays"]):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("kind"), str)
+            and isinstance(entry.get("shared", ""), str)
+        ):
+            raise ArchitectureError(f"{where}: array entry {i} is malformed: {entry!r:.80}")
+
+
 def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -> Module:
     """The module a node describes, with its arrays (shared ones are joined by `join_shared`)."""
+    _check_node(node, path)
     cls = resolve_class(node["class"], classes)
     who = f"module {path or '<root>'} ({cls.__name__})"
     children = [
@@ -200,9 +248,14 @@ def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -
     if node["container"] and module.children() != children:
         module.modules = children
     for key, value in node["attrs"].items():
-        value = decode(value, arrays, [], f"attribute {key!r} of {who}")
+        value = decode(value, arrays, [], f"attribute {key!r} of {who}", device=True)
         if not _equal(getattr(module, key, _MISSING), value):
-            setattr(module, key, value)
+            try:
+                setattr(module, key, value)
+            except Exception as error:
+                raise ArchitectureError(
+                    f"load: {who}: attribute {key!r} cannot be set: {type(error).__name__}: {error}"
+                ) from None
     module.train = bool(node.get("train", True))
     _put_arrays(module, node["arrays"], path, arrays, who)
     return module
@@ -228,7 +281,7 @@ def _put_arrays(module: Module, entries: list, path: str, arrays: Mapping, who: 
         full = f"{path}.{name}" if path else name
         if full not in arrays:
             raise ArchitectureError(f"load: {who} lacks its array {name!r} in the file")
-        value = np.array(arrays[full])
+        value = arrays.device(full, who) if hasattr(arrays, "device") else np.array(arrays[full])
         current = module.own_arrays().get(name)
         if current is not None and current[0] == entry["kind"]:
             setattr(module, name, value)
@@ -254,7 +307,7 @@ def join_shared(root: Module, node: dict) -> None:
         for entry in n["arrays"]:
             if "shared" in entry:
                 owner_path, _, owner_name = entry["shared"].rpartition(".")
-                if owner_path not in by_path:
+                if owner_path not in by_path or owner_name not in by_path[owner_path]._vars:
                     raise ArchitectureError(
                         f"load: array {entry['name']!r} of module {p or '<root>'} is shared with "
                         f"{entry['shared']!r}, which is not in the file"

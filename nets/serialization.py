@@ -3,7 +3,9 @@
 File layout (one file, safetensors-like)::
 
     b"NETSCKPT"                 8-byte magic
-    <u64 little-endian>         length of the JSON header
+    <u32 little-endian>         length of the JSON header (with its padding)
+    <u32 little-endian>         CRC-32 of the JSON header (version 3; 0 in versions 1 and 2, whose
+                                two words read as one u64 length)
     <JSON header>               format version, the architecture, the array table, user metadata
     <raw array bytes>           each array C-ordered, little-endian, at the offset the table gives
 
@@ -11,15 +13,20 @@ The architecture is the JSON tree of `nets.architecture`: for each module its cl
 constructor call that built it, its hyper-parameters and its arrays' names, as plain data, never
 code. Loading imports only classes from the ``nets`` package, or classes the caller passes in
 ``classes=``, and rebuilds each module through its constructor. Arrays are read back bit for
-bit. Each array carries a CRC-32, so a damaged file is detected. Writes go to a temporary file in
-the same folder that replaces the target with ``os.replace`` only when complete, so a crash
-mid-save leaves the previous checkpoint intact.
+bit. The header and each array carry a CRC-32, so a damaged file is detected; a malformed header
+(a missing key, a wrong type, nesting deeper than `MAX_DEPTH`) raises `CheckpointError` naming
+the place. An array referenced many times is read once. Writes go to a temporary file in the
+same folder (``.<name>.<pid>.<random>.tmp``) that replaces the target with ``os.replace`` only
+when complete, so a crash mid-save leaves the previous checkpoint intact; the temporary files
+of a killed save are removed by the next save to the same path.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import struct
 import tempfile
 import zlib
@@ -36,8 +43,10 @@ from . import architecture
 from .nn.module import Module
 
 MAGIC = b"NETSCKPT"
-VERSION = 2  # 2: modules rebuilt through their constructors; 1 is still read
+# 3: a CRC-32 of the header; 2: modules rebuilt through their constructors; 1 and 2 still read
+VERSION = 3
 ALIGN = 64
+MAX_DEPTH = 100  # JSON nesting levels a header may have (the zoo's deepest needs about 20)
 _DTYPES = {
     "bool",
     "int8",
@@ -82,7 +91,7 @@ def _legacy_value(value: Any) -> Any:
     return value
 
 
-def _build_legacy(node: dict, path: str, arrays: dict, classes: Mapping[str, type]) -> Module:
+def _build_legacy(node: dict, path: str, arrays: Any, classes: Mapping[str, type]) -> Module:
     """A module from a version-1 file, which recorded no constructor call: the instance is made
     without its constructor and given the stored attributes and arrays. Version 2 files (all
     that this nets writes) are rebuilt through constructors (`nets.architecture`)."""
@@ -91,7 +100,7 @@ def _build_legacy(node: dict, path: str, arrays: dict, classes: Mapping[str, typ
     Module.__init__(module)
     for key, value in node["attrs"].items():
         if isinstance(value, dict) and "array" in value:
-            setattr(module, key, np.array(arrays[value["array"]]))
+            setattr(module, key, arrays.device(value["array"], f"attribute {key!r} of {path}"))
         else:
             setattr(module, key, _legacy_value(value))
     children = [
@@ -103,9 +112,9 @@ def _build_legacy(node: dict, path: str, arrays: dict, classes: Mapping[str, typ
     for var in node["vars"]:
         full = f"{path}.{var['name']}" if path else var["name"]
         if var["kind"] == "param" and "shared" not in var:
-            module.register_parameter(var["name"], np.array(arrays[full]))
+            module.register_parameter(var["name"], arrays.device(full, f"module {path}"))
         elif var["kind"] == "buffer" and "shared" not in var:
-            module.register_buffer(var["name"], np.array(arrays[full]))
+            module.register_buffer(var["name"], arrays.device(full, f"module {path}"))
     return module
 
 
@@ -155,18 +164,56 @@ def _write_arrays(f: BinaryIO, table: dict, blobs: list[np.ndarray], base: int) 
         f.write(a.tobytes())
 
 
-def _write(path: Path, header: dict, table: dict, blobs: list[np.ndarray]) -> None:
+def header_block(header: dict) -> bytes:
+    """Magic, header length and CRC, and the JSON header padded so the data starts aligned."""
     header_bytes = json.dumps(header).encode("utf-8")
-    # pad the header so the data starts aligned
-    pad = -(len(MAGIC) + 8 + len(header_bytes)) % ALIGN
-    header_bytes += b" " * pad
-    base = len(MAGIC) + 8 + len(header_bytes)
+    header_bytes += b" " * (-(len(MAGIC) + 8 + len(header_bytes)) % ALIGN)
+    crc = zlib.crc32(header_bytes) if header.get("version", VERSION) >= 3 else 0
+    return MAGIC + struct.pack("<II", len(header_bytes), crc) + header_bytes
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporary files of earlier saves to `path` whose writer is gone (a killed
+    save): ``.<name>.<pid>.<random>.tmp`` of a dead process, or of the old unnamed form."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?:(\d+)\.)?[^.]+\.tmp")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or (m.group(1) is not None and _alive(int(m.group(1)))):
+            continue
+        try:
+            os.unlink(path.parent / name)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _write(path: Path, header: dict, table: dict, blobs: list[np.ndarray]) -> None:
+    block = header_block(header)
+    base = len(block)
     total = max((e["offset"] + e["nbytes"] for e in table.values()), default=0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + struct.pack("<Q", len(header_bytes)) + header_bytes)
+            f.write(block)
             _write_arrays(f, table, blobs, base)
             f.truncate(base + total)
             f.flush()
@@ -208,10 +255,145 @@ def write_checkpoint(
 
 
 def read_header(path: str | os.PathLike) -> dict:
-    """The JSON header of a checkpoint (its format, architecture and array table), unchecked."""
-    data = Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", data[len(MAGIC) : len(MAGIC) + 8])
-    return json.loads(data[len(MAGIC) + 8 : len(MAGIC) + 8 + n])
+    """The JSON header of a checkpoint (its format, architecture and array table), checked
+    (magic, length, CRC, JSON, nesting) but not its arrays."""
+    path = Path(path)
+    data = path.read_bytes()
+    return _parse_header(path, memoryview(data))[0]
+
+
+def _parse_header(path: Path, data: memoryview) -> tuple[dict, int]:
+    """``(header, offset of the array data)``; every failure is a `CheckpointError`."""
+    if bytes(data[: len(MAGIC)]) != MAGIC:
+        raise CheckpointError(
+            f"load: {path} is not a nets checkpoint (starts with {bytes(data[:8])!r}, expected "
+            f"{MAGIC!r})"
+        )
+    if len(data) < len(MAGIC) + 8:
+        raise CheckpointError(f"load: {path} is truncated (no header length)")
+    n, crc = struct.unpack("<II", data[len(MAGIC) : len(MAGIC) + 8])
+    base = len(MAGIC) + 8 + n
+    if base > len(data):
+        raise CheckpointError(f"load: {path} is truncated inside its header (or its length is bad)")
+    raw = data[len(MAGIC) + 8 : base]
+    checked = zlib.crc32(raw) == crc
+    if not checked and crc != 0:
+        raise CheckpointError(f"load: {path} is corrupt: its header fails its checksum")
+    _check_depth(path, raw)
+    try:
+        header = json.loads(bytes(raw))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise CheckpointError(f"load: {path} has a corrupt header ({error})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(
+            f"load: {path}: the header is a {type(header).__name__}, not an object"
+        )
+    version = header.get("version")
+    if header.get("format") != "nets-checkpoint" or version not in (1, 2, VERSION):
+        raise CheckpointError(
+            f"load: {path} has format {header.get('format')!r} version {version!r}; "
+            f"this nets reads nets-checkpoint versions 1 to {VERSION}"
+        )
+    if version >= 3 and not checked:  # (a CRC of 0 read as "none", or a flipped version)
+        raise CheckpointError(f"load: {path} is corrupt: its header fails its checksum")
+    for key, kinds in (("arrays", dict), ("module", (dict, type(None)))):
+        if not isinstance(header.get(key, _ABSENT), kinds):
+            raise CheckpointError(f"load: {path}: the header's {key!r} is missing or malformed")
+    return header, base
+
+
+_ABSENT = object()
+
+
+def _check_depth(path: Path, raw: memoryview) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before parsing it (brackets outside strings)."""
+    depth = 0
+    in_string = escaped = False
+    for byte in bytes(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CheckpointError(
+                    f"load: {path}: the header is nested deeper than {MAX_DEPTH} levels"
+                )
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def _check_entry(path: Path, name: str, e: Any, size: int) -> tuple[int, int]:
+    """``(start, end)`` of a valid array table entry, relative to the data."""
+    where = f"load: {path}: array {name!r}"
+    if not isinstance(e, dict):
+        raise CheckpointError(f"{where}: its table entry is a {type(e).__name__}, not an object")
+    for key, kind in (
+        ("dtype", str),
+        ("shape", list),
+        ("offset", int),
+        ("nbytes", int),
+        ("crc32", int),
+    ):
+        if not isinstance(e.get(key), kind) or isinstance(e.get(key), bool):
+            raise CheckpointError(f"{where}: {key!r} is missing or not a {kind.__name__}")
+    if e["dtype"] not in _DTYPES:
+        raise CheckpointError(f"{where} has unknown dtype {e['dtype']}")
+    shape = e["shape"]
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise CheckpointError(f"{where}: shape {shape} is not a list of sizes")
+    itemsize = np.dtype(jnp.dtype(e["dtype"])).itemsize
+    if e["offset"] < 0 or e["nbytes"] != math.prod(shape) * itemsize:
+        raise CheckpointError(
+            f"{where}: {e['nbytes']} bytes at offset {e['offset']} do not hold a {e['dtype']} "
+            f"array of shape {tuple(shape)}"
+        )
+    start, end = e["offset"], e["offset"] + e["nbytes"]
+    if end > size:
+        raise CheckpointError(
+            f"load: {path} is truncated: array {name!r} needs bytes {start}..{end} of the data, "
+            f"the file holds {size}"
+        )
+    return start, end
+
+
+class _Arrays(Mapping):
+    """The file's arrays, each read (and copied off the file's bytes) once, however many times
+    the header refers to it: a header cannot make a load cost more than the file holds."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self._raw = arrays
+        self._host: dict[str, np.ndarray] = {}
+        self._device: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._host:
+            self._host[name] = np.array(self._raw[name])
+        return self._host[name]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def device(self, name: Any, where: str) -> Any:
+        """The array as one jax.Array, shared by every reference (JAX arrays are immutable)."""
+        if not isinstance(name, str) or name not in self._raw:
+            raise architecture.ArchitectureError(
+                f"load: {where} refers to array {name!r}, not in the file"
+            )
+        if name not in self._device:
+            from .nn.state import to_array
+
+            self._device[name] = to_array(self[name])
+        return self._device[name]
 
 
 def read_checkpoint(
@@ -221,37 +403,12 @@ def read_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load: no checkpoint at {path}")
-    data = path.read_bytes()
-    if data[: len(MAGIC)] != MAGIC:
-        raise CheckpointError(
-            f"load: {path} is not a nets checkpoint (starts with {data[:8]!r}, expected {MAGIC!r})"
-        )
-    if len(data) < len(MAGIC) + 8:
-        raise CheckpointError(f"load: {path} is truncated (no header length)")
-    (n,) = struct.unpack("<Q", data[len(MAGIC) : len(MAGIC) + 8])
-    base = len(MAGIC) + 8 + n
-    if base > len(data):
-        raise CheckpointError(f"load: {path} is truncated inside its header")
-    try:
-        header = json.loads(data[len(MAGIC) + 8 : base])
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"load: {path} has a corrupt header ({error})") from error
-    if header.get("format") != "nets-checkpoint" or header.get("version") not in (1, VERSION):
-        raise CheckpointError(
-            f"load: {path} has format {header.get('format')!r} version {header.get('version')!r}; "
-            f"this nets reads nets-checkpoint versions 1 and {VERSION}"
-        )
+    data = memoryview(path.read_bytes())  # slices of a memoryview copy nothing
+    header, base = _parse_header(path, data)
     arrays: dict[str, np.ndarray] = {}
     for name, e in header["arrays"].items():
-        start, end = base + e["offset"], base + e["offset"] + e["nbytes"]
-        if end > len(data):
-            raise CheckpointError(
-                f"load: {path} is truncated: array {name!r} needs bytes {start}..{end}, the file "
-                f"has {len(data)}"
-            )
-        if e["dtype"] not in _DTYPES:
-            raise CheckpointError(f"load: {path}: array {name!r} has unknown dtype {e['dtype']}")
-        raw = data[start:end]
+        start, end = _check_entry(path, name, e, len(data) - base)
+        raw = data[base + start : base + end]
         if zlib.crc32(raw) != e["crc32"]:
             raise CheckpointError(f"load: {path} is corrupt: array {name!r} fails its checksum")
         dtype = jnp.dtype(e["dtype"]).newbyteorder("<")
@@ -259,18 +416,28 @@ def read_checkpoint(
     if not isinstance(classes, Mapping):
         classes = {f"{c.__module__}.{c.__qualname__}": c for c in classes}
     module = None
+    once = _Arrays(arrays)
     if header["module"] is not None:
         try:
             if header["version"] == 1:
-                module = _build_legacy(header["module"], "", arrays, classes)
+                module = _build_legacy(header["module"], "", once, classes)
                 _legacy_sharing(module, header["module"])
             else:
-                module = architecture.build(header["module"], "", arrays, classes)
+                module = architecture.build(header["module"], "", once, classes)
                 architecture.join_shared(module, header["module"])
         except architecture.ArchitectureError as error:
             raise CheckpointError(f"{error} (in {path})") from None
-    extra = {k[len("extra:") :]: v for k, v in arrays.items() if k.startswith("extra:")}
-    return Checkpoint(module, extra, _legacy_value(header["meta"]))
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+            raise CheckpointError(
+                f"load: {path}: a malformed module tree ({type(error).__name__}: {error})"
+            ) from None
+    extra = {k[len("extra:") :]: once[k] for k in arrays if k.startswith("extra:")}
+    meta = header.get("meta", {})
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"load: {path}: the header's 'meta' is not an object")
+    return Checkpoint(module, extra, _legacy_value(meta))
 
 
 def _meta_json(meta: Mapping[str, Any] | None) -> Any:

@@ -258,7 +258,11 @@ def evaluation(network: Module, criterion: Any, params: dict, buffers: dict) -> 
                 return out, jax.numpy.zeros(())
             with bound(crit, {}, crit_buffers, None, None):
                 _, target = crit.prepare(out, y)
-                return out, crit.loss(out, target)
+                loss = crit.loss(out, target)
+                check = getattr(crit, "bad_targets", None)
+                if check is not None:  # a bad class target gives no finite loss
+                    loss = jax.numpy.where(check(out, target), jax.numpy.nan, loss)
+                return out, loss
 
         return evaluation_step
 

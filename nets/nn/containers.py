@@ -11,6 +11,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
+from .._shape import int_arg
 from .module import Module, _type_name
 from .printing import branch_repr, sequential_repr
 from .structure import touch
@@ -127,7 +128,7 @@ class Concat(Container):
 
     def __init__(self, dim: int, *modules: Module) -> None:
         super().__init__(*modules)
-        self.dimension = dim
+        self.dimension = int_arg(self, "dim", "the dimension joined along, 0-based", dim, None)
 
     def _outputs(self, input: Any) -> list:
         outs = [self._child(i, input) for i in range(len(self.modules))]

@@ -10,10 +10,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
-from .._shape import check_output_size, conv_output_size, spatial_batch, unbatch
+from .._shape import check_output_size, conv_output_size, int_arg, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
 from . import lowering
 from .module import Module
+
+
+def _window_args(module: Module, kW: Any, kH: Any, dW: Any, dH: Any) -> None:
+    """Refuse a kernel or stride that is not a positive integer (Torch7's meanings)."""
+    int_arg(module, "kW", "the kernel width", kW)
+    int_arg(module, "kH", "the kernel height", kH)
+    int_arg(module, "dW", "the step of the window along the width", dW)
+    int_arg(module, "dH", "the step of the window along the height", dH)
 
 
 class SpatialConvolution(Module):
@@ -55,6 +63,13 @@ class SpatialConvolution(Module):
         groups: int = 1,
     ) -> None:
         super().__init__()
+        nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        nOutputPlane = int_arg(self, "nOutputPlane", "the number of output planes", nOutputPlane)
+        _window_args(self, kW, kH, dW, dH)
+        padW = int_arg(self, "padW", "the zeros added on the left and right", padW, 0)
+        if padH is not None:
+            int_arg(self, "padH", "the zeros added on the top and bottom", padH, 0)
+        groups = int_arg(self, "groups", "the number of plane groups", groups)
         if nInputPlane % groups or nOutputPlane % groups:
             raise ValueError(
                 f"nn.SpatialConvolution: nInputPlane ({nInputPlane}) and nOutputPlane "
@@ -143,6 +158,7 @@ class SpatialConvolutionMap(Module):
                 "nn.SpatialConvolutionMap: the connection table must hold non-negative integer "
                 "plane indices (0-based)"
             )
+        _window_args(self, kW, kH, dW, dH)
         self.connections = tuple((int(i), int(o)) for i, o in table)
         self.nInputPlane = int(table[:, 0].max()) + 1
         self.nOutputPlane = int(table[:, 1].max()) + 1

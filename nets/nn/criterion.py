@@ -52,6 +52,11 @@ class Criterion(Module):
         loops call it on each batch's shapes before compiling (override in subclasses)."""
         return input, target
 
+    def bad_targets(self, input: Any, target: Any) -> jax.Array:
+        """Whether any of the prepared targets is invalid for `input`, as a boolean array that
+        compiled training steps compute on every batch (the default: never)."""
+        return jnp.zeros((), bool)
+
     def loss(self, input: Any, target: Any) -> jax.Array:
         """The pure loss of prepared input and target: `call`, or a Torch-style
         ``updateOutput`` written in jax.numpy."""
@@ -63,7 +68,13 @@ class Criterion(Module):
     # ------------------------------------------------------------------ Torch surface
 
     def _arguments(self, input: Any, target: Any) -> tuple[Any, Any]:
-        return self.prepare(jnp.asarray(as_input(input)), jnp.asarray(as_input(target)))
+        # A target that is not on the device yet stays a NumPy array until `prepare` has
+        # checked it: jnp.asarray would wrap an int64 class index of 2**32 + 3 to 3.
+        if isinstance(target, (jax.Array, list, tuple)):
+            target = jnp.asarray(as_input(target))
+        else:
+            target = np.asarray(target)
+        return self.prepare(jnp.asarray(as_input(input)), target)
 
     def updateOutput(self, input: Any, target: Any) -> Any:
         """Compute the loss, store it in ``output`` and return it (a Python float)."""
@@ -142,6 +153,8 @@ def _check_classes(crit: Criterion, input: Any, target: Any) -> tuple[Any, Any]:
     if isinstance(target, jax.core.Tracer):
         return input, jnp.reshape(target, want).astype(jnp.int32)
     t = np.asarray(target).reshape(want)
+    if t.dtype == object:  # Python ints beyond int64
+        t = t.astype(np.float64)
     if not np.issubdtype(t.dtype, np.integer):
         if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
             raise ModuleError(crit._describe(), f"expected integer class indices, got {t.tolist()}")
@@ -149,10 +162,11 @@ def _check_classes(crit: Criterion, input: Any, target: Any) -> tuple[Any, Any]:
     if bad.size:
         i = int(bad[0])
         value = t.ravel()[i]
+        shown = str(int(value)) if np.issubdtype(t.dtype, np.integer) else f"{value:.17g}"
         hint = " (targets are 0-based in nets, unlike Torch7)" if value == n_classes else ""
         raise ModuleError(
             crit._describe(),
-            f"expected class indices in [0, {n_classes}), got {value:g} at position {i}{hint}",
+            f"expected class indices in [0, {n_classes}), got {shown} at position {i}{hint}",
         )
     return input, jnp.asarray(t, jnp.int32)
 
@@ -175,6 +189,10 @@ class ClassNLLCriterion(Criterion):
 
     def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         return _check_classes(self, input, target)
+
+    def bad_targets(self, input: Any, target: Any) -> jax.Array:
+        """A class index outside ``[0, nClasses)`` (checked in the compiled step)."""
+        return jnp.any((target < 0) | (target >= input.shape[-1]))
 
     def call(self, input: Any, target: Any) -> jax.Array:
         return F.class_nll(input, target, self.weights, self.sizeAverage)
@@ -240,6 +258,16 @@ class BCECriterion(Criterion):
 
     def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         input, target = _check_same_elements(self, input, target)
+        if not isinstance(input, jax.core.Tracer):
+            x = np.asarray(input).ravel()
+            bad = np.flatnonzero(~((x >= 0) & (x <= 1)))  # NaN is outside too
+            if bad.size:
+                i = int(bad[0])
+                raise ModuleError(
+                    self._describe(),
+                    f"expected input probabilities in [0, 1] (e.g. from nn.Sigmoid), got "
+                    f"{float(x[i]):g} at position {i}",
+                )
         if self.weights is not None and (
             input.ndim == 0 or input.shape[-1] != self.weights.shape[0]
         ):

@@ -487,7 +487,9 @@ def bce(
 
     ``weights`` is a vector over the last dimension, repeated over the batch as in Torch7.
     """
-    loss = target * jnp.log(x + eps) + (1 - target) * jnp.log(1 - x + eps)
+    # (1 - x) is formed apart from eps: XLA would otherwise fold `1 - x + eps` into
+    # `(1 + eps) - x`, which is 0 in float32 at x = 1, and 0 * log(0) is NaN
+    loss = target * jnp.log(x + eps) + (1 - target) * jnp.log(jnp.maximum(1 - x, 0) + eps)
     if weights is not None:
         w = jnp.asarray(weights, x.dtype)
         loss = loss * jnp.reshape(w, (1,) * (x.ndim - 1) + (-1,))

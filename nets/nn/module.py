@@ -361,7 +361,7 @@ class Module:
             compiled.drop_weight_copies(self)  # weights change every step: hold no copies
             fn = compiled.module_fn(self, "forward_vjp", t)
             out, new_buffers, vjp_fn = fn(params, buffers, input, raw_key)
-            self.__dict__["_pending_vjp"] = (given, vjp_fn)
+            self.__dict__["_pending_vjp"] = (given, vjp_fn, _shapes_of(out))
         else:
             out, new_buffers = compiled.forward(self, t, params, buffers, input, raw_key)
             self.__dict__["_pending_vjp"] = None
@@ -383,11 +383,31 @@ class Module:
         gradOutput = as_input(gradOutput)
         suffix = "" if with_input else "_params"
         if pending is not None and pending[0] is input:
+            self._check_grad_output(pending[2], gradOutput)
             return compiled.module_fn(self, "apply_vjp" + suffix)(pending[1], gradOutput)
         params, buffers = self.split()
-        return compiled.module_fn(self, "vjp" + suffix)(
-            params, buffers, as_input(input), gradOutput, _random.next_key_data()
+        input = as_input(input)
+        raw_key = _random.next_key_data()
+        # no pending forward: the output's shape by shape inference of the compiled forward
+        # (its trace is cached by jax.jit, so a repeated backward pays no second trace)
+        out, _ = compiled.module_fn(self, "forward").eval_shape(
+            params, buffers, input, raw_key, frozenset()
         )
+        self._check_grad_output(_shapes_of(out), gradOutput)
+        return compiled.module_fn(self, "vjp" + suffix)(params, buffers, input, gradOutput, raw_key)
+
+    def _check_grad_output(self, expected: Any, gradOutput: Any) -> None:
+        """Refuse a gradOutput whose shapes are not the output's, before the compiled VJP."""
+        try:
+            got = _shapes_of(gradOutput)
+        except Exception:  # not arrays at all
+            got = None
+        if got != expected:
+            raise ModuleError(
+                self._describe(),
+                f"backward expected a gradOutput of the output's shape, {_shapes_str(expected)}, "
+                f"got {shape_str(gradOutput)}",
+            )
 
     def _traced_vjp(self, input: Any, gradOutput: Any) -> tuple[dict, Any]:
         """The VJP inline, inside a user's JAX transformation."""
@@ -634,6 +654,19 @@ class Module:
 
     def __repr__(self) -> str:
         return _type_name(self)
+
+
+def _shapes_of(value: Any) -> Any:
+    """The shapes of an array or a table of arrays, as a comparable value."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_shapes_of(v) for v in value)
+    return tuple(value.shape)
+
+
+def _shapes_str(shapes: Any) -> str:
+    if shapes and isinstance(shapes[0], tuple):
+        return "a table of " + str(len(shapes)) + " [" + ", ".join(map(_shapes_str, shapes)) + "]"
+    return "(" + ", ".join(map(str, shapes)) + ("," if len(shapes) == 1 else "") + ")"
 
 
 def _is_property(cls: type, name: str) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
-from .._shape import spatial_batch, unbatch
+from .._shape import int_arg, number_arg, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
 from . import lowering
 from .module import Module
@@ -33,9 +33,12 @@ class BatchNormalization(Module):
         self, nOutput: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True
     ) -> None:
         super().__init__()
-        if nOutput < 1:
-            raise ValueError(f"nn.{type(self).__name__}: expected nOutput >= 1, got {nOutput}")
-        self.eps, self.momentum, self.affine = float(eps), float(momentum), bool(affine)
+        nOutput = int_arg(self, "nOutput", "the number of features (planes)", nOutput)
+        self.eps = number_arg(self, "eps", "added to the variance", eps, 0.0, low_open=True)
+        self.momentum = number_arg(
+            self, "momentum", "the running statistics' rate", momentum, 0.0, 1.0
+        )
+        self.affine = bool(affine)
         if affine:
             self.register_parameter("weight", np.zeros((nOutput,), np.float32))
             self.register_parameter("bias", np.zeros((nOutput,), np.float32))
@@ -117,9 +120,10 @@ class SpatialCrossMapLRN(Module):
         self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
     ) -> None:
         super().__init__()
-        if size < 1:
-            raise ValueError(f"nn.SpatialCrossMapLRN: expected size >= 1, got {size}")
-        self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), float(k)
+        self.size = int_arg(self, "size", "the number of channels summed over", size)
+        self.alpha = number_arg(self, "alpha", "the scale of the sum of squares", alpha)
+        self.beta = number_arg(self, "beta", "the exponent", beta)
+        self.k = number_arg(self, "k", "the additive constant", k)
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = spatial_batch(self, input)

@@ -12,6 +12,7 @@ from .. import _random
 from .._shape import (
     check_output_size,
     conv_output_size,
+    int_arg,
     pool_output_size,
     spatial_batch,
     unbatch,
@@ -26,8 +27,12 @@ class _Pooling(Module):
 
     def __init__(self, kW: int, kH: int, dW: int, dH: int, padW: int, padH: int) -> None:
         super().__init__()
-        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
-        self.padW, self.padH = int(padW), int(padH)
+        self.kW = int_arg(self, "kW", "the kernel width", kW)
+        self.kH = int_arg(self, "kH", "the kernel height", kH)
+        self.dW = int_arg(self, "dW", "the step of the window along the width", dW)
+        self.dH = int_arg(self, "dH", "the step of the window along the height", dH)
+        self.padW = int_arg(self, "padW", "the zeros added on the left and right", padW, 0)
+        self.padH = int_arg(self, "padH", "the zeros added on the top and bottom", padH, 0)
         if self.padW > self.kW // 2 or self.padH > self.kH // 2:
             raise ValueError(
                 f"{type(self).__name__}: pad should be at most half of the kernel size, got "
@@ -95,7 +100,10 @@ class SpatialMaxPooling(_Pooling):
         padW: int = 0,
         padH: int = 0,
     ) -> None:
-        super().__init__(kW, kH, dW or kW, dH or kH, padW, padH)
+        # dW=None means "as kW"; dW=0 is refused, not read as the default (Torch7's `dW or kW`)
+        dW = kW if dW is None else dW
+        dH = kH if dH is None else dH
+        super().__init__(kW, kH, dW, dH, padW, padH)
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = self._batch(input)
@@ -152,9 +160,8 @@ class SpatialAdaptiveAveragePooling(Module):
 
     def __init__(self, W: int, H: int) -> None:
         super().__init__()
-        if W < 1 or H < 1:
-            raise ValueError(f"nn.SpatialAdaptiveAveragePooling: expected W, H >= 1, got {W}, {H}")
-        self.W, self.H = int(W), int(H)
+        self.W = int_arg(self, "W", "the output width", W)
+        self.H = int_arg(self, "H", "the output height", H)
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
         """The output shape for an input shape (CHW or NCHW), without computing."""
@@ -176,8 +183,11 @@ class SpatialSubSampling(Module):
 
     def __init__(self, nInputPlane: int, kW: int, kH: int, dW: int = 1, dH: int = 1) -> None:
         super().__init__()
-        self.nInputPlane = int(nInputPlane)
-        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.kW = int_arg(self, "kW", "the kernel width", kW)
+        self.kH = int_arg(self, "kH", "the kernel height", kH)
+        self.dW = int_arg(self, "dW", "the step of the window along the width", dW)
+        self.dH = int_arg(self, "dH", "the step of the window along the height", dH)
         self.register_parameter("weight", np.zeros((nInputPlane,), np.float32))
         self.register_parameter("bias", np.zeros((nInputPlane,), np.float32))
         self.reset()

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
-from .._shape import check_output_size, spatial_batch, unbatch
+from .._shape import check_output_size, int_arg, number_arg, spatial_batch, unbatch
 from . import functional as F  # noqa: N812
 from .module import Module, _type_name
 
@@ -45,6 +45,8 @@ class Linear(Module):
 
     def __init__(self, inputSize: int, outputSize: int, bias: bool = True) -> None:
         super().__init__()
+        inputSize = int_arg(self, "inputSize", "the size of each input sample", inputSize)
+        outputSize = int_arg(self, "outputSize", "the size of each output sample", outputSize)
         self.register_parameter("weight", np.zeros((outputSize, inputSize), np.float32))
         self.register_parameter("bias", np.zeros((outputSize,), np.float32))
         self.reset()
@@ -194,8 +196,9 @@ class MulConstant(Module):
 
     def __init__(self, constant_scalar: float, inplace: bool = False) -> None:
         super().__init__()
-        if not isinstance(constant_scalar, (int, float)):
-            raise ValueError(f"nn.MulConstant: expected a number, got {constant_scalar!r}")
+        number_arg(
+            self, "constant_scalar", "the factor the input is multiplied by", constant_scalar
+        )
         self.constant_scalar = constant_scalar
         self.inplace = inplace
 
@@ -205,7 +208,7 @@ class MulConstant(Module):
 
 
 def _check_p(p: float, who: str) -> float:
-    if not isinstance(p, (int, float)) or not 0 <= p < 1:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
         raise ValueError(f"{who}: illegal percentage, expected 0 <= p < 1, got {p!r}")
     return float(p)
 
@@ -294,10 +297,12 @@ class SpatialZeroPadding(Module):
         pad_b: int | None = None,
     ) -> None:
         super().__init__()
-        self.pad_l = int(pad_l)
-        self.pad_r = self.pad_l if pad_r is None else int(pad_r)
-        self.pad_t = self.pad_l if pad_t is None else int(pad_t)
-        self.pad_b = self.pad_l if pad_b is None else int(pad_b)
+        meaning = "zeros added on the {} (negative crops)"
+        self.pad_l = int_arg(self, "pad_l", meaning.format("left"), pad_l, None)
+        pad_r, pad_t, pad_b = (self.pad_l if v is None else v for v in (pad_r, pad_t, pad_b))
+        self.pad_r = int_arg(self, "pad_r", meaning.format("right"), pad_r, None)
+        self.pad_t = int_arg(self, "pad_t", meaning.format("top"), pad_t, None)
+        self.pad_b = int_arg(self, "pad_b", meaning.format("bottom"), pad_b, None)
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = spatial_batch(self, input)

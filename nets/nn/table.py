@@ -7,6 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
+from .._shape import int_arg
 from .module import Module
 
 
@@ -51,7 +52,9 @@ class JoinTable(Module):
 
     def __init__(self, dim: int, nInputDims: int | None = None) -> None:
         super().__init__()
-        self.dimension = dim
+        self.dimension = int_arg(self, "dim", "the dimension joined along, 0-based", dim, None)
+        if nInputDims is not None:
+            nInputDims = int_arg(self, "nInputDims", "the dimensions of one sample", nInputDims)
         self.nInputDims = nInputDims
 
     def updateOutput(self, input: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import ModuleError, shape_str
+from .._shape import number_arg
 from . import functional as F  # noqa: N812
 from .module import Module
 
@@ -27,7 +28,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negval: float = 1 / 100, inplace: bool = False) -> None:
         super().__init__()
-        self.negval = float(negval)
+        self.negval = number_arg(self, "negval", "the slope for negative inputs", negval)
         self.inplace = inplace
 
     def updateOutput(self, input: Any) -> Any:
@@ -43,7 +44,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = number_arg(self, "alpha", "the scale of the negative part", alpha)
         self.inplace = inplace
 
     def updateOutput(self, input: Any) -> Any:

@@ -94,7 +94,9 @@ def test_nan_loss_stops_naming_epoch_and_step(problem, make_net):
     x[20] = np.nan  # in the third batch of 8
     net = make_net()
     before = {k: np.asarray(v) for k, v in net.split()[0].items()}
-    with pytest.raises(TrainingError, match=r"the loss is nan at epoch 1, step 3 \(iteration 3\)"):
+    with pytest.raises(
+        TrainingError, match=r"Engine.train \(epoch 1, step 3\): the input holds nan.*iteration 3"
+    ):
         Engine().train(
             net,
             iterator(data.TensorDataset(x, problem.targets)),

@@ -89,7 +89,7 @@ def test_adaptive_average_pooling_takes_w_then_h():
     # windows of at most 3 rows (7 into 3) by 3 columns (5 into 2): 9 terms and a division
     close(y, F.adaptive_avg_pool2d(x, (3, 2)), 9 + 1)
     close(m.updateOutput(x[0]), y[0], 9 + 1)
-    with pytest.raises(ValueError, match=r"expected W, H >= 1, got 0, 2"):
+    with pytest.raises(ValueError, match=r"expected W \(the output width\) to be an integer >= 1"):
         nn.SpatialAdaptiveAveragePooling(0, 2)
 
 

@@ -165,6 +165,10 @@ def test_diverging_training_stops_and_keeps_the_last_good_parameters():
     trainer.verbose = False
     targets = np.ones((8, 2), np.float32)
     examples = [(data.data[i], targets[i]) for i in range(8)]
+    with pytest.raises(NetsError, match=r"non-finite in epoch 1 at dataset\[\d\].*smaller learn"):
+        trainer.train(examples)
+    assert all(math.isfinite(float(v)) for v in net.getParameters()[0][:10])
+    trainer.checkFinite = False  # without the check, the loss still stops it, after the epoch
     with pytest.raises(NetsError, match=r"the error became (nan|inf) in epoch 1"):
         trainer.train(examples)
     assert all(math.isfinite(float(v)) for v in net.getParameters()[0][:10])
