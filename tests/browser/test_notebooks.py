@@ -95,6 +95,7 @@ EXPECTED = {
     "lenet_digits.ipynb": (1, 3),  # the live curves: one plot, redrawn each epoch
     "zoo_tour.ipynb": (0, 0),
     "custom_layer.ipynb": (0, 0),
+    "ipython_habits.ipynb": (0, 0),  # HTML, Markdown, SVG and a progress bar: no PNG, no plot
 }
 
 
