@@ -202,6 +202,8 @@ def _check_node(node: Any, path: str) -> None:
     if not isinstance(node, dict):
         raise ArchitectureError(f"{where} is a {type(node).__name__}, not an object")
     for key, kind in _NODE_KEYS:
+        if key in ("args", "kwargs") and node.get("args") is None and node.get(key) is None:
+            continue  # a module made without its constructor (see `build`)
         if not isinstance(node.get(key), kind):
             raise ArchitectureError(
                 f"{where}: {key!r} is missing or not a {kind.__name__} "
@@ -234,6 +236,7 @@ def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -
         # file): made the same way again, its attributes and arrays set below.
         module = cls.__new__(cls)
         Module.__init__(module)
+        del module.__dict__["_init_args"]  # still made without its constructor
     else:
         args = decode(node["args"], arrays, children, who)
         kwargs = decode({"dict": node["kwargs"]}, arrays, children, who)

@@ -26,9 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import architecture
+from ._atomic import write_atomically
 from .nn.module import Module
 
 MAGIC = b"NETSCKPT"
@@ -98,6 +97,7 @@ def _build_legacy(node: dict, path: str, arrays: Any, classes: Mapping[str, type
     cls = architecture.resolve_class(node["class"], classes)
     module = cls.__new__(cls)
     Module.__init__(module)
+    del module.__dict__["_init_args"]  # made without its constructor: saved so again
     for key, value in node["attrs"].items():
         if isinstance(value, dict) and "array" in value:
             setattr(module, key, arrays.device(value["array"], f"attribute {key!r} of {path}"))
@@ -172,57 +172,17 @@ def header_block(header: dict) -> bytes:
     return MAGIC + struct.pack("<II", len(header_bytes), crc) + header_bytes
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove the temporary files of earlier saves to `path` whose writer is gone (a killed
-    save): ``.<name>.<pid>.<random>.tmp`` of a dead process, or of the old unnamed form."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(?:(\d+)\.)?[^.]+\.tmp")
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return
-    for name in names:
-        m = pattern.fullmatch(name)
-        if m is None or (m.group(1) is not None and _alive(int(m.group(1)))):
-            continue
-        try:
-            os.unlink(path.parent / name)
-        except OSError:
-            pass
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # another thread of this process may be saving now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
-
-
 def _write(path: Path, header: dict, table: dict, blobs: list[np.ndarray]) -> None:
     block = header_block(header)
     base = len(block)
     total = max((e["offset"] + e["nbytes"] for e in table.values()), default=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(block)
-            _write_arrays(f, table, blobs, base)
-            f.truncate(base + total)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    def write(f: BinaryIO) -> None:
+        f.write(block)
+        _write_arrays(f, table, blobs, base)
+        f.truncate(base + total)
+
+    write_atomically(path, write)
 
 
 def write_checkpoint(

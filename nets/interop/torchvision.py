@@ -52,58 +52,18 @@ def _resnet(depth: int) -> list[str]:
     return keys + ["fc.weight", "fc.bias"]
 
 
+# torchvision's VGG configurations: output planes of each convolution, "M" a max pooling
 _VGG = {
-    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "vgg16": [
-        64,
-        64,
-        "M",
-        128,
-        128,
-        "M",
-        256,
-        256,
-        256,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-    ],
-    "vgg19": [
-        64,
-        64,
-        "M",
-        128,
-        128,
-        "M",
-        256,
-        256,
-        256,
-        256,
-        "M",
-        512,
-        512,
-        512,
-        512,
-        "M",
-        512,
-        512,
-        512,
-        512,
-        "M",
-    ],
+    "vgg11": "64 M 128 M 256 256 M 512 512 M 512 512 M",
+    "vgg13": "64 64 M 128 128 M 256 256 M 512 512 M 512 512 M",
+    "vgg16": "64 64 M 128 128 M 256 256 256 M 512 512 512 M 512 512 512 M",
+    "vgg19": "64 64 M 128 128 M 256 256 256 256 M 512 512 512 512 M 512 512 512 512 M",
 }
 
 
 def _vgg(name: str) -> list[str]:
     keys, index = [], 0
-    for item in _VGG[name]:
+    for item in _VGG[name].split():
         if item == "M":
             index += 1
         else:

@@ -119,6 +119,7 @@ class Module:
         d["_vars"] = {}
         d["_version"] = 0
         d["_pending_vjp"] = None
+        d.setdefault("_init_args", ((), {}))  # a class without a constructor of its own
         # Torch7 starts both as empty tensors; setting gradInput to None (Torch's `nil`) tells
         # backward not to compute the gradient with respect to the input.
         self.output = empty()
