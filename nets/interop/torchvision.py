@@ -6,9 +6,10 @@ lists torchvision's names in torchvision's module order, which is nets' order to
 by array, against torchvision 0.28's ``state_dict()``); the two lists are paired in order, and
 every pair must agree in the array's name (``weight``, ``running_var``) and shape.
 
-Not here: the paper's two-tower AlexNet (torchvision's is one tower: ``alexnet_onetower``),
-GoogLeNet (torchvision's adds batch normalisation, which the paper's has not), LeNet, Inception
-v2 and v4 (torchvision has none). Inception v3's auxiliary head is not in nets' network, so its
+torchvision's AlexNet is nets' ``alexnet_onetower`` (the paper's two towers are ``alexnet``), and
+its GoogLeNet is ``googlenet_bn`` (batch normalisation, which the paper's ``googlenet`` has not).
+Not here: LeNet, Inception v2 and v4 (torchvision has none). The auxiliary heads of GoogLeNet
+and Inception v3 are not in nets' networks, so their ``aux1.*``, ``aux2.*`` and
 ``AuxLogits.*`` arrays are left out.
 """
 
@@ -76,6 +77,21 @@ def _alexnet() -> list[str]:
     return [f"features.{i}.{a}" for i in (0, 3, 6, 8, 10) for a in ("weight", "bias")] + [
         f"classifier.{i}.{a}" for i in (1, 4, 6) for a in ("weight", "bias")
     ]
+
+
+def _googlenet() -> list[str]:
+    keys = [k for name in ("conv1", "conv2", "conv3") for k in _conv_bn(f"{name}.")]
+    for block in ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"):
+        for branch in (
+            "branch1.",
+            "branch2.0.",
+            "branch2.1.",
+            "branch3.0.",
+            "branch3.1.",
+            "branch4.1.",
+        ):
+            keys += _conv_bn(f"inception{block}.{branch}")
+    return keys + ["fc.weight", "fc.bias"]
 
 
 def _inception_v3() -> list[str]:
@@ -149,10 +165,11 @@ KEYS = {
     **{f"resnet{d}": (lambda d=d: _resnet(d)) for d in (18, 34, 50, 101, 152)},
     **{name: (lambda name=name: _vgg(name)) for name in _VGG},
     "alexnet_onetower": _alexnet,
+    "googlenet_bn": _googlenet,
     "inception_v3": _inception_v3,
 }
 # arrays torchvision has that nets' networks leave out
-IGNORED = ("num_batches_tracked", "AuxLogits.")
+IGNORED = ("num_batches_tracked", "AuxLogits.", "aux1.", "aux2.")
 
 
 def torchvision_keys(name: str) -> list[str]:

@@ -3,9 +3,9 @@
 ``list()`` names every registered network, ``get(name, **kw)`` builds one, ``meta(name)`` gives
 the paper's figures, ``abstract(name, **kw)`` builds one with shape-only arrays (for
 `nets.summary` of 100M-parameter networks without allocating them). The builders are also here
-by name: ``lenet5``, ``alexnet``, ``vgg`` (+ ``vgg11`` ...), ``googlenet``, ``inception_v2``,
-``inception_v3``, ``inception_v4``, ``inception_resnet_v2``, ``resnet`` (+ ``resnet18`` ...),
-``resnet_cifar``.
+by name: ``lenet5``, ``alexnet``, ``vgg`` (+ ``vgg11`` ...), ``googlenet`` (and torchvision's
+``googlenet_bn``), ``inception_v2``, ``inception_v3``, ``inception_v4``, ``inception_resnet_v2``,
+``resnet`` (+ ``resnet18`` ...), ``resnet_cifar``.
 """
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "meta",
     "alexnet",
     "googlenet",
+    "googlenet_bn",
     "inception_resnet_v2",
     "inception_v2",
     "inception_v3",
@@ -46,6 +47,7 @@ from ._registry import list_models as list
 from ._registry import meta as meta
 from .alexnet import alexnet as alexnet
 from .googlenet import googlenet as googlenet
+from .googlenet import googlenet_bn as googlenet_bn
 from .inception import inception_resnet_v2 as inception_resnet_v2
 from .inception import inception_v2 as inception_v2
 from .inception import inception_v3 as inception_v3

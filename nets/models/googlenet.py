@@ -10,10 +10,10 @@ from typing import Any
 
 from nets import nn
 
-from ._base import Model, conv, flatten, labelled
+from ._base import Model, conv, conv_bn, flatten, labelled
 from ._registry import ModelMeta, register
 
-__all__ = ["googlenet", "INCEPTION", "PAPER_ROWS"]
+__all__ = ["googlenet", "googlenet_bn", "INCEPTION", "PAPER_ROWS"]
 
 # Table 1's Inception rows: name -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
 INCEPTION: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -239,3 +239,103 @@ def googlenet(num_classes: int = 1000, aux_logits: bool = False) -> Model:
         after_4a,
         labelled(_Flatten(), "[main, aux (4a), aux (4d)]"),
     )
+
+
+# ---------------------------------------------------------------------- torchvision's variant
+
+
+class TransformInput(nn.Module):
+    """torchvision's ``transform_input``: ImageNet-normalised planes re-normalised to
+    ``(x - 0.5) / 0.5`` per plane, the input its pretrained GoogLeNet weights expect."""
+
+    MEAN = (0.485, 0.456, 0.406)
+    STD = (0.229, 0.224, 0.225)
+
+    def outputShape(self, inShape: Any) -> Any:
+        """The input's shape."""
+        return inShape
+
+    def updateOutput(self, input: Any) -> Any:
+        import jax.numpy as jnp
+
+        scale = jnp.asarray([s / 0.5 for s in self.STD], input.dtype)
+        shift = jnp.asarray([(m - 0.5) / 0.5 for m in self.MEAN], input.dtype)
+        view = (-1, 1, 1) if input.ndim == 3 else (1, -1, 1, 1)
+        self.output = input * scale.reshape(view) + shift.reshape(view)
+        return self.output
+
+
+def _bn_inception(nIn: int, n1: int, r3: int, n3: int, r5: int, n5: int, proj: int) -> nn.Concat:
+    """torchvision's Inception block: every convolution with batch normalisation (eps 1e-3),
+    and its "5x5" branch built with a 3x3 kernel, as torchvision's code does."""
+
+    def unit(a: int, b: int, k: int, pad: int = 0) -> nn.Sequential:
+        return conv_bn(a, b, k, k, 1, 1, pad, pad, eps=1e-3)
+
+    return nn.Concat(
+        1,
+        unit(nIn, n1, 1),
+        nn.Sequential(unit(nIn, r3, 1), unit(r3, n3, 3, 1)),
+        nn.Sequential(unit(nIn, r5, 1), unit(r5, n5, 3, 1)),
+        nn.Sequential(nn.SpatialMaxPooling(3, 3, 1, 1, 1, 1).ceil(), unit(nIn, proj, 1)),
+    )
+
+
+@register(
+    "googlenet_bn",
+    meta=ModelMeta(
+        paper="Going Deeper with Convolutions (Szegedy et al.), as torchvision builds it",
+        year=2014,
+        url="https://arxiv.org/abs/1409.4842",
+        input_size=(3, 224, 224),
+        layers=22,
+        params=None,
+        params_source=(
+            "torchvision's figure, 6,624,904, counts its two auxiliary heads, which this "
+            "network has not"
+        ),
+        notes=(
+            "Not the paper's network: torchvision's GoogLeNet, so that its published weights "
+            "load (Model.from_torchvision). Batch normalisation (eps 1e-3) after every "
+            "convolution and no LRN; the Inception blocks' 5x5 branch has a 3x3 kernel and the "
+            "last max pooling is 2x2/2, both as in torchvision's code; dropout 20%."
+        ),
+    ),
+)
+def googlenet_bn(num_classes: int = 1000, transform_input: bool = False) -> Model:
+    """googlenet_bn([num_classes=1000], [transform_input=False]): torchvision's GoogLeNet.
+
+    For torchvision's pretrained weights (``from_torchvision``), which expect
+    ``transform_input=True`` on ImageNet-normalised images. See the registry's notes for how it
+    differs from the paper's `googlenet`.
+
+    Returns:
+        Model: (N, 3, 224, 224) to (N, num_classes) log-probabilities.
+    """
+    stem = [TransformInput()] if transform_input else []
+    stem += [
+        conv_bn(3, 64, 7, 7, 2, 2, 3, 3, eps=1e-3),
+        _pool(),
+        conv_bn(64, 64, 1, eps=1e-3),
+        conv_bn(64, 192, 3, 3, 1, 1, 1, 1, eps=1e-3),
+        _pool(),
+    ]
+    planes, blocks = 192, []
+    for name in INCEPTION:
+        n1, r3, n3, r5, n5, proj = INCEPTION[name]
+        blocks.append(
+            labelled(_bn_inception(planes, n1, r3, n3, r5, n5, proj), f"inception ({name})")
+        )
+        planes = n1 + n3 + n5 + proj
+        if name == "3b":
+            blocks.append(_pool())
+        if name == "4e":
+            blocks.append(nn.SpatialMaxPooling(2, 2, 2, 2).ceil())
+    head = [
+        nn.SpatialAdaptiveAveragePooling(1, 1),
+        flatten(1024),
+        nn.Dropout(0.2),
+        nn.Linear(1024, num_classes),
+        nn.LogSoftMax(),
+    ]
+    return Model("googlenet_bn", (3, 224, 224), *stem, *blocks, *head)
