@@ -65,3 +65,20 @@ def test_bfloat16_arrays_keep_their_dtype(tmp_path):
     np.testing.assert_array_equal(
         np.asarray(back.weight, np.float32), np.asarray(net.weight, np.float32)
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["lenet5", "alexnet", "vgg11", "googlenet", "inception_v3", "resnet18"]
+)
+def test_every_zoo_family_loads_a_state_dict_by_nets_names(name):
+    """nets' own names (the other layout; torchvision's is tests/nets/interop/test_torchvision)."""
+    net = models.abstract(name)
+    params, buffers = net.split()
+    rng = np.random.default_rng(0)
+    source = {
+        k: rng.normal(size=v.shape).astype(np.float32) for k, v in {**params, **buffers}.items()
+    }
+    assert nets.load_state_dict(net, source) == {"missing": [], "unexpected": [], "mismatched": []}
+    params, buffers = net.split()
+    for k, v in {**params, **buffers}.items():
+        np.testing.assert_array_equal(v, source[k])
