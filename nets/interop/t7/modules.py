@@ -104,6 +104,73 @@ def _dropout(fields: dict) -> Any:
     )
 
 
+def _batch_norm(cls_name: str) -> Callable[[dict], Any]:
+    def build(fields: dict) -> Any:
+        from nets import nn
+
+        mean = np.asarray(fields["running_mean"])
+        m = getattr(nn, cls_name)(
+            int(mean.shape[0]),
+            float(_f(fields, "eps", 1e-5)),
+            float(_f(fields, "momentum", 0.1)),
+            _array(fields, "weight") is not None,
+        )
+        names = ("weight", "bias") if m.affine else ()
+        return _with_arrays(m, fields, *names, "running_mean", "running_var")
+
+    return build
+
+
+def _avg_pool(fields: dict) -> Any:
+    from nets import nn
+
+    m = nn.SpatialAveragePooling(
+        int(fields["kW"]),
+        int(fields["kH"]),
+        int(_f(fields, "dW", 1)),
+        int(_f(fields, "dH", 1)),
+        int(_f(fields, "padW", 0)),
+        int(_f(fields, "padH", 0)),
+    )
+    if fields.get("ceil_mode"):
+        m.ceil()
+    if fields.get("count_include_pad") is False:
+        m.setCountExcludePad()
+    return _with_arrays(m, fields)
+
+
+def _children(fields: dict) -> list:
+    return list(fields.get("modules") or [])
+
+
+def _concat(fields: dict) -> Any:
+    from nets import nn
+
+    # Torch7 counts dimensions from 1, nets from 0
+    return _with_arrays(nn.Concat(int(fields["dimension"]) - 1, *_children(fields)), fields)
+
+
+def _concat_table(fields: dict) -> Any:
+    from nets import nn
+
+    return _with_arrays(nn.ConcatTable(*_children(fields)), fields)
+
+
+def _join_table(fields: dict) -> Any:
+    from nets import nn
+
+    dims = fields.get("nInputDims")
+    m = nn.JoinTable(int(fields["dimension"]) - 1, None if dims is None else int(dims))
+    return _with_arrays(m, fields)
+
+
+def _reshape(fields: dict) -> Any:
+    from nets import nn
+
+    sizes = [int(s) for s in np.atleast_1d(np.asarray(fields["size"]))]
+    return _with_arrays(nn.Reshape(*sizes, batchMode=fields.get("batchMode")), fields)
+
+
 # Torch7 class -> a builder of the nets module from the object's fields.
 NN_CLASSES: dict[str, Callable[[dict], Any]] = {
     "nn.Sequential": _sequential,
@@ -112,6 +179,14 @@ NN_CLASSES: dict[str, Callable[[dict], Any]] = {
     "nn.SpatialMaxPooling": _max_pool,
     "nn.View": _view,
     "nn.Dropout": _dropout,
+    "nn.BatchNormalization": _batch_norm("BatchNormalization"),
+    "nn.SpatialBatchNormalization": _batch_norm("SpatialBatchNormalization"),
+    "nn.SpatialAveragePooling": _avg_pool,
+    "nn.Concat": _concat,
+    "nn.ConcatTable": _concat_table,
+    "nn.JoinTable": _join_table,
+    "nn.Reshape": _reshape,
+    "nn.CAddTable": _plain("CAddTable"),
     **{
         f"nn.{c}": _plain(c)
         for c in ("ReLU", "Tanh", "Sigmoid", "LogSoftMax", "SoftMax", "Identity")
@@ -139,9 +214,11 @@ def module_fields(module: Any, where: str) -> tuple[str, dict]:
         if not key.startswith("_") and key not in ("output", "gradInput", "train", "modules"):
             if isinstance(value, (int, float, str, bool)) or value is None:
                 fields[key] = value
-    if isinstance(module, nn.View):
+    if isinstance(module, (nn.View, nn.Reshape)):
         fields["size"] = np.asarray(module.size, np.int64)
-    if isinstance(module, nn.SpatialMaxPooling):
+    if isinstance(module, (nn.Concat, nn.JoinTable)):
+        fields["dimension"] = int(module.dimension) + 1  # Torch7 counts from 1
+    if isinstance(module, (nn.SpatialMaxPooling, nn.SpatialAveragePooling)):
         fields["ceil_mode"] = bool(module.ceil_mode)
     for array_name, (_, _, value) in module.own_arrays().items():
         fields[array_name] = np.asarray(value)

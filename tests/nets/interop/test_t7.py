@@ -132,3 +132,24 @@ def test_an_unknown_class_names_the_class_and_the_way_to_map_it(tmp_path):
         t7.load_t7(path)
     obj = t7.load_t7(path, convert=False)
     assert obj.torch_class == "nn.SpatialFullConvolution" and obj.fields == {"kW": 3}
+
+
+def test_batch_norm_pooling_and_table_modules_round_trip(tmp_path):
+    nets.manual_seed(3)
+    branch = nn.Sequential().add(nn.SpatialConvolution(4, 4, 3, 3, 1, 1, 1, 1))
+    residual = nn.ConcatTable().add(branch).add(nn.Identity())
+    net = nn.Sequential()
+    net.add(nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1)).add(nn.SpatialBatchNormalization(4))
+    net.add(residual).add(nn.CAddTable()).add(nn.SpatialAveragePooling(2, 2, 2, 2).ceil())
+    net.add(nn.Concat(1).add(nn.Identity()).add(nn.ReLU()))  # 8 planes
+    net.add(nn.Reshape(8 * 4 * 4)).add(nn.Linear(128, 6)).add(nn.BatchNormalization(6))
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 3, 8, 8)), jnp.float32)
+    net.forward(x)  # training mode: running statistics move away from 0 and 1
+    net.evaluate()
+    path = tmp_path / "blocks.t7"
+    t7.save_t7(net, path)
+    back = t7.load_t7(path)
+    assert back.describe() == net.describe()
+    assert back.modules[5].dimension == 1  # Torch7's dimension 2, 0-based again
+    np.testing.assert_array_equal(back.modules[1].running_var, net.modules[1].running_var)
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
