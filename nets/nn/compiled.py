@@ -33,7 +33,7 @@ import jax
 
 from . import compiler, lowering, weight_layout
 from .binding import bound, pure_call
-from .state import BUFFER, PARAM, Box, is_tracer
+from .state import BUFFER, Box, is_tracer
 from .structure import Tree, is_module, training_flags, tree
 
 if TYPE_CHECKING:
@@ -273,9 +273,3 @@ def evaluation(network: Module, criterion: Any, params: dict, buffers: dict) -> 
         return step(fed, buffers, crit_buffers, x, y)
 
     return run
-
-
-def module_arrays(module: Module) -> tuple[dict, dict]:
-    """``(params, buffers)`` of a module tree, path-keyed (`Module.split`)."""
-    t = tree(module)
-    return t.values(PARAM), t.values(BUFFER)
