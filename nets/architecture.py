@@ -222,6 +222,15 @@ def _check_node(node: Any, path: str) -> None:
             raise ArchitectureError(f"{where}: array entry {i} is malformed: {entry!r:.80}")
 
 
+def without_constructor(cls: type) -> Module:
+    """An instance of `cls` made without calling its constructor (what a version-1 checkpoint
+    holds): a bare Module, which records no constructor call, so it is saved that way again."""
+    module = cls.__new__(cls)
+    Module.__init__(module)
+    del module.__dict__["_init_args"]
+    return module
+
+
 def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -> Module:
     """The module a node describes, with its arrays (shared ones are joined by `join_shared`)."""
     _check_node(node, path)
@@ -234,9 +243,7 @@ def build(node: dict, path: str, arrays: Mapping, classes: Mapping[str, type]) -
     if node["args"] is None:
         # Saved from a module made without its constructor (one loaded from a version-1
         # file): made the same way again, its attributes and arrays set below.
-        module = cls.__new__(cls)
-        Module.__init__(module)
-        del module.__dict__["_init_args"]  # still made without its constructor
+        module = without_constructor(cls)
     else:
         args = decode(node["args"], arrays, children, who)
         kwargs = decode({"dict": node["kwargs"]}, arrays, children, who)

@@ -95,9 +95,7 @@ def _build_legacy(node: dict, path: str, arrays: Any, classes: Mapping[str, type
     without its constructor and given the stored attributes and arrays. Version 2 files (all
     that this nets writes) are rebuilt through constructors (`nets.architecture`)."""
     cls = architecture.resolve_class(node["class"], classes)
-    module = cls.__new__(cls)
-    Module.__init__(module)
-    del module.__dict__["_init_args"]  # made without its constructor: saved so again
+    module = architecture.without_constructor(cls)
     for key, value in node["attrs"].items():
         if isinstance(value, dict) and "array" in value:
             setattr(module, key, arrays.device(value["array"], f"attribute {key!r} of {path}"))

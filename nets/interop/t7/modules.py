@@ -53,20 +53,27 @@ def _linear(fields: dict) -> Any:
     return _with_arrays(nn.Linear(int(w.shape[1]), int(w.shape[0])), fields, "weight", "bias")
 
 
-def _max_pool(fields: dict) -> Any:
-    from nets import nn
+def _pool(cls_name: str) -> Callable[[dict], Any]:
+    """Max or average pooling: Torch7's window fields, ceil mode, and the divisor's padding."""
 
-    m = nn.SpatialMaxPooling(
-        int(fields["kW"]),
-        int(fields["kH"]),
-        int(_f(fields, "dW", 1)),
-        int(_f(fields, "dH", 1)),
-        int(_f(fields, "padW", 0)),
-        int(_f(fields, "padH", 0)),
-    )
-    if fields.get("ceil_mode"):
-        m.ceil()
-    return _with_arrays(m, fields)
+    def build(fields: dict) -> Any:
+        from nets import nn
+
+        m = getattr(nn, cls_name)(
+            int(fields["kW"]),
+            int(fields["kH"]),
+            int(_f(fields, "dW", 1)),
+            int(_f(fields, "dH", 1)),
+            int(_f(fields, "padW", 0)),
+            int(_f(fields, "padH", 0)),
+        )
+        if fields.get("ceil_mode"):
+            m.ceil()
+        if fields.get("count_include_pad") is False and hasattr(m, "setCountExcludePad"):
+            m.setCountExcludePad()
+        return _with_arrays(m, fields)
+
+    return build
 
 
 def _view(fields: dict) -> Any:
@@ -87,13 +94,6 @@ def _plain(cls_name: str) -> Callable[[dict], Any]:
         return _with_arrays(getattr(nn, cls_name)(), fields)
 
     return build
-
-
-def _sequential(fields: dict) -> Any:
-    from nets import nn
-
-    modules = fields.get("modules") or []
-    return _with_arrays(nn.Sequential(*modules), fields)
 
 
 def _dropout(fields: dict) -> Any:
@@ -121,24 +121,6 @@ def _batch_norm(cls_name: str) -> Callable[[dict], Any]:
     return build
 
 
-def _avg_pool(fields: dict) -> Any:
-    from nets import nn
-
-    m = nn.SpatialAveragePooling(
-        int(fields["kW"]),
-        int(fields["kH"]),
-        int(_f(fields, "dW", 1)),
-        int(_f(fields, "dH", 1)),
-        int(_f(fields, "padW", 0)),
-        int(_f(fields, "padH", 0)),
-    )
-    if fields.get("ceil_mode"):
-        m.ceil()
-    if fields.get("count_include_pad") is False:
-        m.setCountExcludePad()
-    return _with_arrays(m, fields)
-
-
 def _children(fields: dict) -> list:
     return list(fields.get("modules") or [])
 
@@ -150,10 +132,15 @@ def _concat(fields: dict) -> Any:
     return _with_arrays(nn.Concat(int(fields["dimension"]) - 1, *_children(fields)), fields)
 
 
-def _concat_table(fields: dict) -> Any:
-    from nets import nn
+def _container(cls_name: str) -> Callable[[dict], Any]:
+    """A container whose constructor takes its children (Sequential, ConcatTable)."""
 
-    return _with_arrays(nn.ConcatTable(*_children(fields)), fields)
+    def build(fields: dict) -> Any:
+        from nets import nn
+
+        return _with_arrays(getattr(nn, cls_name)(*_children(fields)), fields)
+
+    return build
 
 
 def _join_table(fields: dict) -> Any:
@@ -173,17 +160,17 @@ def _reshape(fields: dict) -> Any:
 
 # Torch7 class -> a builder of the nets module from the object's fields.
 NN_CLASSES: dict[str, Callable[[dict], Any]] = {
-    "nn.Sequential": _sequential,
+    "nn.Sequential": _container("Sequential"),
     "nn.SpatialConvolution": _conv,
     "nn.Linear": _linear,
-    "nn.SpatialMaxPooling": _max_pool,
+    "nn.SpatialMaxPooling": _pool("SpatialMaxPooling"),
     "nn.View": _view,
     "nn.Dropout": _dropout,
     "nn.BatchNormalization": _batch_norm("BatchNormalization"),
     "nn.SpatialBatchNormalization": _batch_norm("SpatialBatchNormalization"),
-    "nn.SpatialAveragePooling": _avg_pool,
+    "nn.SpatialAveragePooling": _pool("SpatialAveragePooling"),
     "nn.Concat": _concat,
-    "nn.ConcatTable": _concat_table,
+    "nn.ConcatTable": _container("ConcatTable"),
     "nn.JoinTable": _join_table,
     "nn.Reshape": _reshape,
     "nn.CAddTable": _plain("CAddTable"),
