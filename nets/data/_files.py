@@ -172,16 +172,24 @@ class Content:
             self.pos += len(piece)
         return out
 
-    def rest(self) -> bytes:
-        """Everything left, read in pieces (for formats whose size is the file's)."""
-        if not self.gzip:
-            data = self.file.read()
-            self.pos += len(data)
-            return data
-        pieces = []
+    def rest(self, limit: int | None = None) -> bytes:
+        """Everything left, read in pieces (for formats whose size is the file's); more than
+        `limit` bytes is refused as soon as the reader gets there."""
+        limit = self.most if limit is None else limit
+        if not self.gzip and self.size - self.pos > limit:
+            raise DataFileError(
+                f"{self.who}: {self.path} holds {self.size} bytes; expected at most {limit}"
+            )
+        pieces, count = [], 0
         while piece := self._piece(CHUNK):
             pieces.append(piece)
+            count += len(piece)
             self.pos += len(piece)
+            if count > limit:
+                raise DataFileError(
+                    f"{self.who}: {self.path}, {self.where()}: the gunzipped data goes on past "
+                    f"{limit} bytes, the most expected; refused (not decompressed further)"
+                )
         return b"".join(pieces)
 
     def end(self, what: str) -> None:
