@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import Content, DataFileError, read_bytes
+from ._files import Content, DataFileError, read_bytes, regular
 from ._pickle import read_pickle
 from .datasets import TensorDataset
 
@@ -163,7 +163,9 @@ def locate(name: str, root: str | os.PathLike, split: str, version: str | None):
     for v in versions:
         for folder in (root, root / ARCHIVE_FOLDERS[(name, v)]):
             paths = [folder / f for f in FILES[(name, v)][split]]
-            if all(p.is_file() for p in paths):
+            if all(os.path.lexists(p) for p in paths):
+                for p in paths:
+                    regular(p, name)  # a FIFO, folder or link loop is refused, naming it
                 return v, paths
     expected = " or ".join(
         f"the {v} version ({', '.join(FILES[(name, v)][split])})" for v in versions
