@@ -90,7 +90,10 @@ def _image_file(entry: os.DirEntry) -> bool:
     """True for a regular file (symbolic links followed); an image-named entry that is not one
     (a folder, a FIFO, a device, a dangling link or a link loop) is refused when the data set
     is made, not met when a batch blocks on it."""
-    if entry.is_file():  # from the directory listing: no extra system call for most entries
-        return True
+    try:
+        if entry.is_file():  # from the directory listing: no extra system call for most entries
+            return True
+    except OSError:  # a link loop; regular() says so
+        pass
     regular(entry.path, "ImageFolder")  # raises, naming what the entry is
     return True

@@ -80,7 +80,7 @@ def read_idx(path: str | os.PathLike, who: str = "read_idx") -> np.ndarray:
         dtype, ndim = _magic(content.read(min(4, content.most), "the idx magic"), source)
         shape = struct.unpack(f">{ndim}I", content.read(4 * ndim, f"the idx header ({ndim} sizes)"))
         expected = _data_bytes(shape, dtype)
-        what = f"the idx data (header: shape {shape} of {dtype.name}, {expected} bytes)"
+        what = f"the idx data (header: shape {shape} of {dtype.name})"
         data = content.read(expected, what)
         content.end(what)
     return _array(data, dtype, shape)

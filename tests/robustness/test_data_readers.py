@@ -1,0 +1,670 @@
+"""Data readers as a hostile file would be (issue 18): every truncated, corrupt, lying, huge or
+non-regular file ends in a clear error naming the file (and the place, where there is one) and
+what was expected; none blocks, and none costs memory the file did not pay for.
+
+Each table row: (case, reader, files written under a fresh folder, error class, words the message
+must hold). Files are made here in the real formats (idx, gzip, CIFAR records, pickles, PNG);
+``FIFO``, ``DIR``, ``LOOP`` and ``DANGLING`` make a named pipe, a folder, a symbolic link to
+itself and a symbolic link to nothing under that name.
+"""
+
+import gzip
+import io
+import os
+import pickle
+import struct
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+
+from nets import data
+from nets.data._pickle import read_pickle
+from nets.data.digits import load_digits
+
+FIFO, DIR, LOOP, DANGLING = "<fifo>", "<dir>", "<loop>", "<dangling>"
+
+# ------------------------------------------------------------------------------ file makers
+
+
+def idx(array, type_code=0x08, shape=None):
+    """An idx file: magic, big-endian sizes (`shape` may lie), big-endian data."""
+    shape = array.shape if shape is None else shape
+    dtype = {0x08: ">u1", 0x0C: ">i4"}[type_code]
+    head = bytes([0, 0, type_code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+    return head + np.asarray(array).astype(dtype).tobytes()
+
+
+def gz_stream(head, zeros):
+    """gzip of `head` followed by `zeros` zero bytes, compressed piece by piece (a small file
+    that gunzips to a large one)."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(head)
+        piece = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            f.write(piece)
+        f.write(bytes(zeros & ((1 << 20) - 1)))
+    return out.getvalue()
+
+
+def flip(blob, at, bit=0):
+    b = bytearray(blob)
+    b[at] ^= 1 << bit
+    return bytes(b)
+
+
+IMAGES = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+LABELS = np.array([3, 7])
+MNIST = {"t10k-images-idx3-ubyte": idx(IMAGES), "t10k-labels-idx1-ubyte": idx(LABELS)}
+GZ_LABELS = gzip.compress(idx(LABELS), mtime=0)
+
+
+def cifar_records(labels, label_bytes=1):
+    rows = [bytes([*np.atleast_1d(y)]) + bytes(3072) for y in labels]
+    assert all(len(r) == label_bytes + 3072 for r in rows)
+    return b"".join(rows)
+
+
+def cifar_pickle(data=None, labels=(1, 2), protocol=2):
+    data = np.zeros((len(labels), 3072), np.uint8) if data is None else data
+    return pickle.dumps({b"data": data, b"labels": list(labels)}, protocol=protocol)
+
+
+def frombuffer_pickle(n):
+    """numpy's _frombuffer(n, dtype('u1'), (1,), 'C') with an integer n where its bytes go:
+    the 81-byte pickle that cost 2 GB when n = 2**31 (``bytes(n)``)."""
+    size = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+    return (
+        b"\x80\x02cnumpy.core.numeric\n_frombuffer\n(\x8a"
+        + bytes([len(size)])
+        + size
+        + b"cnumpy\ndtype\nU\x02u1K\x00K\x01\x87RK\x01\x85U\x01CtR."
+    )
+
+
+def cifar_frombuffer_pickle(n):
+    """The same inside a CIFAR batch dict: {'data': _frombuffer(n, ...), 'labels': []} (108
+    bytes)."""
+    array = frombuffer_pickle(n)[2:-1]
+    return b"\x80\x02}(U\x04data" + array + b"U\x06labels]u."
+
+
+def self_list():
+    """A list that holds itself: ``]`` MEMOIZE, then GET 0 APPEND."""
+    return b"\x80\x04]\x94h\x00a."
+
+
+def shared_nest(levels):
+    """[x, x] nested `levels` deep, each level referencing the one below twice (2**levels paths
+    through a file of a few hundred bytes: pickle memoises the shared lists), in a batch dict."""
+    x: list = []
+    for _ in range(levels):
+        x = [x, x]
+    return pickle.dumps({"data": x, "labels": []}, protocol=4)
+
+
+def object_spam(n):
+    """A list of `n` empty dicts: one byte of file each, 64 bytes of memory each."""
+    return b"\x80\x02](" + b"}" * n + b"e."
+
+
+def png(width, height, idat=None):
+    """A PNG's signature and IHDR (8-bit RGB), an IDAT and IEND, chunks with right CRCs."""
+
+    def chunk(kind, body):
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    raw = idat if idat is not None else zlib.compress(bytes((1 + 3 * width) * height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
+
+
+GOOD_PNG = png(3, 2)
+DIGITS_ROW = ",".join(["3"] * 64) + ",5\n"
+
+
+def digits_gz(rows):
+    return gzip.compress("".join(rows).encode(), mtime=0)
+
+
+# ------------------------------------------------------------------------------ readers
+
+
+def mnist(root):
+    return data.mnist(root, "test")
+
+
+def cifar10(root):
+    return data.cifar10(root, "test")
+
+
+def cifar10_python(root):
+    return data.cifar10(root, "test", version="python")
+
+
+def cifar100(root):
+    return data.cifar100(root, "test")
+
+
+def image_folder(root):
+    return data.ImageFolder(root)[1]
+
+
+def digits(root):
+    return load_digits(root / "digits.csv.gz")
+
+
+def pickle_file(root):
+    return read_pickle((root / "x.pkl").read_bytes(), str(root / "x.pkl"))
+
+
+BASE = {
+    mnist: MNIST,
+    cifar10: {"test_batch.bin": cifar_records([1, 2])},
+    cifar10_python: {},
+    cifar100: {"test.bin": cifar_records([(1, 2), (3, 4)], 2)},
+    image_folder: {"cat/0.png": GOOD_PNG, "cat/1.png": GOOD_PNG},
+    digits: {},
+    pickle_file: {},
+}
+
+E = data.DataFileError
+L = "t10k-labels-idx1-ubyte"
+I = "t10k-images-idx3-ubyte"  # noqa: E741
+
+CASES = [
+    # --- MNIST / idx: sizes, magic, gzip
+    (
+        "mnist: gzip bomb behind a 1x1x1 header",
+        mnist,
+        {L + ".gz": gz_stream(idx(np.zeros(1), shape=(1, 1, 1)), 16 << 20)},
+        E,
+        [L + ".gz", "ends here, but the file holds more gunzipped data", "shape (1, 1, 1)"],
+    ),
+    (
+        "mnist: corrupt deflate stream",
+        mnist,
+        {L + ".gz": flip(gzip.compress(idx(np.arange(3000) % 10), mtime=0), 30, 5)},
+        E,
+        [L + ".gz", "byte", "corrupt gzip data"],
+    ),
+    (
+        "mnist: gzip CRC wrong",
+        mnist,
+        {L + ".gz": flip(GZ_LABELS, len(GZ_LABELS) - 6)},
+        E,
+        [L + ".gz", "corrupt gzip data", "CRC check failed"],
+    ),
+    (
+        "mnist: gzip cut short",
+        mnist,
+        {L + ".gz": GZ_LABELS[:-9]},
+        E,
+        [L + ".gz", "corrupt gzip data", "EOFError"],
+    ),
+    (
+        "mnist: garbage after the gzip member",
+        mnist,
+        {L + ".gz": GZ_LABELS + b"garbage"},
+        E,
+        [L + ".gz", "corrupt gzip data", "Not a gzipped file"],
+    ),
+    ("mnist: gzip magic only", mnist, {L + ".gz": b"\x1f\x8b"}, E, [L + ".gz", "corrupt gzip"]),
+    (
+        "mnist: idx data truncated",
+        mnist,
+        {I: idx(IMAGES)[:-100]},
+        E,
+        [I, "byte 16: the idx data", "needs 1568 bytes", "holds 1468 more"],
+    ),
+    (
+        "mnist: bytes after the idx data",
+        mnist,
+        {L: idx(LABELS) + b"xyz"},
+        E,
+        [L, "byte 10", "ends here, but the file holds 3 more bytes"],
+    ),
+    (
+        "mnist: wrong magic",
+        mnist,
+        {L: b"\x08\x01\x00\x00" + idx(LABELS)[4:]},
+        E,
+        [L, "not an idx file: magic bytes 08010000", "expected 00 00 <type"],
+    ),
+    ("mnist: empty file", mnist, {L: b""}, E, [L, "not an idx file: magic bytes missing"]),
+    (
+        "mnist: header cut inside the sizes",
+        mnist,
+        {I: idx(IMAGES)[:9]},
+        E,
+        [I, "byte 4: the idx header (3 sizes) needs 12 bytes", "holds 5 more"],
+    ),
+    (
+        "mnist: huge declared sizes in a small plain file",
+        mnist,
+        {I: idx(IMAGES, shape=(60000, 65535, 65535))},
+        E,
+        [I, "byte 16: the idx data", f"needs {60000 * 65535 * 65535} bytes", "holds 1568 more"],
+    ),
+    (
+        "mnist: huge declared sizes in a small gzip file",
+        mnist,
+        {I + ".gz": gzip.compress(idx(IMAGES, shape=(60000, 4096, 4096)), mtime=0)},
+        E,
+        [I + ".gz", f"needs {60000 * 4096 * 4096} bytes", "holds at most", "deflate's limit"],
+    ),
+    (
+        "mnist: sizes whose product wraps int64",
+        mnist,
+        {I: idx(IMAGES, shape=(2**32 - 1, 2**32 - 1, 2**32 - 1))},
+        E,
+        [I, f"needs {(2**32 - 1) ** 3} bytes"],
+    ),
+    (
+        "mnist: label 200",
+        mnist,
+        {L: idx(np.array([3, 200]))},
+        E,
+        [L, "label 200 at index 1", "expected class indices 0..9"],
+    ),
+    (
+        "mnist: labels of int32",
+        mnist,
+        {L: idx(LABELS, 0x0C)},
+        E,
+        [L, "int32 array", "expected unsigned bytes (idx type 08) of shape (N,)"],
+    ),
+    (
+        "mnist: images of two dimensions",
+        mnist,
+        {I: idx(IMAGES.reshape(2, -1))},
+        E,
+        [I, "shape (2, 784)", "of shape (N, H, W)"],
+    ),
+    (
+        "mnist: 2 images, 3 labels",
+        mnist,
+        {L: idx(np.array([1, 2, 3]))},
+        E,
+        [I, "holds 2 images but", L, "holds 3 labels"],
+    ),
+    ("mnist: images a folder", mnist, {I: DIR}, E, [I, "is a directory, not a regular file"]),
+    ("mnist: labels a FIFO", mnist, {L: FIFO}, E, [L, "is a FIFO (named pipe), not a regular"]),
+    ("mnist: a symbolic link loop", mnist, {L: LOOP}, E, [L, "a symbolic link loop"]),
+    (
+        "mnist: a dangling symbolic link",
+        mnist,
+        {L: DANGLING},
+        FileNotFoundError,
+        [L, "is a symbolic link to 'nowhere', which does not exist"],
+    ),
+    # --- CIFAR, binary version
+    (
+        "cifar10 binary: cut inside a record",
+        cifar10,
+        {"test_batch.bin": cifar_records([1, 2])[:-7]},
+        E,
+        ["test_batch.bin", "6139 bytes is not a whole number of 3073-byte CIFAR records"],
+    ),
+    (
+        "cifar10 binary: empty",
+        cifar10,
+        {"test_batch.bin": b""},
+        E,
+        ["test_batch.bin", "0 bytes is not a whole number"],
+    ),
+    (
+        "cifar10 binary: label 12",
+        cifar10,
+        {"test_batch.bin": cifar_records([1, 12])},
+        E,
+        ["test_batch.bin", "label 12 at index 1", "expected class indices 0..9"],
+    ),
+    (
+        "cifar100 binary: fine label 100",
+        cifar100,
+        {"test.bin": cifar_records([(1, 100), (3, 4)], 2)},
+        E,
+        ["test.bin", "label 100 at index 0", "0..99"],
+    ),
+    (
+        "cifar10 binary: corrupt gzip",
+        cifar10,
+        {"test_batch.bin": flip(gzip.compress(cifar_records([1, 2]), mtime=0), 40, 6)},
+        E,
+        ["test_batch.bin", "corrupt gzip data"],
+    ),
+    (
+        "cifar10 binary: a FIFO",
+        cifar10,
+        {"test_batch.bin": FIFO},
+        E,
+        ["test_batch.bin", "is a FIFO (named pipe)"],
+    ),
+    (
+        "cifar10 binary: a folder",
+        cifar10,
+        {"test_batch.bin": DIR},
+        E,
+        ["test_batch.bin", "is a directory"],
+    ),
+    # --- CIFAR, python version (the restricted pickle reader)
+    (
+        "cifar10 python: 108 bytes whose array data is an integer (2 GB before)",
+        cifar10_python,
+        {"test_batch": cifar_frombuffer_pickle(2**31)},
+        E,
+        ["test_batch, byte", "array data is a int, expected the bytes of the array"],
+    ),
+    (
+        "cifar10 python: label 1.7",
+        cifar10_python,
+        {"test_batch": cifar_pickle(labels=[1, 1.7])},
+        E,
+        ["test_batch", "'labels'[1] is 1.7 (float); expected integer class indices"],
+    ),
+    (
+        "cifar10 python: label 2**32 + 3",
+        cifar10_python,
+        {"test_batch": cifar_pickle(labels=[2**32 + 3, 1])},
+        E,
+        ["test_batch", "'labels' holds 4294967299 at index 0", "expected class indices 0..9"],
+    ),
+    (
+        "cifar10 python: label 2**70",
+        cifar10_python,
+        {"test_batch": cifar_pickle(labels=[1, 2**70])},
+        E,
+        ["test_batch", f"holds {2**70} at index 1"],
+    ),
+    (
+        "cifar10 python: label -1",
+        cifar10_python,
+        {"test_batch": cifar_pickle(labels=[-1, 1])},
+        E,
+        ["test_batch", "'labels' holds -1 at index 0"],
+    ),
+    (
+        "cifar10 python: label True",
+        cifar10_python,
+        {"test_batch": cifar_pickle(labels=[1, True])},
+        E,
+        ["test_batch", "'labels'[1] is True (bool)"],
+    ),
+    (
+        "cifar10 python: array bytes short of the shape",
+        cifar10_python,
+        {
+            "test_batch": cifar_pickle(protocol=4).replace(
+                b"B" + struct.pack("<I", 6144) + bytes(6144),
+                b"B" + struct.pack("<I", 6143) + bytes(6143),
+            )
+        },
+        E,
+        ["test_batch, byte", "array data of 6143 bytes for shape (2, 3072) of uint8 (6144 bytes"],
+    ),
+    (
+        "cifar10 python: names os.system",
+        cifar10_python,
+        {"test_batch": b"\x80\x02cos\nsystem\nU\x04trueR."},
+        E,
+        ["test_batch, byte 2", "pickle refers to os.system", "never runs code"],
+    ),
+    (
+        "cifar10 python: a list holding itself",
+        cifar10_python,
+        {"test_batch": self_list()},
+        E,
+        ["test_batch", "nests deeper than 100 levels (or a container holds itself)"],
+    ),
+    (
+        "cifar10 python: 2**60 paths through shared lists",
+        cifar10_python,
+        {"test_batch": shared_nest(60)},
+        E,
+        ["test_batch", "expected 'data' a uint8 array"],
+    ),
+    (
+        "cifar10 python: 200000 empty dicts",
+        cifar10_python,
+        {"test_batch": object_spam(200_000)},
+        E,
+        ["test_batch, byte", "more than 32 times its size); refused"],
+    ),
+    (
+        "cifar10 python: cut in half",
+        cifar10_python,
+        {"test_batch": cifar_pickle()[:3000]},
+        E,
+        ["test_batch, byte", "truncated or corrupt pickle"],
+    ),
+    ("cifar10 python: empty", cifar10_python, {"test_batch": b""}, E, ["test_batch, byte 0"]),
+    (
+        "cifar10 python: a list, not a dict",
+        cifar10_python,
+        {"test_batch": pickle.dumps([1, 2])},
+        E,
+        ["test_batch", "expected a pickled dict, got list"],
+    ),
+    (
+        "pickle: 81 bytes whose array data is an integer (2 GB before)",
+        pickle_file,
+        {"x.pkl": frombuffer_pickle(2**31)},
+        E,
+        ["x.pkl, byte", "array data is a int"],
+    ),
+    (
+        "pickle: 8 EiB declared by BINBYTES8",
+        pickle_file,
+        {"x.pkl": b"\x80\x04\x8e" + struct.pack("<Q", 2**63) + b"abc."},
+        E,
+        ["x.pkl, byte 2", "truncated or corrupt pickle"],
+    ),
+    (
+        "pickle: an array of shape (2**32, 2**32) from 0 bytes",
+        pickle_file,
+        {
+            "x.pkl": pickle.dumps(np.zeros(0, np.uint8), protocol=4).replace(
+                b"K\x01K\x00\x85", b"K\x01" + b"\x8a\x05\x00\x00\x00\x00\x01" * 2 + b"\x86"
+            )
+        },
+        E,
+        ["x.pkl, byte", "0 bytes for shape (4294967296, 4294967296)", "18446744073709551616"],
+    ),
+    # --- ImageFolder (Pillow)
+    (
+        "ImageFolder: a FIFO named x.png",
+        image_folder,
+        {"cat/x.png": FIFO},
+        E,
+        ["cat/x.png is a FIFO (named pipe), not a regular file"],
+    ),
+    (
+        "ImageFolder: a folder named y.png",
+        image_folder,
+        {"cat/y.png": DIR},
+        E,
+        ["cat/y.png is a directory"],
+    ),
+    ("ImageFolder: a link loop", image_folder, {"cat/z.png": LOOP}, E, ["z.png", "link loop"]),
+    (
+        "ImageFolder: a dangling link",
+        image_folder,
+        {"cat/z.png": DANGLING},
+        FileNotFoundError,
+        ["z.png is a symbolic link to 'nowhere'"],
+    ),
+    (
+        "ImageFolder: a 30000 x 30000 PNG of 60 bytes",
+        image_folder,
+        {"cat/1.png": png(30000, 30000, idat=b"")},
+        E,
+        ["cannot decode image", "cat/1.png", "DecompressionBombError"],
+    ),
+    (
+        "ImageFolder: a PNG cut short",
+        image_folder,
+        {"cat/1.png": png(40, 40)[:60]},
+        E,
+        ["cannot decode image", "cat/1.png"],
+    ),
+    (
+        "ImageFolder: IDAT of random bytes",
+        image_folder,
+        {"cat/1.png": png(5, 5, idat=bytes(range(40)))},
+        E,
+        ["cannot decode image", "cat/1.png"],
+    ),
+    ("ImageFolder: an empty .png", image_folder, {"cat/1.png": b""}, E, ["cat/1.png"]),
+    # --- digits (scikit-learn's csv.gz)
+    (
+        "digits: corrupt gzip",
+        digits,
+        {"digits.csv.gz": flip(digits_gz([DIGITS_ROW] * 50), 25, 4)},
+        E,
+        ["digits.csv.gz", "corrupt gzip data"],
+    ),
+    (
+        "digits: label 1.7",
+        digits,
+        {"digits.csv.gz": digits_gz([DIGITS_ROW, DIGITS_ROW.replace(",5\n", ",1.7\n")])},
+        E,
+        ["digits.csv.gz, line 2: label 1.7; expected an integer 0..9"],
+    ),
+    (
+        "digits: a NaN pixel",
+        digits,
+        {"digits.csv.gz": digits_gz([DIGITS_ROW.replace("3", "nan", 1)])},
+        E,
+        ["digits.csv.gz, line 1: a pixel value outside 0..16 (nan)"],
+    ),
+    (
+        "digits: 64 columns",
+        digits,
+        {"digits.csv.gz": digits_gz([",".join(["3"] * 64) + "\n"])},
+        E,
+        ["expected 65 columns", "digits.csv.gz"],
+    ),
+    (
+        "digits: a gzip bomb of text",
+        digits,
+        {"digits.csv.gz": gz_stream(b"1,", 17 << 20)},
+        E,
+        ["digits.csv.gz", "gunzipped data goes on past", "not decompressed further"],
+    ),
+    ("digits: a FIFO", digits, {"digits.csv.gz": FIFO}, E, ["digits.csv.gz is a FIFO"]),
+    ("digits: a folder", digits, {"digits.csv.gz": DIR}, E, ["digits.csv.gz is a directory"]),
+]
+
+
+def _write(root, files):
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        if name.endswith(".gz"):  # a row's `labels.gz` replaces the base set's plain labels
+            (root / name[:-3]).unlink(missing_ok=True)
+        if content is FIFO:
+            os.mkfifo(path)
+        elif content is DIR:
+            path.mkdir()
+        elif content is LOOP:
+            os.symlink(path.name, path)
+        elif content is DANGLING:
+            os.symlink("nowhere", path)
+        else:
+            path.write_bytes(content)
+
+
+@pytest.mark.timeout(30)  # a reader that blocks on a FIFO fails here instead of hanging
+@pytest.mark.parametrize("case, reader, files, error, words", CASES, ids=[c[0] for c in CASES])
+def test_hostile_files_raise_a_clear_error(tmp_path, case, reader, files, error, words):
+    _write(tmp_path, BASE[reader])
+    _write(tmp_path, files)
+    with pytest.raises(error) as info:
+        reader(tmp_path)
+    for w in words:
+        assert w in str(info.value), f"{w!r} not in {info.value}"
+
+
+def test_the_base_files_of_the_table_are_read():
+    """Each reader reads its table's base files: the rows fail by their one change."""
+    import tempfile
+    from pathlib import Path
+
+    for reader, files in BASE.items():
+        if not files:
+            continue
+        with tempfile.TemporaryDirectory() as root:
+            _write(Path(root), files)
+            reader(Path(root))
+    with tempfile.TemporaryDirectory() as root:
+        _write(Path(root), {"digits.csv.gz": digits_gz([DIGITS_ROW] * 3), "x.pkl": cifar_pickle()})
+        x, y = digits(Path(root))
+        assert x.shape == (3, 8, 8) and y.tolist() == [5, 5, 5]
+        assert pickle_file(Path(root))[b"labels"] == [1, 2]
+    with tempfile.TemporaryDirectory() as root:
+        _write(Path(root), {L + ".gz": GZ_LABELS, I: idx(IMAGES)})
+        assert mnist(Path(root)).targets.tolist() == [3, 7]
+
+
+# ------------------------------------------------------------------------------ memory
+
+
+def _peak(fn):
+    """The peak of Python and NumPy allocations (NumPy reports its buffers to tracemalloc)
+    while `fn` runs, and the error it raised."""
+    tracemalloc.start()
+    try:
+        fn()
+    except Exception as error:  # noqa: BLE001 (the caller checks it)
+        raised = error
+    else:
+        raised = None
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak, raised
+
+
+AMPLIFYING = [
+    (
+        "mnist .gz bomb, 1x1x1 header",
+        mnist,
+        {L + ".gz": gz_stream(idx(np.zeros(1), shape=(1, 1, 1)), 32 << 20)},
+    ),
+    (
+        "cifar python, integer array data",
+        cifar10_python,
+        {"test_batch": cifar_frombuffer_pickle(2**31)},
+    ),
+    ("pickle, integer array data", pickle_file, {"x.pkl": frombuffer_pickle(2**31)}),
+    ("pickle, empty dicts", pickle_file, {"x.pkl": object_spam(200_000)}),
+    (
+        "mnist .gz, huge declared sizes",
+        mnist,
+        {I + ".gz": gzip.compress(idx(IMAGES, shape=(60000, 4096, 4096)), mtime=0)},
+    ),
+    ("digits .gz bomb", digits, {"digits.csv.gz": gz_stream(b"1,", 32 << 20)}),
+]
+
+
+@pytest.mark.parametrize("case, reader, files", AMPLIFYING, ids=[c[0] for c in AMPLIFYING])
+def test_a_hostile_file_costs_a_small_multiple_of_its_size(tmp_path, case, reader, files):
+    """What the reader allocates while refusing stays under 40 x the file's size + 2 MiB (the
+    gzip pieces and the pickle budget's constant); before issue 18 these cost 64 MB to 2 GB."""
+    _write(tmp_path, BASE[reader])
+    _write(tmp_path, files)
+    size = sum((tmp_path / name).stat().st_size for name in files)
+    peak, raised = _peak(lambda: reader(tmp_path))
+    assert isinstance(raised, data.DataFileError), raised
+    assert peak < 40 * size + (2 << 20), f"{peak / 1e6:.1f} MB for a {size}-byte file"
