@@ -55,7 +55,10 @@ def _frombuffer_pickle(n: int) -> bytes:
         b"\x80\x02cnumpy.core.numeric\n_frombuffer\n(\x8a"
         + bytes([len(size)])
         + size
-        + b"cnumpy\ndtype\nU\x02u1K\x00K\x01\x87RK\x01\x85U\x01CtR."
+        + b"cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R\x8a"
+        + bytes([len(size)])
+        + size
+        + b"\x85U\x01CtR."
     )
 
 

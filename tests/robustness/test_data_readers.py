@@ -74,20 +74,23 @@ def cifar_pickle(data=None, labels=(1, 2), protocol=2):
 
 
 def frombuffer_pickle(n):
-    """numpy's _frombuffer(n, dtype('u1'), (1,), 'C') with an integer n where its bytes go:
-    the 81-byte pickle that cost 2 GB when n = 2**31 (``bytes(n)``)."""
+    """numpy's _frombuffer(n, dtype('u1'), (n,), 'C') with an integer n where its bytes go:
+    79 bytes that cost 2 GB when n = 2**31 (``bytes(n)``, then a copy; the issue's was 81)."""
     size = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
     return (
         b"\x80\x02cnumpy.core.numeric\n_frombuffer\n(\x8a"
         + bytes([len(size)])
         + size
-        + b"cnumpy\ndtype\nU\x02u1K\x00K\x01\x87RK\x01\x85U\x01CtR."
+        + b"cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R\x8a"
+        + bytes([len(size)])
+        + size
+        + b"\x85U\x01CtR."
     )
 
 
 def cifar_frombuffer_pickle(n):
-    """The same inside a CIFAR batch dict: {'data': _frombuffer(n, ...), 'labels': []} (108
-    bytes)."""
+    """The same inside a CIFAR batch dict: {'data': _frombuffer(n, ...), 'labels': []} (97
+    bytes; the issue's was 108)."""
     array = frombuffer_pickle(n)[2:-1]
     return b"\x80\x02}(U\x04data" + array + b"U\x06labels]u."
 
@@ -371,7 +374,7 @@ CASES = [
     ),
     # --- CIFAR, python version (the restricted pickle reader)
     (
-        "cifar10 python: 108 bytes whose array data is an integer (2 GB before)",
+        "cifar10 python: 97 bytes whose array data is an integer (2 GB before)",
         cifar10_python,
         {"test_batch": cifar_frombuffer_pickle(2**31)},
         E,
@@ -468,7 +471,7 @@ CASES = [
         ["test_batch", "expected a pickled dict, got list"],
     ),
     (
-        "pickle: 81 bytes whose array data is an integer (2 GB before)",
+        "pickle: 79 bytes whose array data is an integer (2 GB before)",
         pickle_file,
         {"x.pkl": frombuffer_pickle(2**31)},
         E,
