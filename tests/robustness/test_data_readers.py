@@ -14,6 +14,7 @@ import os
 import pickle
 import struct
 import tracemalloc
+import zipfile
 import zlib
 
 import numpy as np
@@ -22,6 +23,9 @@ import pytest
 from nets import data
 from nets.data._pickle import read_pickle
 from nets.data.digits import load_digits
+from nets.interop import StateDictError
+from nets.interop.pth import read_pth
+from tests.nets.interop import pth_writer as pw
 
 FIFO, DIR, LOOP, DANGLING = "<fifo>", "<dir>", "<loop>", "<dangling>"
 
@@ -170,6 +174,34 @@ def pickle_file(root):
     return read_pickle((root / "x.pkl").read_bytes(), str(root / "x.pkl"))
 
 
+def pth_file(root):
+    return read_pth(root / "m.pth")
+
+
+def pth_zip(pickled, storages, compress=zipfile.ZIP_STORED):
+    """A PyTorch zip file: archive/data.pkl and one entry per storage."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compress) as z:
+        z.writestr("archive/data.pkl", pickled)
+        for key, raw in storages.items():
+            z.writestr(f"archive/data/{key}", raw)
+    return out.getvalue()
+
+
+def pth_tensor(numel, size, stride):
+    """{'w': _rebuild_tensor_v2(<float storage '0' of numel>, 0, size, stride, False, {})}."""
+    pid = pw._tuple(
+        [pw._str("storage"), pw._global("torch", "FloatStorage"), pw._str("0"), pw._str("cpu")]
+        + [pw._int(numel)]
+    )
+    args = pw._tuple(
+        [pid + b"Q", pw._int(0), pw._tuple([pw._int(n) for n in size])]
+        + [pw._tuple([pw._int(n) for n in stride]), b"\x89", b"}"]
+    )
+    call = pw._global("torch._utils", "_rebuild_tensor_v2") + args + b"R"
+    return b"\x80\x02}" + pw._str("w") + call + b"s."
+
+
 BASE = {
     mnist: MNIST,
     cifar10: {"test_batch.bin": cifar_records([1, 2])},
@@ -178,6 +210,7 @@ BASE = {
     image_folder: {"cat/0.png": GOOD_PNG, "cat/1.png": GOOD_PNG},
     digits: {},
     pickle_file: {},
+    pth_file: {},
 }
 
 E = data.DataFileError
@@ -495,6 +528,27 @@ CASES = [
         E,
         ["x.pkl, byte", "0 bytes for shape (4294967296, 4294967296)", "18446744073709551616"],
     ),
+    # --- PyTorch .pth (the restricted pickle reader, extended)
+    (
+        "pth: a stride-0 tensor of 2**28 floats over one stored float",
+        pth_file,
+        {"m.pth": pth_zip(pth_tensor(1, (2**28,), (0,)), {"0": bytes(4)})},
+        StateDictError,
+        ["m.pth", "tensor of size (268435456,) and stride (0,)", "past twice the file's"],
+    ),
+    (
+        "pth: a deflated storage of 64 MB in 64 KB",
+        pth_file,
+        {
+            "m.pth": pth_zip(
+                pth_tensor(1 << 24, (1 << 24,), (1,)), {"0": bytes(1 << 26)}, zipfile.ZIP_DEFLATED
+            )
+        },
+        StateDictError,
+        ["m.pth", "storage '0'", "inflate to 67108864, more than 32 times; refused"],
+    ),
+    ("pth: a FIFO", pth_file, {"m.pth": FIFO}, StateDictError, ["m.pth is a FIFO"]),
+    ("pth: a folder", pth_file, {"m.pth": DIR}, StateDictError, ["m.pth is a directory"]),
     # --- ImageFolder (Pillow)
     (
         "ImageFolder: a FIFO named x.png",
@@ -671,6 +725,11 @@ AMPLIFYING = [
         {I + ".gz": gzip.compress(idx(IMAGES, shape=(60000, 4096, 4096)), mtime=0)},
     ),
     ("cifar binary .gz bomb", cifar10, {"test_batch.bin": gz_stream(b"", 3073 * 10920)}),
+    (
+        "pth stride-0 tensor",
+        pth_file,
+        {"m.pth": pth_zip(pth_tensor(1, (2**24,), (0,)), {"0": bytes(4)})},
+    ),
     ("digits .gz bomb", digits, {"digits.csv.gz": gz_stream(b"1,", 32 << 20)}),
 ]
 
@@ -683,5 +742,5 @@ def test_a_hostile_file_costs_a_small_multiple_of_its_size(tmp_path, case, reade
     _write(tmp_path, files)
     size = sum((tmp_path / name).stat().st_size for name in files)
     peak, raised = _peak(lambda: reader(tmp_path))
-    assert isinstance(raised, data.DataFileError), raised
+    assert isinstance(raised, (data.DataFileError, StateDictError)), raised
     assert peak < 40 * size + (2 << 20), f"{peak / 1e6:.1f} MB for a {size}-byte file"
