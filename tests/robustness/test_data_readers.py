@@ -744,3 +744,103 @@ def test_a_hostile_file_costs_a_small_multiple_of_its_size(tmp_path, case, reade
     peak, raised = _peak(lambda: reader(tmp_path))
     assert isinstance(raised, (data.DataFileError, StateDictError)), raised
     assert peak < 40 * size + (2 << 20), f"{peak / 1e6:.1f} MB for a {size}-byte file"
+
+
+# ------------------------------------------------------------------------------ datasets, iterators
+
+
+def _tensors(n=4):
+    return data.TensorDataset(np.zeros((n, 2), np.float32), np.arange(n))
+
+
+def _broken_folder(root):
+    """A folder whose second image is not a PNG: read on the iterator's prefetch thread."""
+    _write(root, {"cat/0.png": GOOD_PNG, "cat/1.png": b"\x89PNG\r\n\x1a\nnot really"})
+    return data.DatasetIterator(data.ImageFolder(root), 2, prefetch=2)
+
+
+# (case, call on a fresh folder, error class, words)
+INPUTS = [
+    (
+        "SubsetDataset: index 1.7",
+        lambda root: data.SubsetDataset(_tensors(), [0, 1.7]),
+        TypeError,
+        ["indices must be a 1-D sequence of integers", "float64"],
+    ),
+    (
+        "SubsetDataset: index 4 of 4",
+        lambda root: data.SubsetDataset(_tensors(), [4]),
+        IndexError,
+        ["indices must lie in [0, 4)"],
+    ),
+    (
+        "split: a NaN fraction",
+        lambda root: data.split(_tensors(), [float("nan")]),
+        ValueError,
+        ["fractions must be positive and sum to at most 1, got [nan]"],
+    ),
+    (
+        "split: fractions summing to 1.4",
+        lambda root: data.split(_tensors(), [0.7, 0.7]),
+        ValueError,
+        ["sum to at most 1"],
+    ),
+    (
+        "TensorDataset: 3 inputs, 2 targets",
+        lambda root: data.TensorDataset(np.zeros((3, 2)), np.zeros(2)),
+        ValueError,
+        ["inputs have 3 samples but targets have 2"],
+    ),
+    ("TensorDataset: index True", lambda root: _tensors()[True], TypeError, ["got True"]),
+    ("TensorDataset: index 9 of 4", lambda root: _tensors()[9], IndexError, ["out of range"]),
+    (
+        "DatasetIterator: batch_size True",
+        lambda root: data.DatasetIterator(_tensors(), True),
+        ValueError,
+        ["batch_size must be an int >= 1, got True"],
+    ),
+    (
+        "DatasetIterator: batch_size 0",
+        lambda root: data.DatasetIterator(_tensors(), 0),
+        ValueError,
+        ["got 0"],
+    ),
+    (
+        "DatasetIterator: prefetch 'a'",
+        lambda root: data.DatasetIterator(_tensors(), 2, prefetch="a"),
+        ValueError,
+        ["prefetch must be an int", "got 'a'"],
+    ),
+    (
+        "DatasetIterator: shard a list",
+        lambda root: data.DatasetIterator(_tensors(), 2, shard=[0, 2]),
+        ValueError,
+        ["shard must be a pair (index, count), got [0, 2]"],
+    ),
+    (
+        "DatasetIterator: shard (2, 2)",
+        lambda root: data.DatasetIterator(_tensors(), 2, shard=(2, 2)),
+        ValueError,
+        ["needs 0 <= index < count"],
+    ),
+    (
+        "DatasetIterator: an empty dataset",
+        lambda root: data.DatasetIterator(_tensors(0), 2),
+        ValueError,
+        ["the dataset is empty"],
+    ),
+    (
+        "DatasetIterator: a corrupt image on the prefetch thread",
+        lambda root: next(iter(_broken_folder(root))),
+        data.DataFileError,
+        ["cannot decode image", "cat/1.png"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case, call, error, words", INPUTS, ids=[c[0] for c in INPUTS])
+def test_bad_dataset_arguments_raise_a_clear_error(tmp_path, case, call, error, words):
+    with pytest.raises(error) as info:
+        call(tmp_path)
+    for w in words:
+        assert w in str(info.value), f"{w!r} not in {info.value}"
