@@ -62,6 +62,29 @@ def _frombuffer_pickle(n: int) -> bytes:
     )
 
 
+def _stride0_pth(numel: int = 1 << 28) -> bytes:
+    """A PyTorch zip whose tensor 'w' has `numel` float32 elements of stride 0 over a storage
+    of one float (1 GB once copied out)."""
+    import struct
+    import zipfile
+
+    def text(s: str) -> bytes:
+        return b"X" + struct.pack("<I", len(s)) + s.encode()
+
+    def long(n: int) -> bytes:
+        return b"\x8a\x08" + struct.pack("<q", n)
+
+    pid = b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text("0") + text("cpu")
+    pid += long(1) + b"tQ"
+    args = b"(" + pid + long(0) + b"(" + long(numel) + b"t(" + long(0) + b"t\x89}t"
+    pickled = b"\x80\x02}" + text("w") + b"ctorch._utils\n_rebuild_tensor_v2\n" + args + b"Rs."
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("archive/data.pkl", pickled)
+        z.writestr("archive/data/0", bytes(4))
+    return out.getvalue()
+
+
 def _checkpoint(path: Path, refs: int = 400, size: int = 1 << 20) -> None:
     """A checkpoint whose one float32 array of `size` values is the value of `refs` attributes."""
     import json as json_
@@ -124,6 +147,9 @@ def _write_cases(root: Path) -> dict[str, tuple[str, Path]]:
     (root / "digits.csv.gz").write_bytes(gzip.compress(text, 9, mtime=0))
     cases["digits-gz-bomb"] = ("load_digits(path)", root / "digits.csv.gz")
 
+    (root / "stride0.pth").write_bytes(_stride0_pth())
+    cases["pth-stride-0-tensor"] = ("read_pth(path)", root / "stride0.pth")
+
     _checkpoint(root / "amp.nets")
     cases["checkpoint-400-refs"] = ("nets.load(path)", root / "amp.nets")
     return cases
@@ -137,6 +163,7 @@ import nets
 from nets import data
 from nets.data._pickle import read_pickle
 from nets.data.digits import load_digits
+from nets.interop.pth import read_pth
 jnp.zeros(1).block_until_ready()
 path = Path(sys.argv[1])
 
