@@ -844,3 +844,65 @@ def test_bad_dataset_arguments_raise_a_clear_error(tmp_path, case, call, error, 
         call(tmp_path)
     for w in words:
         assert w in str(info.value), f"{w!r} not in {info.value}"
+
+
+# ------------------------------------------------------------------------------ fuzz
+
+
+def _fuzz(blob, read, same, seed, count=300, seconds=8.0):
+    """Flip one random bit of `blob` `count` times (fixed seed, bounded time): every read
+    returns a value equal to the original's or raises DataFileError; nothing else."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    outcomes = {"same": 0, "different": 0, "refused": 0}
+    deadline = time.monotonic() + seconds
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        at = rng.randrange(len(blob))
+        try:
+            value = read(flip(blob, at, rng.randrange(8)))
+        except data.DataFileError:
+            outcomes["refused"] += 1
+            continue
+        outcomes["same" if same(value) else "different"] += 1
+    return outcomes
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_fuzz_bit_flips_over_a_cifar_pickle(protocol):
+    """A flipped bit in a CIFAR batch pickle reads as some plain value or DataFileError: never
+    another exception, a hang or an allocation beyond the budget. (Pickles carry no checksum,
+    so a flip inside the pixel bytes reads as other pixels.)"""
+    images = np.arange(2 * 3072).reshape(2, 3072) % 251
+    blob = cifar_pickle(data=images.astype(np.uint8), labels=[3, 7], protocol=protocol)
+    original = read_pickle(blob)
+
+    def same(value):
+        return (
+            isinstance(value, dict)
+            and value.keys() == original.keys()
+            and np.array_equal(value[b"data"], original[b"data"])
+            and value[b"labels"] == original[b"labels"]
+        )
+
+    outcomes = _fuzz(blob, lambda b: read_pickle(b, "fuzz.pkl"), same, seed=18)
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) >= 100, outcomes
+
+
+def test_fuzz_bit_flips_over_an_idx_gz(tmp_path):
+    """A flipped bit in an .idx.gz is refused (gzip's CRC-32 catches every one in the data) or,
+    in the gzip header's free fields (time, flags for the OS), reads the same array."""
+    blob = gzip.compress(idx(np.arange(300).reshape(3, 10, 10) % 256), mtime=0)
+    path = tmp_path / "x.idx.gz"
+
+    def read(b):
+        path.write_bytes(b)
+        return data.read_idx(path)
+
+    want = np.arange(300).reshape(3, 10, 10) % 256
+    outcomes = _fuzz(blob, read, lambda v: np.array_equal(v, want), seed=18)
+    assert outcomes["different"] == 0, outcomes
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) >= 100, outcomes
