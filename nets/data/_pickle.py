@@ -15,8 +15,10 @@ NumPy's dtype descriptors arrive as ``b'data'`` and ``b'u1'``; both spellings ar
 from __future__ import annotations
 
 import io
+import math
 import pickletools
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +112,15 @@ def _reduce(func: Any, args: Any, ext: Extensions) -> Any:
         buf, dtype, shape, order = args
         if not isinstance(dtype, np.dtype):
             raise _RefusedError(f"array of dtype {dtype!r}, expected a NumPy dtype")
-        return np.frombuffer(bytes(buf), dtype).reshape(shape, order=_text(order)).copy()
+        if not isinstance(buf, (bytes, bytearray)):
+            # bytes(n) of an integer would allocate n bytes the file never held
+            raise _RefusedError(
+                f"array data is a {type(buf).__name__}, expected the bytes of the array"
+            )
+        _check_size(shape, dtype, len(buf))
+        if _text(order) not in ("C", "F"):
+            raise _RefusedError(f"array order {order!r}, expected 'C' or 'F'")
+        return np.frombuffer(buf, dtype).reshape(shape, order=_text(order)).copy()
     raise _RefusedError(f"pickle calls {'.'.join(func.key)}, which is not allowed")
 
 
@@ -123,19 +133,29 @@ def _build(obj: Any, state: Any) -> Any:
         _, shape, dtype, fortran, raw = state
         if not isinstance(dtype, np.dtype):
             raise _RefusedError(f"array of dtype {dtype!r}, expected a NumPy dtype")
-        if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise _RefusedError(f"array shape {shape!r}, expected a tuple of sizes")
         if isinstance(raw, str):  # Python 2 `str` data, pickled by Python 3 as text
             raw = raw.encode("latin1")
-        count = int(np.prod(shape, dtype=np.int64))
-        if not isinstance(raw, bytes) or len(raw) != count * dtype.itemsize:
-            size = len(raw) if isinstance(raw, bytes) else type(raw).__name__
+        if not isinstance(raw, bytes):
             raise _RefusedError(
-                f"array data of {size} bytes for shape {shape} of {dtype} "
-                f"({count * dtype.itemsize} bytes expected)"
+                f"array data is a {type(raw).__name__}, expected the bytes of the array"
             )
+        _check_size(shape, dtype, len(raw))
         return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C").copy()
     raise _RefusedError(f"pickle sets the state of {type(obj).__name__}, not allowed")
+
+
+def _check_size(shape: Any, dtype: np.dtype, size: int) -> None:
+    """Refuse a shape that is not a tuple of sizes, or whose bytes are not the `size` given."""
+    if not isinstance(shape, tuple) or not all(
+        type(n) is int and n >= 0
+        for n in shape  # bool is no size
+    ):
+        raise _RefusedError(f"array shape {shape!r:.80}, expected a tuple of sizes")
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
+    if size != expected:
+        raise _RefusedError(
+            f"array data of {size} bytes for shape {shape} of {dtype} ({expected} bytes expected)"
+        )
 
 
 def _pop_mark(stack: list) -> list:
@@ -150,20 +170,55 @@ def _pop_mark(stack: list) -> list:
 _DONE = object()
 
 
-def _check_plain(value: Any) -> None:
+MAX_DEPTH = 100
+
+
+def _check_plain(value: Any, depth: int = 0, checked: set | None = None) -> None:
     """Refuse a result that still holds a reader placeholder (a global never called, an array
-    never filled, a stray MARK)."""
+    never filled, a stray MARK), or nests deeper than `MAX_DEPTH` (a container holding itself
+    does). Each container is walked once, however often it is referenced."""
+    checked = set() if checked is None else checked
     if isinstance(value, (_Global, _Array, _Mark)):
         raise _RefusedError(
             f"malformed pickle: an unfinished {type(value).__name__.strip('_')} in the data"
         )
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_plain(key)
-            _check_plain(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _check_plain(item)
+    if not isinstance(value, (dict, list, tuple)) or id(value) in checked:
+        return
+    if depth >= MAX_DEPTH:
+        raise _RefusedError(
+            f"the data nests deeper than {MAX_DEPTH} levels (or a container holds itself)"
+        )
+    items = [x for kv in value.items() for x in kv] if isinstance(value, dict) else value
+    for item in items:
+        _check_plain(item, depth + 1, checked)
+    checked.add(id(value))
+
+
+# objects an opcode makes from the file's bytes: their size counts against the budget
+_FRESH = {
+    "EMPTY_DICT", "EMPTY_LIST", "EMPTY_TUPLE", "BININT", "BININT1", "BININT2", "LONG1", "LONG4",
+    "BINFLOAT", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "BINSTRING", "SHORT_BINSTRING",
+    "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8", "TUPLE", "TUPLE1", "TUPLE2",
+    "TUPLE3", "LIST", "DICT",
+}  # fmt: skip
+# opcodes that move items into a container or the memo: a slot or an entry each
+_FILLS = {"APPEND", "APPENDS", "SETITEM", "SETITEMS"}
+_MEMO = {"BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"}
+# what the objects a pickle builds may cost, as a multiple of its size (plus a constant):
+# CIFAR's batches cost about 3x (the pixel bytes, then the array made of them)
+BUDGET_RATIO = 32
+BUDGET_EXTRA = 1 << 20
+
+
+def _cost(name: str, stack: list, before: int) -> int:
+    """Bytes an opcode's objects take, roughly: their size, a slot per moved item."""
+    if name in _FRESH:
+        return sys.getsizeof(stack[-1]) + 8
+    if name in _FILLS:
+        return 48 * max(before - len(stack), 1)  # a dict entry; a list slot is less
+    if name in _MEMO:
+        return 64
+    return 8
 
 
 def read_pickle(data: bytes, source: str = "<bytes>", extensions: Extensions = _PLAIN) -> Any:
@@ -179,6 +234,7 @@ def read_pickle(data: bytes, source: str = "<bytes>", extensions: Extensions = _
     ops = pickletools.genops(stream)
     stack: list = []
     memo: dict = {}
+    budget, spent = BUDGET_RATIO * len(data) + BUDGET_EXTRA, 0
     while True:
         offset = stream.tell()
         try:
@@ -190,6 +246,7 @@ def read_pickle(data: bytes, source: str = "<bytes>", extensions: Extensions = _
                 f"{source}, byte {offset}: truncated or corrupt pickle ({error}); the file "
                 f"holds {len(data)} bytes"
             ) from error
+        before = len(stack)
         try:
             value = _step(opcode.name, arg, stack, memo, extensions)
         except _RefusedError as error:
@@ -201,6 +258,12 @@ def read_pickle(data: bytes, source: str = "<bytes>", extensions: Extensions = _
             ) from error
         if value is not _DONE:
             return value
+        spent += _cost(opcode.name, stack, before)
+        if spent > budget:
+            raise DataFileError(
+                f"{source}, byte {offset}: the pickle builds objects of more than {spent} bytes "
+                f"from {len(data)} bytes (more than {BUDGET_RATIO} times its size); refused"
+            )
     raise DataFileError(f"{source}, byte {len(data)}: truncated pickle (no STOP opcode)")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import DataFileError, read_bytes
+from ._files import Content, DataFileError, read_bytes, regular
 from ._pickle import read_pickle
 from .datasets import TensorDataset
 
@@ -51,24 +51,34 @@ VERSIONS = ("binary", "python")
 
 
 def read_binary(path: str | os.PathLike, label_bytes: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``(N, 3, 32, 32)`` uint8 and labels ``(N, label_bytes)`` from a binary batch file."""
+    """Images ``(N, 3, 32, 32)`` uint8 and labels ``(N, label_bytes)`` from a binary batch file.
+
+    A plain file's size is checked before it is read; a gzipped one is gunzipped in pieces.
+    """
     path = Path(path)
-    data = read_bytes(path)
     record = label_bytes + PIXELS
-    if len(data) == 0 or len(data) % record:
+    with Content(path, "cifar") as content:
+        if not content.gzip:
+            _check_records(path, content.size, record, label_bytes)
+        data = content.rest()
+    _check_records(path, len(data), record, label_bytes)
+    records = np.frombuffer(data, np.uint8).reshape(-1, record)
+    return records[:, label_bytes:].reshape(-1, 3, 32, 32), records[:, :label_bytes]
+
+
+def _check_records(path: Path, size: int, record: int, label_bytes: int) -> None:
+    if size == 0 or size % record:
         raise DataFileError(
-            f"{path}: {len(data)} bytes is not a whole number of {record}-byte CIFAR records "
+            f"{path}: {size} bytes is not a whole number of {record}-byte CIFAR records "
             f"({label_bytes} label byte(s) + {PIXELS} pixels); the file is truncated or not "
             "a CIFAR binary batch"
         )
-    records = np.frombuffer(data, np.uint8).reshape(-1, record)
-    return records[:, label_bytes:].reshape(-1, 3, 32, 32), records[:, :label_bytes]
 
 
 def read_python(path: str | os.PathLike) -> dict:
     """The dict in a python-version batch file, keys as str, read without unpickling code."""
     path = Path(path)
-    value = read_pickle(read_bytes(path), str(path))
+    value = read_pickle(read_bytes(path, "cifar"), str(path))
     if not isinstance(value, dict):
         raise DataFileError(f"{path}: expected a pickled dict, got {type(value).__name__}")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in value.items()}
@@ -78,21 +88,40 @@ def _python_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
     batch = read_python(path)
     if "data" not in batch or label_key not in batch:
         raise DataFileError(
-            f"{path}: expected keys 'data' and {label_key!r}, found {sorted(batch)}"
+            f"{path}: expected keys 'data' and {label_key!r}, found {sorted(map(str, batch))}"
         )
     data, labels = batch["data"], batch[label_key]
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
         got = f"{data.dtype} array {data.shape}" if isinstance(data, np.ndarray) else type(data)
         raise DataFileError(f"{path}: expected 'data' a uint8 array (N, {PIXELS}), got {got}")
-    if isinstance(labels, (list, tuple)) and all(type(v) is int for v in labels):
-        labels = np.asarray(labels, np.int64)
-    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu" or labels.ndim != 1:
-        raise DataFileError(f"{path}: expected {label_key!r} a list of integer class indices")
+    if isinstance(labels, (list, tuple)):
+        wrong = next((i for i, v in enumerate(labels) if type(v) is not int), None)
+        if wrong is not None:
+            raise DataFileError(
+                f"{path}: {label_key!r}[{wrong}] is {labels[wrong]!r} "
+                f"({type(labels[wrong]).__name__}); expected integer class indices"
+            )
+        labels = np.asarray(labels, object if any(abs(v) >= 2**62 for v in labels) else np.int64)
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iuO" or labels.ndim != 1:
+        got = f"{labels.dtype} array {labels.shape}" if isinstance(labels, np.ndarray) else labels
+        raise DataFileError(
+            f"{path}: expected {label_key!r} a list of integer class indices, got {got!r:.80}"
+        )
     if data.shape[1] != PIXELS or len(data) != len(labels):
         raise DataFileError(
             f"{path}: expected data (N, {PIXELS}) and N labels, got {data.shape} and {labels.shape}"
         )
     return data.reshape(-1, 3, 32, 32), labels
+
+
+def _check_labels(name: str, path: Path, labels: np.ndarray, classes: int, what: str) -> None:
+    """Refuse a label outside 0..classes-1, naming the file and the index (before any cast)."""
+    wrong = np.flatnonzero((labels < 0) | (labels >= classes))
+    if wrong.size:
+        raise DataFileError(
+            f"{name}: {path}: {what} {labels[wrong[0]]} at index {wrong[0]} ({wrong.size} "
+            f"outside 0..{classes - 1} in all); expected class indices 0..{classes - 1}"
+        )
 
 
 def cifar10(root: str | os.PathLike, split: str = "train", version: str | None = None):
@@ -134,7 +163,9 @@ def locate(name: str, root: str | os.PathLike, split: str, version: str | None):
     for v in versions:
         for folder in (root, root / ARCHIVE_FOLDERS[(name, v)]):
             paths = [folder / f for f in FILES[(name, v)][split]]
-            if all(p.is_file() for p in paths):
+            if all(os.path.lexists(p) for p in paths):
+                for p in paths:
+                    regular(p, name)  # a FIFO, folder or link loop is refused, naming it
                 return v, paths
     expected = " or ".join(
         f"the {v} version ({', '.join(FILES[(name, v)][split])})" for v in versions
@@ -159,21 +190,21 @@ def _listing(root: Path, limit: int = 20) -> str:
 
 def _cifar(name: str, root, split: str, version: str | None, coarse: bool) -> TensorDataset:
     version, paths = locate(name, root, split, version)
+    classes = 10 if name == "cifar10" else (20 if coarse else 100)
     images, labels = [], []
     for path in paths:
         if version == "binary":
             x, y = read_binary(path, label_bytes=2 if name == "cifar100" else 1)
             y = y[:, 0 if coarse or name == "cifar10" else 1]
+            label = "label"
         else:
             key = "labels" if name == "cifar10" else ("coarse_labels" if coarse else "fine_labels")
             x, y = _python_batch(path, key)
+            label = f"{key!r} holds"
+        _check_labels(name, path, y, classes, label)
         images.append(x)
-        labels.append(y)
-    classes = 10 if name == "cifar10" else (20 if coarse else 100)
-    targets = np.concatenate(labels).astype(np.int32)
-    if targets.min() < 0 or targets.max() >= classes:
-        raise DataFileError(
-            f"{name}: labels must lie in 0..{classes - 1}, found {targets.min()}..{targets.max()}"
-        )
-    inputs = np.concatenate(images).astype(np.float32) / 255.0
+        labels.append(y.astype(np.int32))
+    targets = np.concatenate(labels)
+    inputs = np.concatenate(images).astype(np.float32)
+    inputs /= 255.0
     return TensorDataset(inputs, targets)

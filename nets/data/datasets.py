@@ -155,7 +155,13 @@ class SubsetDataset(Dataset):
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]):
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64)
+        given = np.asarray(indices)
+        if given.size and (given.dtype.kind not in "iu" or given.ndim != 1):
+            raise TypeError(
+                f"SubsetDataset: indices must be a 1-D sequence of integers, got a {given.dtype} "
+                f"array of shape {given.shape}"
+            )
+        self.indices = given.astype(np.int64).reshape(-1)
         n = len(dataset)
         if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= n):
             raise IndexError(f"SubsetDataset: indices must lie in [0, {n}), the parent's size")
@@ -186,7 +192,7 @@ def split(
     rounding remainder when the fractions sum to 1.
     """
     fractions = [float(f) for f in fractions]
-    if not fractions or any(f <= 0 for f in fractions) or sum(fractions) > 1 + 1e-9:
+    if not fractions or not all(f > 0 for f in fractions) or not sum(fractions) <= 1 + 1e-9:
         raise ValueError(f"split: fractions must be positive and sum to at most 1, got {fractions}")
     n = len(dataset)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import DataFileError
+from ._files import DataFileError, open_regular, regular
 from .datasets import Dataset
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".gif", ".tif", ".tiff", ".webp")
@@ -44,12 +44,12 @@ class ImageFolder(Dataset):
                 "unpacked ImageNet train folder)"
             )
         self.size = size
-        self.classes = sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        self.classes = sorted(p.name for p in _listing(self.root) if p.is_dir())
         self.samples = [
-            (path, label)
+            (Path(entry.path), label)
             for label, name in enumerate(self.classes)
-            for path in sorted((self.root / name).iterdir())
-            if path.suffix.lower() in extensions
+            for entry in sorted(_listing(self.root / name), key=lambda e: e.name)
+            if os.path.splitext(entry.name)[1].lower() in extensions and _image_file(entry)
         ]
         if not self.samples:
             raise FileNotFoundError(
@@ -61,15 +61,39 @@ class ImageFolder(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.int32]:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
         path, label = self.samples[self._index(index)]
-        try:
-            with Image.open(path) as image:
-                image = image.convert("RGB")
-                if self.size is not None:
-                    image = image.resize((self.size[1], self.size[0]), Image.BILINEAR)
-                pixels = np.asarray(image, np.float32) / 255.0
-        except (UnidentifiedImageError, OSError) as error:
-            raise DataFileError(f"ImageFolder: cannot decode image {path}: {error}") from error
+        with open_regular(path, "ImageFolder") as file:  # a FIFO now is refused, never waited on
+            try:
+                with Image.open(file) as image:
+                    image = image.convert("RGB")
+                    if self.size is not None:
+                        image = image.resize((self.size[1], self.size[0]), Image.BILINEAR)
+                    pixels = np.asarray(image, np.float32) / 255.0
+            except Exception as error:  # Pillow's decoders raise many kinds on hostile bytes
+                raise DataFileError(
+                    f"ImageFolder: cannot decode image {path}: {type(error).__name__}: {error}"
+                ) from error
         return np.transpose(pixels, (2, 0, 1)), np.int32(label)
+
+
+def _listing(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError as error:
+        raise DataFileError(f"ImageFolder: cannot list {folder}: {error.strerror}") from None
+
+
+def _image_file(entry: os.DirEntry) -> bool:
+    """True for a regular file (symbolic links followed); an image-named entry that is not one
+    (a folder, a FIFO, a device, a dangling link or a link loop) is refused when the data set
+    is made, not met when a batch blocks on it."""
+    try:
+        if entry.is_file():  # from the directory listing: no extra system call for most entries
+            return True
+    except OSError:  # a link loop; regular() says so
+        pass
+    regular(entry.path, "ImageFolder")  # raises, naming what the entry is
+    return True

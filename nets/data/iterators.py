@@ -49,8 +49,15 @@ class DatasetIterator:
         prefetch: int = 2,
         shard: tuple[int, int] = (0, 1),
     ):
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not _is_int(batch_size) or batch_size < 1:
             raise ValueError(f"DatasetIterator: batch_size must be an int >= 1, got {batch_size!r}")
+        if not _is_int(prefetch):
+            raise ValueError(
+                f"DatasetIterator: prefetch must be an int (batches ahead; 0 builds them inline), "
+                f"got {prefetch!r}"
+            )
+        if not (isinstance(shard, tuple) and len(shard) == 2 and all(map(_is_int, shard))):
+            raise ValueError(f"DatasetIterator: shard must be a pair (index, count), got {shard!r}")
         index, count = shard
         if not 0 <= index < count or batch_size % count:
             raise ValueError(
@@ -109,6 +116,10 @@ class DatasetIterator:
         if self.prefetch <= 0:
             return self._batches(epoch)
         return _prefetch(self._batches(epoch), self.prefetch)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _prefetch(source: Iterator[Any], depth: int) -> Iterator[Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import StateDictError
-from ..data._files import DataFileError
+from ..data._files import GZIP_MAX_RATIO, DataFileError, regular
 from ..data._pickle import Extensions, read_pickle
 
 # torch.<Kind>Storage -> element type
@@ -42,8 +42,10 @@ def read_pth(path: str | os.PathLike) -> Any:
     """The object ``torch.save`` wrote to `path`, tensors as NumPy arrays (a state dict: a dict
     of arrays by parameter name)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"read_pth: no file at {path}")
+    try:
+        regular(path, "read_pth")  # a FIFO would block the zip reader
+    except DataFileError as error:
+        raise StateDictError(str(error)) from None
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -78,6 +80,12 @@ def read_pth(path: str | os.PathLike) -> Any:
                 except KeyError:
                     raise ValueError(f"storage {key!r}: the archive has no {entry}") from None
                 dtype = np.dtype(STORAGES[kind]).newbyteorder("<")
+                if info.file_size > GZIP_MAX_RATIO * max(info.compress_size, 1):
+                    raise ValueError(
+                        f"storage {key!r}: {info.compress_size} compressed bytes in the archive "
+                        f"inflate to {info.file_size}, more than {GZIP_MAX_RATIO} times; refused "
+                        "(PyTorch stores storages uncompressed)"
+                    )
                 if info.file_size != numel * dtype.itemsize:
                     raise ValueError(
                         f"storage {key!r}: {info.file_size} bytes in the archive for {numel} "
@@ -86,9 +94,24 @@ def read_pth(path: str | os.PathLike) -> Any:
                 storages[key] = np.frombuffer(archive.read(entry), dtype)
             return storages[key]
 
+        # tensors are copied out of their storages: all of them together may not cost more
+        # than twice the file (a stride of 0 would make 8 GB of one stored float)
+        budget = [2 * path.stat().st_size + (1 << 20)]
+
+        def rebuild(storage: Any, offset: Any, size: Any, stride: Any, *rest: Any) -> np.ndarray:
+            nbytes = math.prod(int(s) for s in size) * getattr(storage, "itemsize", 0)
+            budget[0] -= nbytes
+            if budget[0] < 0:
+                raise ValueError(
+                    f"tensor of size {tuple(size)} and stride {tuple(stride)} ({nbytes} bytes) "
+                    f"takes the tensors past twice the file's {path.stat().st_size} bytes; "
+                    "refused"
+                )
+            return _rebuild_tensor(storage, offset, size, stride, *rest)
+
         calls: dict = {
             ("collections", "OrderedDict"): lambda *args: dict(*args),
-            ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+            ("torch._utils", "_rebuild_tensor_v2"): rebuild,
             ("torch._utils", "_rebuild_parameter"): lambda data, *_: data,
             # storage types: named in the storages' ids, never called
             **{("torch", name): _not_called(name) for name in STORAGES},

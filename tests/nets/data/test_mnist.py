@@ -74,7 +74,8 @@ def test_truncated_file_is_reported(images_labels):
 
 
 def test_corrupt_gzip_is_reported(tmp_path):
-    blob = gzip.compress(np.random.default_rng(0).bytes(4000))
+    idx = bytes([0, 0, 8, 1]) + struct.pack(">I", 4000) + np.random.default_rng(0).bytes(4000)
+    blob = gzip.compress(idx)
     (tmp_path / "x.gz").write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(data.DataFileError, match=r"x.gz: corrupt gzip data"):
+    with pytest.raises(data.DataFileError, match=r"x.gz, byte \d+ of the gunzipped data .*corrupt"):
         data.read_idx(tmp_path / "x.gz")
