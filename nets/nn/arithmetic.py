@@ -132,7 +132,9 @@ class AddConstant(Module):
                 f"expected a (D,) or (N, D) input with D = {c.shape[0]} (the constant's size), "
                 f"got {shape_str(x)}",
             )
-        self.output = x + c
+        self.output = x + (
+            c if isinstance(c, float) else jnp.reshape(c, (1,) * (x.ndim - 1) + (-1,))
+        )
         return self.output
 
 
@@ -172,7 +174,7 @@ class Add(Module):
         elif x.size == b.size:
             self.output = x + jnp.reshape(b, x.shape)
         elif x.ndim >= 2 and x.size == x.shape[0] * b.size:
-            self.output = jnp.reshape(jnp.reshape(x, (x.shape[0], -1)) + b, x.shape)
+            self.output = jnp.reshape(jnp.reshape(x, (x.shape[0], -1)) + b[None, :], x.shape)
         else:
             raise ModuleError(
                 self._describe(),

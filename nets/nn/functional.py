@@ -632,13 +632,13 @@ def mm(a: Array, b: Array, trans_a: bool = False, trans_b: bool = False) -> Arra
 def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:
     """``y_k = x1^T W_k x2 + b_k`` for rows of (N, D1) and (N, D2) arrays; W is (K, D1, D2)."""
     y = jnp.einsum("ni,kij,nj->nk", x1, weight, x2)
-    return y if bias is None else y + bias
+    return y if bias is None else y + bias[None, :]
 
 
 def euclidean(x: Array, weight: Array) -> Array:
     """Torch7 Euclidean: ``y_j = ||w_j - x||`` for the columns ``w_j`` of the (D, K) weight;
     x is (D,) or (N, D)."""
-    d = x[..., :, None] - weight
+    d = x[..., :, None] - jnp.reshape(weight, (1,) * (x.ndim - 1) + weight.shape)
     return jnp.sqrt(jnp.sum(d * d, axis=-2))
 
 
@@ -647,6 +647,7 @@ def cosine(x: Array, weight: Array) -> Array:
     ``w_j`` of the (K, D) weight; x is (D,) or (N, D)."""
     wn = jnp.sqrt(jnp.sum(weight * weight, axis=1)) + 1e-12
     xn = jnp.sqrt(jnp.sum(x * x, axis=-1, keepdims=True)) + 1e-12
+    wn = jnp.reshape(wn, (1,) * (x.ndim - 1) + wn.shape)
     return (x @ weight.T) / wn / xn
 
 
