@@ -227,11 +227,13 @@ class WeightNorm(Module):
         self.register_parameter("v", v)
         self.register_parameter("g", g)
         arrays = module.own_arrays()
-        if "bias" in arrays:
+        if "bias" in arrays and not shape_only:  # (a checkpoint's load writes its own)
             module.bias = np.zeros(tuple(module.bias.shape), np.float32)
         if arrays["weight"][0] != "buffer":
             module.unregister("weight")
             module.register_buffer("weight", np.zeros(shape, np.float32))
+        if "gradWeight" in module.own_arrays():  # left by a checkpoint's rebuilt module
+            module.unregister("gradWeight")
         if not shape_only:
             module.weight = F.weight_norm(self.v, self.g, self.outputDim, shape)
 
