@@ -29,7 +29,7 @@ class GradientReversal(Module):
 
     def setLambda(self, lam: float) -> None:
         """Set the factor of the reversed gradient."""
-        self.__dict__["lambda"] = number_arg(self, "lambda", "the gradient's factor", lam)
+        setattr(self, "lambda", number_arg(self, "lambda", "the gradient's factor", lam))
 
     def updateOutput(self, input: Any) -> Any:
         self.output = _array(self, input)

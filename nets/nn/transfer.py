@@ -209,7 +209,7 @@ class SoftShrink(Module):
 
     def __init__(self, lam: float = 0.5) -> None:
         super().__init__()
-        self.__dict__["lambda"] = number_arg(self, "lambda", "the shrinkage threshold", lam, 0)
+        setattr(self, "lambda", number_arg(self, "lambda", "the shrinkage threshold", lam, 0))
 
     def updateOutput(self, input: Any) -> Any:
         self.output = F.soft_shrink(_array(self, input), self.__dict__["lambda"])
@@ -221,7 +221,7 @@ class HardShrink(Module):
 
     def __init__(self, lam: float = 0.5) -> None:
         super().__init__()
-        self.__dict__["lambda"] = number_arg(self, "lambda", "the shrinkage threshold", lam, 0)
+        setattr(self, "lambda", number_arg(self, "lambda", "the shrinkage threshold", lam, 0))
 
     def updateOutput(self, input: Any) -> Any:
         self.output = F.hard_shrink(_array(self, input), self.__dict__["lambda"])
