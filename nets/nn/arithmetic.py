@@ -11,31 +11,16 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
-from .._shape import int_arg, number_arg
+from .._shape import array_input, bool_arg, int_arg, number_arg
 from . import functional as F  # noqa: N812
 from .module import Module
-
-
-def _array(module: Module, input: Any) -> Any:
-    if getattr(input, "ndim", None) is None:
-        raise ModuleError(module._describe(), f"expected an array, got {shape_str(input)}")
-    return input
-
-
-def _inplace_arg(module: Module, inplace: Any) -> bool:
-    if not isinstance(inplace, (bool, np.bool_)):
-        raise ModuleError(
-            module._describe(),
-            f"expected inplace (the in-place flag) to be a bool, got {inplace!r}",
-        )
-    return bool(inplace)
 
 
 class Abs(Module):
     """nn.Abs(): ``|x|``, element-wise (gradient ``sign(x)``, 0 at 0)."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = jnp.abs(_array(self, input))
+        self.output = jnp.abs(array_input(self, input))
         return self.output
 
 
@@ -47,7 +32,7 @@ class Power(Module):
         self.pow = number_arg(self, "p", "the exponent", p)
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.power(_array(self, input), self.pow)
+        self.output = F.power(array_input(self, input), self.pow)
         return self.output
 
 
@@ -55,7 +40,7 @@ class Square(Module):
     """nn.Square(): ``x ** 2``, element-wise."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.power(_array(self, input), 2)
+        self.output = F.power(array_input(self, input), 2)
         return self.output
 
 
@@ -70,7 +55,7 @@ class Sqrt(Module):
         self.eps = number_arg(self, "b", "an unused epsilon", b)
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.sqrt(_array(self, input))
+        self.output = F.sqrt(array_input(self, input))
         return self.output
 
 
@@ -78,7 +63,7 @@ class Exp(Module):
     """nn.Exp(): ``exp(x)``, element-wise."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = jnp.exp(_array(self, input))
+        self.output = jnp.exp(array_input(self, input))
         return self.output
 
 
@@ -86,7 +71,7 @@ class Log(Module):
     """nn.Log(): ``log(x)``, element-wise."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = jnp.log(_array(self, input))
+        self.output = jnp.log(array_input(self, input))
         return self.output
 
 
@@ -102,7 +87,7 @@ class Clamp(Module):
         )
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.hardtanh(_array(self, input), self.min_val, self.max_val)
+        self.output = F.hardtanh(array_input(self, input), self.min_val, self.max_val)
         return self.output
 
 
@@ -121,10 +106,10 @@ class AddConstant(Module):
             self.constant_scalar = number_arg(
                 self, "constant_scalar", "the number added, or a vector", constant_scalar
             )
-        self.inplace = _inplace_arg(self, inplace)
+        self.inplace = bool_arg(self, "inplace", "the in-place flag", inplace)
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         c = self.constant_scalar
         if not isinstance(c, float) and (x.ndim not in (1, 2) or x.shape[-1] != c.shape[0]):
             raise ModuleError(
@@ -167,7 +152,7 @@ class Add(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         b = self.bias
         if self.scalar:
             self.output = x + b[0]
@@ -198,7 +183,7 @@ class Mul(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = _array(self, input) * self.weight[0]
+        self.output = array_input(self, input) * self.weight[0]
         return self.output
 
 
@@ -244,7 +229,7 @@ class CMul(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         _check_broadcast(self, x, self.weight)
         self.output = F.cmul(x, self.weight)
         return self.output
@@ -266,7 +251,7 @@ class CAdd(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         _check_broadcast(self, x, self.bias)
         self.output = F.cadd(x, self.bias)
         return self.output

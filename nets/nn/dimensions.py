@@ -15,17 +15,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._errors import ModuleError, shape_str
-from .._shape import int_arg
+from .._shape import array_input, int_arg
 from . import functional as F  # noqa: N812
 from .module import Module
-
-
-def _array(module: Module, input: Any, min_ndim: int = 0) -> Any:
-    ndim = getattr(input, "ndim", None)
-    if ndim is None or ndim < min_ndim:
-        need = "an array" if min_ndim == 0 else f"an array of at least {min_ndim} dimensions"
-        raise ModuleError(module._describe(), f"expected {need}, got {shape_str(input)}")
-    return input
 
 
 def _optional_int(module: Module, name: str, meaning: str, value: Any, minimum: int | None):
@@ -34,7 +26,7 @@ def _optional_int(module: Module, name: str, meaning: str, value: Any, minimum: 
 
 def _axis(module: Module, input: Any, dim: int, n_input_dims: int | None = None) -> int:
     """`dim` as a non-negative axis of `input`, shifted past a batch dim (Torch7's rule)."""
-    x = _array(module, input, 1)
+    x = array_input(module, input, 1)
     if dim >= 0 and n_input_dims is not None and x.ndim == n_input_dims + 1:
         dim += 1
     if not -x.ndim <= dim < x.ndim:
@@ -218,7 +210,7 @@ class Transpose(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         offset = x.ndim - self.numInputDims if self.numInputDims is not None else 0
         for a, b in self.permutations:
             a, b = a + offset, b + offset
@@ -249,7 +241,7 @@ class Squeeze(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         batch = self.numInputDims is not None and x.ndim == self.numInputDims + 1
         if self.dim is not None:
             axis = _axis(self, x, self.dim, self.numInputDims)
@@ -278,7 +270,7 @@ class Unsqueeze(Module):
         return self
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         sample = x.ndim if self.numInputDims is None else self.numInputDims
         pos = self.pos + x.ndim - sample
         if x.ndim < sample or pos > x.ndim:
@@ -305,7 +297,7 @@ class Replicate(Module):
         self.ndim = _optional_int(self, "ndim", "the dimensions of one sample", ndim, 0)
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         rdim = self.dim + (1 if self.ndim is not None and x.ndim > self.ndim else 0)
         if rdim > x.ndim:
             raise ModuleError(
@@ -349,7 +341,7 @@ class Padding(Module):
         self.index = int_arg(self, "index", "the offset of the padding, 0-based", index, 0)
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input, 1)
+        x = array_input(self, input, 1)
         dim = self.dim
         if self.nInputDim is not None and x.ndim != self.nInputDim and dim >= 0:
             dim += 1
@@ -391,7 +383,7 @@ class Copy(Module):
         self.dontCast = bool(dontCast)
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         self.output = x if self.outtype is None else x.astype(self.outtype)
         return self.output
 
@@ -400,5 +392,5 @@ class Contiguous(Module):
     """nn.Contiguous(): the input itself (JAX arrays have no strides to make contiguous)."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = _array(self, input)
+        self.output = array_input(self, input)
         return self.output

@@ -8,15 +8,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .._errors import ModuleError, shape_str
-from .._shape import number_arg
+from .._shape import array_input, number_arg
 from .module import Module
-
-
-def _array(module: Module, input: Any) -> Any:
-    if getattr(input, "ndim", None) is None:
-        raise ModuleError(module._describe(), f"expected an array, got {shape_str(input)}")
-    return input
 
 
 class GradientReversal(Module):
@@ -32,7 +25,7 @@ class GradientReversal(Module):
         setattr(self, "lambda", number_arg(self, "lambda", "the gradient's factor", lam))
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = _array(self, input)
+        self.output = array_input(self, input)
         return self.output
 
     def updateGradInput(self, input: Any, gradOutput: Any) -> Any:
@@ -66,7 +59,7 @@ class L1Penalty(Module):
         return self._factor(input) * jnp.sum(jnp.abs(input))
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = _array(self, input)
+        self.output = array_input(self, input)
         return self.output
 
     def updateGradInput(self, input: Any, gradOutput: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ModuleError, shape_str
-from .._shape import int_arg, number_arg
+from .._shape import array_input, bool_arg, int_arg, number_arg
 from . import functional as F  # noqa: N812
 from .module import Module
 
@@ -110,22 +110,6 @@ class LogSoftMax(Module):
 # ---- issue 19: the rest of Torch7's transfer functions
 
 
-def _array(module: Module, input: Any) -> Any:
-    """Refuse a table (or anything but an array) where an element-wise layer needs an array."""
-    if getattr(input, "ndim", None) is None:
-        raise ModuleError(module._describe(), f"expected an array, got {shape_str(input)}")
-    return input
-
-
-def _inplace_arg(module: Module, inplace: Any) -> bool:
-    if not isinstance(inplace, (bool, np.bool_)):
-        raise ModuleError(
-            module._describe(),
-            f"expected inplace (the in-place flag) to be a bool, got {inplace!r}",
-        )
-    return bool(inplace)
-
-
 class PReLU(Module):
     """nn.PReLU([nOutputPlane=0]): ``x`` if positive, else ``a * x`` with a learnt slope ``a``.
 
@@ -145,7 +129,7 @@ class PReLU(Module):
         self.weight = np.full((max(self.nOutputPlane, 1),), 0.25, np.float32)
 
     def updateOutput(self, input: Any) -> Any:
-        x = _array(self, input)
+        x = array_input(self, input)
         n = self.nOutputPlane
         if n > 0:
             dim = 1 if x.ndim > 1 else 0
@@ -170,11 +154,11 @@ class RReLU(Module):
         super().__init__()
         self.lower = number_arg(self, "l", "the lower bound of the slope", l, 0)
         self.upper = number_arg(self, "u", "the upper bound of the slope", u, self.lower)
-        self.inplace = _inplace_arg(self, inplace)
+        self.inplace = bool_arg(self, "inplace", "the in-place flag", inplace)
 
     def updateOutput(self, input: Any) -> Any:
         key = self.next_key() if self.train else None
-        self.output = F.rrelu(_array(self, input), self.lower, self.upper, key)
+        self.output = F.rrelu(array_input(self, input), self.lower, self.upper, key)
         return self.output
 
     def __repr__(self) -> str:
@@ -191,7 +175,7 @@ class SoftPlus(Module):
         self.threshold = 20.0
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.softplus(_array(self, input), self.beta, self.threshold)
+        self.output = F.softplus(array_input(self, input), self.beta, self.threshold)
         return self.output
 
 
@@ -199,7 +183,7 @@ class SoftSign(Module):
     """nn.SoftSign(): ``x / (1 + |x|)``, element-wise."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.softsign(_array(self, input))
+        self.output = F.softsign(array_input(self, input))
         return self.output
 
 
@@ -212,7 +196,7 @@ class SoftShrink(Module):
         setattr(self, "lambda", number_arg(self, "lambda", "the shrinkage threshold", lam, 0))
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.soft_shrink(_array(self, input), self.__dict__["lambda"])
+        self.output = F.soft_shrink(array_input(self, input), self.__dict__["lambda"])
         return self.output
 
 
@@ -224,7 +208,7 @@ class HardShrink(Module):
         setattr(self, "lambda", number_arg(self, "lambda", "the shrinkage threshold", lam, 0))
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.hard_shrink(_array(self, input), self.__dict__["lambda"])
+        self.output = F.hard_shrink(array_input(self, input), self.__dict__["lambda"])
         return self.output
 
 
@@ -235,7 +219,7 @@ class Threshold(Module):
         super().__init__()
         self.threshold = number_arg(self, "th", "the threshold", th)
         self.val = number_arg(self, "v", "the value below the threshold", v)
-        self.inplace = _inplace_arg(self, inplace)
+        self.inplace = bool_arg(self, "inplace", "the in-place flag", inplace)
         if self.inplace and self.val > self.threshold:
             raise ModuleError(
                 "nn.Threshold",
@@ -244,7 +228,7 @@ class Threshold(Module):
             )
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.threshold(_array(self, input), self.threshold, self.val)
+        self.output = F.threshold(array_input(self, input), self.threshold, self.val)
         return self.output
 
 
@@ -260,10 +244,10 @@ class HardTanh(Module):
         self.max_val = number_arg(
             self, "max_value", "the upper bound", max_value, self.min_val, low_open=True
         )
-        self.inplace = _inplace_arg(self, inplace)
+        self.inplace = bool_arg(self, "inplace", "the in-place flag", inplace)
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.hardtanh(_array(self, input), self.min_val, self.max_val)
+        self.output = F.hardtanh(array_input(self, input), self.min_val, self.max_val)
         return self.output
 
 
@@ -272,10 +256,10 @@ class ReLU6(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = _inplace_arg(self, inplace)
+        self.inplace = bool_arg(self, "inplace", "the in-place flag", inplace)
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.hardtanh(_array(self, input), 0.0, 6.0)
+        self.output = F.hardtanh(array_input(self, input), 0.0, 6.0)
         return self.output
 
 
@@ -283,7 +267,7 @@ class LogSigmoid(Module):
     """nn.LogSigmoid(): ``log(1 / (1 + exp(-x)))``, computed stably."""
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = F.log_sigmoid(_array(self, input))
+        self.output = F.log_sigmoid(array_input(self, input))
         return self.output
 
 

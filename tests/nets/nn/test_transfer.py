@@ -215,6 +215,10 @@ def test_new_transfer_constructor_and_input_errors():
         nn.PReLU(-1)
     with pytest.raises(ModuleError, match=r"nn\.SoftPlus: expected beta .* > 0, got 0"):
         nn.SoftPlus(0)
+    with pytest.raises(
+        ModuleError, match=r"nn\.ReLU6: expected inplace \(the in-place flag\) to be a"
+    ):
+        nn.ReLU6("yes")
     with pytest.raises(ModuleError, match=r"nn\.PReLU: expected 3 channels in dim 1 of the input"):
         nn.PReLU(3).forward(jnp.zeros((2, 4)))
     net = nn.Sequential(nn.Identity(), nn.SoftSign())
