@@ -126,6 +126,8 @@ DIFFERENTIABLE = {
         lambda: nn.Padding(0, 2),
         lambda: nn.Replicate(2, 1),
         lambda: nn.Unsqueeze(0),
+        lambda: nn.Sequential(nn.Unsqueeze(1), nn.Squeeze()),
+        lambda: nn.Contiguous(),
     ],
 }
 
@@ -136,6 +138,15 @@ def test_dimension_gradients_match_finite_differences(shape):
     m = nn.Concat(0, *(nn.Sequential(b(), nn.View(-1)) for b in layers))
     errors = nn.Jacobian.testAll(m, np.zeros(shape))
     assert max(errors.values()) < FD_TOL, errors
+
+
+def test_copy_converts_forward_and_back():
+    m = nn.Copy("float32", "float16")
+    x = jnp.asarray(X[0])
+    assert m.forward(x).dtype == jnp.float16
+    g = m.backward(x, jnp.ones((3, 4), jnp.float16))
+    assert g.dtype == jnp.float32  # the gradient comes back in the input's type
+    np.testing.assert_array_equal(g, np.ones((3, 4)))
 
 
 def test_dimension_reprs():
