@@ -356,10 +356,40 @@ class Padding(Module):
         return self.output
 
 
+# Torch7's tensor type names, for scripts that pass them to Copy
+_TORCH_TYPES = {
+    "torch.FloatTensor": "float32",
+    "torch.CudaTensor": "float32",
+    "torch.DoubleTensor": "float64",
+    "torch.CudaDoubleTensor": "float64",
+    "torch.HalfTensor": "float16",
+    "torch.CudaHalfTensor": "float16",
+    "torch.ByteTensor": "uint8",
+    "torch.CharTensor": "int8",
+    "torch.ShortTensor": "int16",
+    "torch.IntTensor": "int32",
+    "torch.LongTensor": "int64",
+}
+
+
+def _dtype_name(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(jnp.dtype(_TORCH_TYPES.get(value, value)))
+    except TypeError as e:
+        raise ModuleError(
+            "nn.Copy",
+            f"expected {name} to be a dtype name ('float16') or a Torch7 type name "
+            f"('torch.HalfTensor'), got {value!r}",
+        ) from e
+
+
 class Copy(Module):
     """nn.Copy([intype], [outtype], [forceCopy], [dontCast]): the input converted to
-    `outtype` (a dtype name such as ``'float32'``; default: unchanged). The gradient comes back
-    in the input's type. JAX arrays are immutable, so a copy and a view are the same thing."""
+    `outtype`: a dtype name (``'float16'``) or a Torch7 type name (``'torch.HalfTensor'``);
+    default: unchanged. The gradient comes back in the input's type. JAX arrays are immutable,
+    so a copy and a view are the same thing (`forceCopy` changes nothing)."""
 
     def __init__(
         self,
@@ -369,16 +399,8 @@ class Copy(Module):
         dontCast: bool = False,
     ) -> None:
         super().__init__()
-        for name, value in (("intype", intype), ("outtype", outtype)):
-            if value is not None:
-                try:
-                    jnp.dtype(value)
-                except TypeError as e:
-                    raise ModuleError(
-                        "nn.Copy", f"expected {name} to be a dtype name, got {value!r}"
-                    ) from e
-        self.intype = None if intype is None else str(jnp.dtype(intype))
-        self.outtype = None if outtype is None else str(jnp.dtype(outtype))
+        self.intype = _dtype_name("intype", intype)
+        self.outtype = _dtype_name("outtype", outtype)
         self.forceCopy = bool(forceCopy)
         self.dontCast = bool(dontCast)
 

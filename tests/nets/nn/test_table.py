@@ -1,4 +1,4 @@
-"""Table layers (CAddTable, JoinTable) and the list-valued containers that feed them."""
+"""Table layers (torch/nn doc/table.md) and the list-valued containers that feed them."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -1,4 +1,5 @@
-"""Transfer functions: formulas, Torch7's feature dim for SoftMax/LogSoftMax, reprs, errors."""
+"""Transfer functions: formulas, Torch7's feature dim for the SoftMax family, finite
+differences, RReLU's random slopes, reprs, errors, PyTorch as an oracle where installed."""
 
 import jax.numpy as jnp
 import numpy as np
