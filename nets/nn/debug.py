@@ -2,7 +2,9 @@
 
 The network runs compiled, so what they report is reported from inside the compiled program:
 host callbacks (``jax.debug.callback``) fire at every pass, not once at tracing. The backward
-side taps the gradient with an identity whose VJP calls back with the cotangent.
+side taps the gradient with an identity whose VJP calls back with the cotangent. Reading a
+sub-module's ``output`` after a forward pass computes it on demand (`nets.nn.deferred`), which
+runs the pass again: they report that run too.
 """
 
 from __future__ import annotations
