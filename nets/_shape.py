@@ -25,6 +25,8 @@ __all__ = [
     "check_output_size",
     "int_arg",
     "number_arg",
+    "array_input",
+    "bool_arg",
 ]
 
 
@@ -86,6 +88,19 @@ def spatial_batch(module: Any, x: Any, planes: int | None = None) -> tuple[Any, 
     if ndim == 4:
         return x, True
     return x[None], False
+
+
+def array_input(module: Any, x: Any, min_ndim: int = 0) -> Any:
+    """`x` itself if it is an array of at least `min_ndim` dims (not a table, not a number).
+
+    Raises:
+        ModuleError: ``nn.Exp: expected an array, got a table of 1 [(2,)]``.
+    """
+    ndim = getattr(x, "ndim", None)
+    if ndim is None or ndim < min_ndim:
+        need = "an array" if min_ndim == 0 else f"an array of at least {min_ndim} dimensions"
+        raise ModuleError(module._describe(), f"expected {need}, got {shape_str(x)}")
+    return x
 
 
 def unbatch(y: Any, batched: bool) -> Any:
@@ -162,3 +177,10 @@ def number_arg(
             f"expected {name} ({meaning}) to be a finite number{lo}{joint}{hi}, got {value!r}",
         )
     return float(value)
+
+
+def bool_arg(module: Any, name: str, meaning: str, value: Any) -> bool:
+    """`value` as a bool, refused unless it is one (Torch7: "in-place flag must be boolean")."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ModuleError(_who(module), f"expected {name} ({meaning}) to be a bool, got {value!r}")
+    return bool(value)

@@ -414,6 +414,264 @@ def spatial_dropout(x: Array, p: float, key: Array) -> Array:
     return x * keep.astype(x.dtype)
 
 
+# ---- tables and simple layers (issue 19): transfer functions
+
+
+def prelu(x: Array, weight: Array, shared: bool) -> Array:
+    """Torch7 PReLU: ``x`` where positive, ``a * x`` elsewhere; one ``a`` per channel (dim 0 of
+    a vector, dim 1 otherwise) or, when `shared`, one ``a`` for all."""
+    if shared or x.ndim == 1:
+        a = weight.reshape(()) if shared else weight
+    else:
+        a = jnp.reshape(weight, (1, -1) + (1,) * (x.ndim - 2))
+    return jnp.where(x > 0, x, a * x)
+
+
+def rrelu(x: Array, lower: float, upper: float, key: Array | None) -> Array:
+    """Torch7 RReLU: ``x`` where positive, else ``r * x`` with ``r ~ U(lower, upper)`` drawn per
+    element (with a `key`, training) or ``r = (lower + upper) / 2`` (``key=None``, evaluation)."""
+    if key is None:
+        r = (lower + upper) / 2
+    else:
+        r = jax.random.uniform(key, x.shape, x.dtype, lower, upper)
+    return jnp.where(x <= 0, x * r, x)
+
+
+def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+    bx = x * beta
+    return jnp.where(bx > threshold, x, jnp.log1p(jnp.exp(jnp.minimum(bx, threshold))) / beta)
+
+
+def softsign(x: Array) -> Array:
+    """``x / (1 + |x|)``."""
+    return x / (1 + jnp.abs(x))
+
+
+def soft_shrink(x: Array, lam: float) -> Array:
+    """``x - lam`` above ``lam``, ``x + lam`` below ``-lam``, 0 between."""
+    return jnp.where(x > lam, x - lam, jnp.where(x < -lam, x + lam, jnp.zeros((), x.dtype)))
+
+
+def hard_shrink(x: Array, lam: float) -> Array:
+    """``x`` where ``|x| > lam``, 0 elsewhere."""
+    return jnp.where((x > lam) | (x < -lam), x, jnp.zeros((), x.dtype))
+
+
+def threshold(x: Array, th: float, val: float) -> Array:
+    """``x`` where ``x > th``, else ``val`` (gradient 0 there)."""
+    return jnp.where(x > th, x, jnp.full((), val, x.dtype))
+
+
+def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
+    """``x`` clipped to ``[min_val, max_val]``; gradient 0 where ``x <= min_val`` or
+    ``x >= max_val`` (Torch7's HardTanh, also Clamp and ReLU6)."""
+    inside = (x > min_val) & (x < max_val)
+    edge = jnp.where(x <= min_val, jnp.full((), min_val, x.dtype), jnp.full((), max_val, x.dtype))
+    return jnp.where(inside, x, edge)
+
+
+def log_sigmoid(x: Array) -> Array:
+    """``log(1 / (1 + exp(-x)))``, computed stably."""
+    return jax.nn.log_sigmoid(x)
+
+
+def softmin(x: Array, axis: int | None = None) -> Array:
+    """``softmax(-x)`` over the feature axis (0 for a vector, else 1)."""
+    return jax.nn.softmax(-x, axis=_feature_axis(x, axis))
+
+
+# ---- tables and simple layers (issue 19): element-wise arithmetic
+
+
+def sqrt(x: Array) -> Array:
+    """``sqrt(x)`` with Torch7's gradient: 0 where the output is 0 (not infinity)."""
+    zero = x == 0
+    return jnp.where(zero, jnp.zeros((), x.dtype), jnp.sqrt(jnp.where(zero, 1, x)))
+
+
+def power(x: Array, p: float) -> Array:
+    """``x ** p`` element-wise (Torch7 Power: gradient ``p * x ** (p - 1)``)."""
+    if p == 2:
+        return x * x
+    return jnp.power(x, p)
+
+
+def cmul(x: Array, weight: Array) -> Array:
+    """Torch7 CMul: ``x * weight``, the weight broadcast over a batch.
+
+    A weight with as many elements as the input is applied element for element; one with as
+    many dimensions broadcasts (size-1 dims expand); otherwise each of the ``N`` rows of the
+    input, flattened, is multiplied by the flattened weight.
+    """
+    if x.size == weight.size:
+        return x * jnp.reshape(weight, x.shape)
+    if weight.ndim == x.ndim:
+        return x * weight
+    return jnp.reshape(jnp.reshape(x, (x.shape[0], -1)) * jnp.reshape(weight, (1, -1)), x.shape)
+
+
+def cadd(x: Array, bias: Array) -> Array:
+    """Torch7 CAdd: ``x + bias``, broadcast as `cmul`."""
+    if x.size == bias.size:
+        return x + jnp.reshape(bias, x.shape)
+    if bias.ndim == x.ndim:
+        return x + bias
+    return jnp.reshape(jnp.reshape(x, (x.shape[0], -1)) + jnp.reshape(bias, (1, -1)), x.shape)
+
+
+# ---- tables and simple layers (issue 19): reductions and dimensions
+
+
+def max_along(x: Array, axis: int, keepdims: bool = False) -> Array:
+    """The maximum along `axis`; the gradient goes to the first maximal element (Torch7)."""
+    idx = jnp.argmax(x, axis=axis, keepdims=True)
+    out = jnp.take_along_axis(x, idx, axis=axis)
+    return out if keepdims else jnp.squeeze(out, axis)
+
+
+def min_along(x: Array, axis: int, keepdims: bool = False) -> Array:
+    """The minimum along `axis`; the gradient goes to the first minimal element (Torch7)."""
+    idx = jnp.argmin(x, axis=axis, keepdims=True)
+    out = jnp.take_along_axis(x, idx, axis=axis)
+    return out if keepdims else jnp.squeeze(out, axis)
+
+
+def pad_along(x: Array, axis: int, pad: int, index: int, value: float) -> Array:
+    """Torch7 Padding: ``|pad|`` entries of `value` inserted along `axis`.
+
+    With ``pad < 0`` they go after the first `index` entries; with ``pad > 0``, before the
+    last `index` entries (so ``index = 0`` pads at the front or at the back respectively).
+    """
+    n = x.shape[axis]
+    at = n - index if pad > 0 else index
+    shape = list(x.shape)
+    shape[axis] = abs(pad)
+    fill = jnp.full(shape, value, x.dtype)
+    head = lax.slice_in_dim(x, 0, at, axis=axis)
+    tail = lax.slice_in_dim(x, at, n, axis=axis)
+    return jnp.concatenate([head, fill, tail], axis=axis)
+
+
+# ---- tables and simple layers (issue 19): tables
+
+
+def cmax_table(xs: list) -> Array:
+    """The element-wise maximum of a list of arrays; the gradient goes to the first maximal one."""
+    return max_along(jnp.stack(xs), 0)
+
+
+def cmin_table(xs: list) -> Array:
+    """The element-wise minimum of a list of arrays; the gradient goes to the first minimal one."""
+    return min_along(jnp.stack(xs), 0)
+
+
+def _pnorm_rows_plain(d: Array, p: float) -> Array:
+    return jnp.sum(jnp.abs(d) ** p, axis=-1) ** (1.0 / p)
+
+
+_pnorm_rows = jax.custom_vjp(_pnorm_rows_plain, nondiff_argnums=(1,))
+
+
+def _pnorm_rows_fwd(d, p):
+    out = _pnorm_rows(d, p)
+    return out, (d, out)
+
+
+def _pnorm_rows_bwd(p, res, g):
+    d, out = res
+    if p == 1:
+        grad = jnp.sign(d)
+    else:
+        grad = d * jnp.abs(d) ** (p - 2) if p > 2 else d
+        grad = grad * ((out + 1e-6) ** (1 - p))[..., None]
+    return (grad * g[..., None],)
+
+
+_pnorm_rows.defvjp(_pnorm_rows_fwd, _pnorm_rows_bwd)
+
+
+def pairwise_distance(a: Array, b: Array, p: float = 2.0) -> Array:
+    """Torch7 PairwiseDistance: ``||a_i - b_i||_p`` per row of two (N, D) arrays (output
+    ``(N,)``), or of two vectors (output ``(1,)``). The gradient is Torch7's: ``sign(d)`` for
+    ``p = 1``, else ``d |d|^(p-2) / (||d||_p + 1e-6)^(p-1)``."""
+    d = jnp.reshape(a - b, (-1, a.shape[-1]))
+    return _pnorm_rows(d, float(p))
+
+
+def dot_product(a: Array, b: Array) -> Array:
+    """``sum_j a_ij b_ij`` per row of two (N, D) arrays; two vectors give a ``(1,)`` output."""
+    return jnp.sum(jnp.reshape(a * b, (-1, a.shape[-1])), axis=-1)
+
+
+def cosine_distance(a: Array, b: Array) -> Array:
+    """Torch7 CosineDistance: ``a.b / sqrt((|a|^2 + 1e-12) (|b|^2 + 1e-12))`` per row; two
+    vectors give a ``(1,)`` output."""
+    a2 = jnp.reshape(a, (-1, a.shape[-1]))
+    b2 = jnp.reshape(b, (-1, b.shape[-1]))
+    eps = 1e-12
+    w1 = jnp.sum(a2 * b2, axis=-1)
+    w22 = 1 / (jnp.sum(a2 * a2, axis=-1) + eps)
+    w32 = 1 / (jnp.sum(b2 * b2, axis=-1) + eps)
+    return w1 * jnp.sqrt(w22 * w32)
+
+
+# ---- tables and simple layers (issue 19): weighted products
+
+
+def mm(a: Array, b: Array, trans_a: bool = False, trans_b: bool = False) -> Array:
+    """Torch7 MM: ``a @ b`` of two matrices, or of two (N, ., .) batches of them, either one
+    transposed first."""
+    if trans_a:
+        a = jnp.swapaxes(a, -1, -2)
+    if trans_b:
+        b = jnp.swapaxes(b, -1, -2)
+    return jnp.matmul(a, b)
+
+
+def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:
+    """``y_k = x1^T W_k x2 + b_k`` for rows of (N, D1) and (N, D2) arrays; W is (K, D1, D2)."""
+    y = jnp.einsum("ni,kij,nj->nk", x1, weight, x2)
+    return y if bias is None else y + bias[None, :]
+
+
+def euclidean(x: Array, weight: Array) -> Array:
+    """Torch7 Euclidean: ``y_j = ||w_j - x||`` for the columns ``w_j`` of the (D, K) weight;
+    x is (D,) or (N, D)."""
+    d = x[..., :, None] - jnp.reshape(weight, (1,) * (x.ndim - 1) + weight.shape)
+    return jnp.sqrt(jnp.sum(d * d, axis=-2))
+
+
+def cosine(x: Array, weight: Array) -> Array:
+    """Torch7 Cosine: ``y_j = w_j . x / ((||w_j|| + 1e-12) (||x|| + 1e-12))`` for the rows
+    ``w_j`` of the (K, D) weight; x is (D,) or (N, D)."""
+    wn = jnp.sqrt(jnp.sum(weight * weight, axis=1)) + 1e-12
+    xn = jnp.sqrt(jnp.sum(x * x, axis=-1, keepdims=True)) + 1e-12
+    wn = jnp.reshape(wn, (1,) * (x.ndim - 1) + wn.shape)
+    return (x @ weight.T) / wn / xn
+
+
+def normalize(x: Array, p: float, eps: float = 1e-10) -> Array:
+    """Torch7 Normalize: each row (or the vector) divided by its p-norm.
+
+    The norm is ``(sum |x|^p + eps)^(1/p)``, or ``max |x| + eps`` for ``p = inf``.
+    """
+    if p == float("inf"):
+        norm = jnp.max(jnp.abs(x), axis=-1, keepdims=True) + eps
+    else:
+        norm = (jnp.sum(jnp.abs(x) ** p, axis=-1, keepdims=True) + eps) ** (1.0 / p)
+    return x / norm
+
+
+def weight_norm(v: Array, g: Array, dim: int, shape: tuple) -> Array:
+    """Torch7 WeightNorm's weight: ``g * v / sqrt(||v||^2 + 1e-4)``, per row of the (K, R)
+    direction `v`, laid out as a weight of `shape` whose dim `dim` has the K rows."""
+    norm = jnp.sqrt(jnp.sum(v * v, axis=1) + 10e-5)
+    w = v * (g / norm)[:, None]
+    moved = (shape[dim],) + tuple(s for i, s in enumerate(shape) if i != dim)
+    return jnp.moveaxis(jnp.reshape(w, moved), 0, dim)
+
+
 # ----------------------------------------------------------------------------- losses
 
 

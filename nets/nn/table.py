@@ -1,4 +1,9 @@
-"""Table layers: modules whose input or output is a list of arrays (torch/nn doc/table.md)."""
+"""Table layers: modules whose input or output is a list of arrays (torch/nn doc/table.md).
+
+CAddTable, JoinTable; SelectTable, NarrowTable, FlattenTable, SplitTable; the element-wise
+CSubTable, CMulTable, CDivTable, CMaxTable, CMinTable; and the pair layers PairwiseDistance,
+DotProduct, CosineDistance. Indices into a table are 0-based.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import Any
 import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
-from .._shape import int_arg
+from .._shape import int_arg, number_arg
+from . import functional as F  # noqa: N812
 from .module import Module
 
 
@@ -75,3 +81,210 @@ class JoinTable(Module):
             if self.nInputDims is None
             else f"nn.JoinTable({self.dimension}, {self.nInputDims})"
         )
+
+
+# ---- issue 19: the rest of Torch7's table layers
+
+
+def _same_shapes(module: Module, xs: list, count: int | None = None) -> list:
+    """A table of `count` (or any number of) arrays of one shape."""
+    if count is not None and len(xs) != count:
+        raise ModuleError(
+            module._describe(), f"expected a table of {count} arrays, got {shape_str(xs)}"
+        )
+    for i, x in enumerate(xs):
+        if getattr(x, "shape", None) != getattr(xs[0], "shape", None) or not hasattr(x, "ndim"):
+            raise ModuleError(
+                module._describe(),
+                f"expected arrays of one shape, got {shape_str(xs[0])} at [0] "
+                f"and {shape_str(x)} at [{i}]",
+            )
+    return xs
+
+
+class SelectTable(Module):
+    """nn.SelectTable(index): the element at `index` (0-based; negative counts from the end)
+    of a table; the gradient is zero for every other element."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = int_arg(self, "index", "the element selected, 0-based", index, None)
+
+    def updateOutput(self, input: Any) -> Any:
+        xs = _expect_table(self, input)
+        if not -len(xs) <= self.index < len(xs):
+            raise ModuleError(
+                self._describe(),
+                f"expected a table with an element {self.index}, got {shape_str(xs)}",
+            )
+        self.output = xs[self.index]
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.SelectTable({self.index})"
+
+
+class NarrowTable(Module):
+    """nn.NarrowTable(offset, [length=1]): the sub-table of `length` elements from `offset`
+    (0-based); a negative `length` counts from the end (-1: to the last element)."""
+
+    def __init__(self, offset: int, length: int = 1) -> None:
+        super().__init__()
+        self.offset = int_arg(self, "offset", "the first element kept, 0-based", offset, 0)
+        self.length = int_arg(self, "length", "how many elements to keep", length, None)
+        if self.length == 0:
+            raise ModuleError("nn.NarrowTable", "expected length to be non-zero, got 0")
+
+    def updateOutput(self, input: Any) -> Any:
+        xs = _expect_table(self, input)
+        n = len(xs) - self.offset + self.length + 1 if self.length < 0 else self.length
+        if n < 1 or self.offset + n > len(xs):
+            raise ModuleError(
+                self._describe(),
+                f"expected offset {self.offset} and length {self.length} to fit in a table of "
+                f"{len(xs)}, got {shape_str(xs)}",
+            )
+        self.output = xs[self.offset : self.offset + n]
+        return self.output
+
+
+def _flatten(value: Any, into: list) -> None:
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _flatten(v, into)
+    else:
+        into.append(value)
+
+
+class FlattenTable(Module):
+    """nn.FlattenTable(): a nested table as one flat table of its arrays, depth first."""
+
+    def updateOutput(self, input: Any) -> Any:
+        if not isinstance(input, (list, tuple)):
+            raise ModuleError(self._describe(), f"expected a table, got {shape_str(input)}")
+        flat: list = []
+        _flatten(input, flat)
+        self.output = flat
+        return flat
+
+
+class SplitTable(Module):
+    """nn.SplitTable(dimension, [nInputDims]): an array as the table of its slices along
+    `dimension` (0-based, negative from the end); with `nInputDims`, an input with one more
+    dimension is a batch and `dimension` is shifted by one."""
+
+    def __init__(self, dimension: int, nInputDims: int | None = None) -> None:
+        super().__init__()
+        self.dimension = int_arg(self, "dimension", "the dimension split, 0-based", dimension, None)
+        if nInputDims is not None:
+            nInputDims = int_arg(self, "nInputDims", "the dimensions of one sample", nInputDims)
+        self.nInputDims = nInputDims
+
+    def updateOutput(self, input: Any) -> Any:
+        ndim = getattr(input, "ndim", None)
+        if ndim is None or ndim == 0:
+            raise ModuleError(
+                self._describe(),
+                f"expected an array of at least 1 dimension, got {shape_str(input)}",
+            )
+        d = self.dimension
+        if d >= 0 and self.nInputDims is not None and ndim == self.nInputDims + 1:
+            d += 1
+        if not -ndim <= d < ndim:
+            raise ModuleError(
+                self._describe(), f"cannot split along dim {d}: input has shape {shape_str(input)}"
+            )
+        d %= ndim
+        self.output = [jnp.take(input, i, axis=d) for i in range(input.shape[d])]
+        return self.output
+
+
+class CSubTable(Module):
+    """nn.CSubTable(): ``x[0] - x[1]`` for a table of two same-shaped arrays."""
+
+    def updateOutput(self, input: Any) -> Any:
+        a, b = _same_shapes(self, _expect_table(self, input), 2)
+        self.output = a - b
+        return self.output
+
+
+class CMulTable(Module):
+    """nn.CMulTable(): the element-wise product of a table of same-shaped arrays."""
+
+    def updateOutput(self, input: Any) -> Any:
+        xs = _same_shapes(self, _expect_table(self, input))
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        self.output = out
+        return out
+
+
+class CDivTable(Module):
+    """nn.CDivTable(): ``x[0] / x[1]`` for a table of two same-shaped arrays."""
+
+    def updateOutput(self, input: Any) -> Any:
+        a, b = _same_shapes(self, _expect_table(self, input), 2)
+        self.output = a / b
+        return self.output
+
+
+class CMaxTable(Module):
+    """nn.CMaxTable(): the element-wise maximum of a table of same-shaped arrays; the gradient
+    goes to the first array holding the maximum (Torch7)."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.cmax_table(_same_shapes(self, _expect_table(self, input)))
+        return self.output
+
+
+class CMinTable(Module):
+    """nn.CMinTable(): the element-wise minimum of a table of same-shaped arrays (see
+    CMaxTable)."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.cmin_table(_same_shapes(self, _expect_table(self, input)))
+        return self.output
+
+
+def _pair(module: Module, input: Any) -> list:
+    """Two same-shaped (D,) vectors or (N, D) batches."""
+    a, b = _same_shapes(module, _expect_table(module, input), 2)
+    if a.ndim not in (1, 2):
+        raise ModuleError(
+            module._describe(),
+            f"expected a table of two (D,) vectors or two (N, D) arrays, got {shape_str(input)}",
+        )
+    return [a, b]
+
+
+class PairwiseDistance(Module):
+    """nn.PairwiseDistance([p=2]): ``||a - b||_p`` for a table ``{a, b}`` of two (N, D) arrays
+    (output ``(N,)``) or two (D,) vectors (output ``(1,)``)."""
+
+    def __init__(self, p: float = 2) -> None:
+        super().__init__()
+        self.norm = number_arg(self, "p", "the norm's order", p, 1)
+
+    def updateOutput(self, input: Any) -> Any:
+        a, b = _pair(self, input)
+        self.output = F.pairwise_distance(a, b, self.norm)
+        return self.output
+
+
+class DotProduct(Module):
+    """nn.DotProduct(): ``sum_j a_j b_j`` for a table ``{a, b}`` of two (N, D) arrays (output
+    ``(N,)``) or two (D,) vectors (output ``(1,)``)."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.dot_product(*_pair(self, input))
+        return self.output
+
+
+class CosineDistance(Module):
+    """nn.CosineDistance(): ``a.b / (|a| |b|)`` for a table ``{a, b}`` of two (N, D) arrays
+    (output ``(N,)``) or two (D,) vectors (output ``(1,)``)."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.cosine_distance(*_pair(self, input))
+        return self.output

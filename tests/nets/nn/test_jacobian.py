@@ -11,6 +11,7 @@ import pytest
 
 from nets import nn
 from nets._errors import NetsError
+from tests.nets.nn.test_transfer import ELEMENTWISE_LAYERS
 from tests.tolerance import assert_close
 
 # Central differences in float64 with Torch7's step h = 1e-6: truncation h**2/6 times the third
@@ -95,6 +96,9 @@ def test_layer_gradients_match_finite_differences(name, form):
 
 def test_every_layer_in_nn_is_in_the_sweep():
     checked = {name.split("-")[0] for name in LAYERS}
+    # issue 19's transfer functions: checked side by side, one compiled check per form
+    checked |= {type(build()).__name__ for build in ELEMENTWISE_LAYERS}
+    checked |= {"SpatialSoftMax", "SpatialLogSoftMax"}
     layers = {
         n
         for n in dir(nn)
