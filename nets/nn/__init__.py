@@ -14,6 +14,10 @@ from .containers import ParallelTable as ParallelTable
 from .containers import Sequential as Sequential
 from .convolution import SpatialConvolution as SpatialConvolution
 from .convolution import SpatialConvolutionMap as SpatialConvolutionMap
+from .convolution import SpatialDilatedConvolution as SpatialDilatedConvolution
+from .convolution import SpatialFullConvolution as SpatialFullConvolution
+from .convolution import TemporalConvolution as TemporalConvolution
+from .convolution import VolumetricConvolution as VolumetricConvolution
 from .convolution import tables as tables
 from .criterion import AbsCriterion as AbsCriterion
 from .criterion import BCECriterion as BCECriterion

@@ -74,6 +74,23 @@ LAYERS = {
     "Sigmoid": (lambda: nn.Sigmoid(), (2, 3), (3,)),
     "SoftMax": (lambda: nn.SoftMax(), (2, 3), (3,)),
     "LogSoftMax-spatial": (lambda: nn.LogSoftMax(), (1, 3, 2, 2), (3, 2, 2)),
+    # issue 19, the convolution family
+    "SpatialFullConvolution": (
+        lambda: nn.SpatialFullConvolution(2, 2, 3, 2, 2, 1, 1, 0, 1, 0),
+        (1, 2, 2, 2),
+        (2, 2, 2),
+    ),
+    "SpatialDilatedConvolution": (
+        lambda: nn.SpatialDilatedConvolution(1, 2, 2, 2, 1, 1, 1, 0, 2, 1),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
+    "TemporalConvolution": (lambda: nn.TemporalConvolution(2, 2, 2, 2), (2, 4, 2), (4, 2)),
+    "VolumetricConvolution": (
+        lambda: nn.VolumetricConvolution(1, 2, 2, 2, 1, 1, 1, 1, 1, 0, 0),
+        (1, 1, 2, 2, 2),
+        (1, 2, 2, 2),
+    ),
 }
 
 CASES = [
