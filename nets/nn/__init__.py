@@ -33,8 +33,14 @@ from .normalization import SpatialBatchNormalization as SpatialBatchNormalizatio
 from .normalization import SpatialCrossMapLRN as SpatialCrossMapLRN
 from .pooling import SpatialAdaptiveAveragePooling as SpatialAdaptiveAveragePooling
 from .pooling import SpatialAveragePooling as SpatialAveragePooling
+from .pooling import SpatialDilatedMaxPooling as SpatialDilatedMaxPooling
+from .pooling import SpatialFractionalMaxPooling as SpatialFractionalMaxPooling
+from .pooling import SpatialLPPooling as SpatialLPPooling
 from .pooling import SpatialMaxPooling as SpatialMaxPooling
 from .pooling import SpatialSubSampling as SpatialSubSampling
+from .pooling import TemporalMaxPooling as TemporalMaxPooling
+from .pooling import VolumetricAveragePooling as VolumetricAveragePooling
+from .pooling import VolumetricMaxPooling as VolumetricMaxPooling
 from .simple import Dropout as Dropout
 from .simple import Identity as Identity
 from .simple import Linear as Linear

@@ -432,6 +432,8 @@ def max_pool_nd(
     dilation = (1,) * nd if dilation is None else tuple(int(r) for r in dilation)
     lead = x.ndim - nd
     out, pads = _nd_pool_padding(x.shape[lead:], kernel, stride, padding, dilation, ceil_mode)
+    if any(r != 1 for r in dilation):  # JAX has no VJP of a dilated reduce_window max
+        return _max_of_taps(x, kernel, stride, pads, dilation, out)
     y = lax.reduce_window(
         x,
         -jnp.inf,
@@ -442,6 +444,28 @@ def max_pool_nd(
         window_dilation=(1,) * lead + dilation,
     )
     return y[(...,) + tuple(slice(0, o) for o in out)]
+
+
+def _max_of_taps(
+    x: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: list[Pair],
+    dilation: tuple[int, ...],
+    out: tuple[int, ...],
+) -> Array:
+    """Dilated max pooling as the max of one strided slice per kernel tap (its gradient goes
+    to the largest tap, shared equally on ties)."""
+    lead = x.ndim - len(kernel)
+    xp = jnp.pad(x, [(0, 0)] * lead + pads, constant_values=-jnp.inf)
+    taps = []
+    for tap in np.ndindex(*kernel):
+        start = [t * r for t, r in zip(tap, dilation, strict=True)]
+        limit = [s + (o - 1) * d + 1 for s, o, d in zip(start, out, stride, strict=True)]
+        taps.append(
+            lax.slice(xp, [0] * lead + start, list(xp.shape[:lead]) + limit, (1,) * lead + stride)
+        )
+    return jnp.max(jnp.stack(taps), axis=0)
 
 
 def avg_pool_nd(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...] | None = None) -> Array:
@@ -484,7 +508,7 @@ def fractional_starts(sample: Array, size: int, out: int, pool: int) -> Array:
     if out == 1:
         return last
     alpha = (size - pool) / (out - 1)
-    i = jnp.arange(out - 1, dtype=sample.dtype)
+    i = jnp.reshape(jnp.arange(out - 1, dtype=sample.dtype), (1,) * sample.ndim + (-1,))
     u = sample[..., None]
     starts = jnp.floor((i + u) * alpha) - jnp.floor(u * alpha)
     return jnp.concatenate([starts.astype(jnp.int32), last], axis=-1)
@@ -505,8 +529,12 @@ def fractional_max_pool2d(x: Array, out_hw: Pair, pool_hw: Pair, samples: Array)
     n, c, h, w = x.shape
     (oh, ow), (ph, pw) = out_hw, pool_hw
     samples = samples.astype(x.dtype)
-    rows = fractional_starts(samples[..., 1], h, oh, ph)[..., None] + jnp.arange(ph)
-    cols = fractional_starts(samples[..., 0], w, ow, pw)[..., None] + jnp.arange(pw)
+    rows = (
+        fractional_starts(samples[..., 1], h, oh, ph)[..., None] + jnp.arange(ph)[None, None, None]
+    )
+    cols = (
+        fractional_starts(samples[..., 0], w, ow, pw)[..., None] + jnp.arange(pw)[None, None, None]
+    )
     picked = jnp.take_along_axis(x, jnp.reshape(rows, (n, c, oh * ph, 1)), axis=2)
     picked = jnp.take_along_axis(picked, jnp.reshape(cols, (n, c, 1, ow * pw)), axis=3)
     return jnp.max(jnp.reshape(picked, (n, c, oh, ph, ow, pw)), axis=(3, 5))

@@ -91,6 +91,28 @@ LAYERS = {
         (1, 1, 2, 2, 2),
         (1, 2, 2, 2),
     ),
+    "SpatialDilatedMaxPooling": (
+        lambda: nn.SpatialDilatedMaxPooling(2, 2, 1, 1, 1, 0, 2, 1).ceil(),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
+    "SpatialFractionalMaxPooling": (
+        lambda: nn.SpatialFractionalMaxPooling(2, 2, 2, 3),
+        (2, 1, 5, 4),
+        (1, 5, 4),
+    ),
+    "SpatialLPPooling": (lambda: nn.SpatialLPPooling(1, 2, 2, 2, 1, 1), (2, 1, 3, 3), (1, 3, 3)),
+    "TemporalMaxPooling": (lambda: nn.TemporalMaxPooling(2, 1), (2, 3, 2), (3, 2)),
+    "VolumetricMaxPooling": (
+        lambda: nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1, 1, 0, 0).ceil(),
+        (1, 1, 2, 3, 3),
+        (1, 2, 3, 3),
+    ),
+    "VolumetricAveragePooling": (
+        lambda: nn.VolumetricAveragePooling(2, 2, 2, 1, 1, 1),
+        (1, 1, 3, 3, 2),
+        (1, 3, 3, 2),
+    ),
 }
 
 CASES = [
