@@ -31,6 +31,8 @@ from .module import Module as Module
 from .normalization import BatchNormalization as BatchNormalization
 from .normalization import SpatialBatchNormalization as SpatialBatchNormalization
 from .normalization import SpatialCrossMapLRN as SpatialCrossMapLRN
+from .padding import SpatialReflectionPadding as SpatialReflectionPadding
+from .padding import SpatialReplicationPadding as SpatialReplicationPadding
 from .pooling import SpatialAdaptiveAveragePooling as SpatialAdaptiveAveragePooling
 from .pooling import SpatialAveragePooling as SpatialAveragePooling
 from .pooling import SpatialDilatedMaxPooling as SpatialDilatedMaxPooling
@@ -59,3 +61,5 @@ from .transfer import ReLU as ReLU
 from .transfer import Sigmoid as Sigmoid
 from .transfer import SoftMax as SoftMax
 from .transfer import Tanh as Tanh
+from .upsampling import SpatialUpSamplingBilinear as SpatialUpSamplingBilinear
+from .upsampling import SpatialUpSamplingNearest as SpatialUpSamplingNearest

@@ -113,6 +113,22 @@ LAYERS = {
         (1, 1, 3, 3, 2),
         (1, 3, 3, 2),
     ),
+    "SpatialReflectionPadding": (
+        lambda: nn.SpatialReflectionPadding(2, -1, 1, 0),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialReplicationPadding": (
+        lambda: nn.SpatialReplicationPadding(1, 2, -1, 1),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialUpSamplingNearest": (lambda: nn.SpatialUpSamplingNearest(2), (2, 1, 2, 2), (1, 2, 2)),
+    "SpatialUpSamplingBilinear": (
+        lambda: nn.SpatialUpSamplingBilinear({"oheight": 3, "owidth": 4}),
+        (2, 1, 2, 2),
+        (1, 2, 2),
+    ),
 }
 
 CASES = [
@@ -140,7 +156,15 @@ def test_every_layer_in_nn_is_in_the_sweep():
         if isinstance(getattr(nn, n), type)
         and issubclass(getattr(nn, n), nn.Module)
         and getattr(nn, n).__module__.split(".")[-1]
-        in ("simple", "convolution", "pooling", "normalization", "transfer")
+        in (
+            "simple",
+            "convolution",
+            "pooling",
+            "normalization",
+            "transfer",
+            "padding",
+            "upsampling",
+        )
     }
     assert layers <= checked, sorted(layers - checked)
 
