@@ -30,7 +30,11 @@ from .jacobian import Jacobian as Jacobian
 from .module import Module as Module
 from .normalization import BatchNormalization as BatchNormalization
 from .normalization import SpatialBatchNormalization as SpatialBatchNormalization
+from .normalization import SpatialContrastiveNormalization as SpatialContrastiveNormalization
 from .normalization import SpatialCrossMapLRN as SpatialCrossMapLRN
+from .normalization import SpatialDivisiveNormalization as SpatialDivisiveNormalization
+from .normalization import SpatialSubtractiveNormalization as SpatialSubtractiveNormalization
+from .normalization import VolumetricBatchNormalization as VolumetricBatchNormalization
 from .padding import SpatialReflectionPadding as SpatialReflectionPadding
 from .padding import SpatialReplicationPadding as SpatialReplicationPadding
 from .pooling import SpatialAdaptiveAveragePooling as SpatialAdaptiveAveragePooling

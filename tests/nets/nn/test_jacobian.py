@@ -129,6 +129,31 @@ LAYERS = {
         (2, 1, 2, 2),
         (1, 2, 2),
     ),
+    "VolumetricBatchNormalization": (
+        lambda: nn.VolumetricBatchNormalization(2),
+        (2, 2, 1, 2, 1),
+        None,
+    ),
+    "VolumetricBatchNormalization-eval": (
+        lambda: _eval(nn.VolumetricBatchNormalization(2)),
+        (1, 2, 1, 2, 2),
+        (2, 1, 2, 2),
+    ),
+    "SpatialSubtractiveNormalization": (
+        lambda: nn.SpatialSubtractiveNormalization(2, np.ones((3, 1))),
+        (1, 2, 3, 2),
+        (2, 3, 2),
+    ),
+    "SpatialDivisiveNormalization": (
+        lambda: nn.SpatialDivisiveNormalization(2, np.array([1.0, 2.0, 1.0])),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialContrastiveNormalization": (
+        lambda: nn.SpatialContrastiveNormalization(1, np.ones((3, 3))),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
 }
 
 CASES = [
