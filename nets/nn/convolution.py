@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
-from .._errors import ModuleError
+from .._errors import ModuleError, shape_str
 from .._shape import (
     check_frames,
     check_output_size,
@@ -339,7 +339,9 @@ class SpatialFullConvolution(Module):
     respect to its input, used to upsample. Each input pixel adds its kernel, scaled, into the
     output at ``(y*dH - padH, x*dW - padW)``. Output size
     ``oH = (H - 1)*dH - 2*padH + kH + adjH``, ``oW`` likewise; ``adjW < dW`` and ``adjH < dH``
-    pick among the output sizes that a stride-d convolution maps to H.
+    pick among the output sizes that a stride-d convolution maps to H. Given a table
+    ``{input, target}`` (a list), the adj comes from the target's last two sizes instead, as
+    Torch7's ``calculateAdj`` (the target's gradient is zero).
 
     Parameters: ``weight (nInputPlane, nOutputPlane, kH, kW)`` (Torch7's layout, input planes
     first) and ``bias (nOutputPlane,)``, uniform in ``[-1/sqrt(kW*kH*nInputPlane), ...]``.
@@ -394,22 +396,52 @@ class SpatialFullConvolution(Module):
         self.unregister("bias")
         return self
 
-    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
-        """The output shape for an input shape (CHW or NCHW), without computing."""
-        h = (inShape[-2] - 1) * self.dH - 2 * self.padH + self.kH + self.adjH
-        w = (inShape[-1] - 1) * self.dW - 2 * self.padW + self.kW + self.adjW
+    def outputShape(
+        self, inShape: tuple[int, ...], adj: tuple[int, int] | None = None
+    ) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing; `adj` is
+        (adjH, adjW), the layer's own by default."""
+        adj_h, adj_w = (self.adjH, self.adjW) if adj is None else adj
+        h = (inShape[-2] - 1) * self.dH - 2 * self.padH + self.kH + adj_h
+        w = (inShape[-1] - 1) * self.dW - 2 * self.padW + self.kW + adj_w
         return (*inShape[:-3], self.nOutputPlane, h, w)
 
+    def _target_adj(self, target: Any) -> tuple[int, int]:
+        """Torch7's ``calculateAdj``: the adj that brings the output nearest the size of
+        `target`'s last two dimensions, ``(size + 2*pad - k) % stride``."""
+        if getattr(target, "ndim", 0) < 2:
+            raise ModuleError(
+                self._describe(),
+                f"expected the second input (the target of the output's size) to have at "
+                f"least 2 dimensions, got {shape_str(target)}",
+            )
+        t_h, t_w = target.shape[-2:]
+        return (
+            (t_h + 2 * self.padH - self.kH) % self.dH,
+            (t_w + 2 * self.padW - self.kW) % self.dW,
+        )
+
     def updateOutput(self, input: Any) -> Any:
+        adj = None
+        if isinstance(input, (list, tuple)):
+            if len(input) != 2:
+                raise ModuleError(
+                    self._describe(),
+                    f"expected an array or a table {{input, target}}, got a table of "
+                    f"{len(input)} entries",
+                )
+            input, target = input
+            adj = self._target_adj(target)
         x, batched = spatial_batch(self, input, self.nInputPlane)
-        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        out_shape = self.outputShape(x.shape, adj)
+        check_output_size(self, x, self.nOutputPlane, out_shape[2:])
         y = F.full_conv2d(
             x,
             self.weight,
             self.bias,
             stride=(self.dH, self.dW),
             padding=(self.padH, self.padW),
-            adj=(self.adjH, self.adjW),
+            adj=(self.adjH, self.adjW) if adj is None else adj,
         )
         self.output = unbatch(y, batched)
         return self.output

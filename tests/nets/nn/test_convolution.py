@@ -193,6 +193,25 @@ def test_full_convolution_is_torch7_scatter_with_adj_batch_and_single():
     close(m.forward(x[1]), want[1], 1 * 2 * 2 + 1)
 
 
+def test_full_convolution_takes_adj_from_a_target_table():
+    m = nn.SpatialFullConvolution(2, 3, 3, 3, 2, 2, 1, 1)
+    x = rand(1, 2, 4, 4)
+    for size, adj in [(7, 0), (8, 1)]:
+        target = np.zeros((1, 5, size, 15 - size), np.float32)  # only its last two sizes count
+        y = m.forward([x, target])
+        want = F.full_conv2d(x, m.weight, m.bias, (2, 2), (1, 1), (adj, 1 - adj))
+        assert y.shape == (1, 3, size, 15 - size)
+        np.testing.assert_array_equal(y, want)
+        grad_x, grad_target = m.backward([x, target], np.ones(y.shape, np.float32))
+        assert grad_x.shape == x.shape
+        np.testing.assert_array_equal(grad_target, np.zeros(target.shape))
+    assert m.forward([x[0], np.zeros((8, 8))]).shape == (3, 8, 8)
+    with pytest.raises(ModuleError, match=r"expected an array or a table \{input, target\}"):
+        m.forward([x, x, x])
+    with pytest.raises(ModuleError, match=r"the target of the output's size\) to have at least 2"):
+        m.forward([x, np.zeros(8)])
+
+
 def test_full_convolution_is_the_input_gradient_of_convolution():
     """The transpose relation, checked without any reference: <conv(x), g> = <x, full(g)>."""
     conv = nn.SpatialConvolution(3, 2, 3, 3, 2, 2, 1, 1).noBias()
