@@ -213,10 +213,12 @@ def test_fractional_max_pooling_output_and_regions():
     np.testing.assert_array_equal(m.forward(x), y)  # the fixed regions, as in evaluation
 
 
-def test_fractional_max_pooling_backward_sees_the_forward_regions():
-    m = nn.SpatialFractionalMaxPooling(2, 2, 3, 3)
+@pytest.mark.parametrize("mode", ["training", "evaluate"])
+def test_fractional_max_pooling_backward_sees_the_forward_regions(mode):
+    m = getattr(nn.SpatialFractionalMaxPooling(2, 2, 3, 3), mode)()
     x = rand(1, 2, 6, 6)
     y = m.forward(x)
+    # in evaluation mode backward runs the forward again: the fixed regions make it the same
     g = m.backward(x, np.ones(y.shape, np.float32))
     # the gradient of a max: 1 at each (distinct) picked input, summed where windows share it
     hits = np.zeros(x.shape)
