@@ -127,13 +127,14 @@ def frames_batch(module: Any, x: Any, frame_size: int | None = None) -> tuple[An
     return (x, True) if ndim == 3 else (x[None], False)
 
 
-def check_frames(module: Any, x3: Any, kernel: int) -> None:
-    """Torch7's "input sequence smaller than kernel size" check of a temporal layer's batch."""
-    if x3.shape[1] < kernel:
+def check_frames(module: Any, x: Any, kernel: int) -> None:
+    """Torch7's "input sequence smaller than kernel size" check of a temporal layer's input,
+    a (nFrame, frameSize) sequence or an (N, nFrame, frameSize) batch."""
+    if x.shape[-2] < kernel:
         raise ModuleError(
             module._describe(),
             f"input sequence smaller than kernel size: expected at least kW={kernel} frames "
-            f"(dim 1 of the batch), got {x3.shape[1]} in input of shape {shape_str(x3)}",
+            f"(dim {x.ndim - 2} of the input), got {x.shape[-2]} in input of shape {shape_str(x)}",
         )
 
 

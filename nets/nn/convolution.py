@@ -502,7 +502,7 @@ class TemporalConvolution(Module):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = frames_batch(self, input, self.inputFrameSize)
-        check_frames(self, x, self.kW)
+        check_frames(self, input, self.kW)
         y = F.temporal_conv(x, self.weight, self.bias, self.kW, self.dW)
         self.output = unbatch(y, batched)
         return self.output

@@ -424,7 +424,7 @@ class TemporalMaxPooling(Module):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = frames_batch(self, input)
-        check_frames(self, x, self.kW)
+        check_frames(self, input, self.kW)
         y = F.max_pool_nd(jnp.swapaxes(x, 1, 2), (self.kW,), (self.dW,))
         self.output = unbatch(jnp.swapaxes(y, 1, 2), batched)
         return self.output

@@ -71,9 +71,11 @@ def test_volumetric_and_frame_batches():
     assert x.shape == (1, 7, 3) and not batched
     with pytest.raises(ModuleError, match=r"expected frames of size 4 \(dim 2 of the input\)"):
         frames_batch(m, jnp.zeros((2, 7, 3)), frame_size=4)
-    check_frames(m, x, 7)
-    with pytest.raises(ModuleError, match=r"expected at least kW=8 frames .* got 7"):
-        check_frames(m, x, 8)
+    check_frames(m, jnp.zeros((7, 3)), 7)
+    with pytest.raises(ModuleError, match=r"at least kW=8 frames \(dim 0 of the input\), got 7"):
+        check_frames(m, jnp.zeros((7, 3)), 8)
+    with pytest.raises(ModuleError, match=r"\(dim 1 of the input\), got 7 in input of shape"):
+        check_frames(m, jnp.zeros((2, 7, 3)), 8)
 
 
 def test_check_output_size_any_number_of_axes():
