@@ -21,6 +21,9 @@ __all__ = [
     "pool_output_size",
     "adaptive_pool_bounds",
     "spatial_batch",
+    "volumetric_batch",
+    "frames_batch",
+    "check_frames",
     "unbatch",
     "check_output_size",
     "int_arg",
@@ -103,16 +106,64 @@ def array_input(module: Any, x: Any, min_ndim: int = 0) -> Any:
     return x
 
 
+def volumetric_batch(module: Any, x: Any, planes: int | None = None) -> tuple[Any, bool]:
+    """`spatial_batch` for volumes: a CTHW sample or an NCTHW batch, returned as a batch."""
+    ndim = getattr(x, "ndim", None)
+    if ndim not in (4, 5):
+        raise ModuleError(
+            module._describe(),
+            f"expected a 4D (C, T, H, W) sample or a 5D (N, C, T, H, W) batch, got {shape_str(x)}",
+        )
+    if planes is not None and x.shape[-4] != planes:
+        raise ModuleError(
+            module._describe(),
+            f"expected {planes} input planes (dim {ndim - 4} of the input), "
+            f"got {x.shape[-4]} in input of shape {shape_str(x)}",
+        )
+    return (x, True) if ndim == 5 else (x[None], False)
+
+
+def frames_batch(module: Any, x: Any, frame_size: int | None = None) -> tuple[Any, bool]:
+    """A (nFrame, frameSize) sequence or an (N, nFrame, frameSize) batch of them (Torch7's
+    temporal layers), returned as a batch, plus whether it was one."""
+    ndim = getattr(x, "ndim", None)
+    if ndim not in (2, 3):
+        raise ModuleError(
+            module._describe(),
+            "expected a 2D (nInputFrame, frameSize) sequence or a 3D (N, nInputFrame, "
+            f"frameSize) batch, got {shape_str(x)}",
+        )
+    if frame_size is not None and x.shape[-1] != frame_size:
+        raise ModuleError(
+            module._describe(),
+            f"expected frames of size {frame_size} (dim {ndim - 1} of the input), "
+            f"got {x.shape[-1]} in input of shape {shape_str(x)}",
+        )
+    return (x, True) if ndim == 3 else (x[None], False)
+
+
+def check_frames(module: Any, x: Any, kernel: int) -> None:
+    """Torch7's "input sequence smaller than kernel size" check of a temporal layer's input,
+    a (nFrame, frameSize) sequence or an (N, nFrame, frameSize) batch."""
+    if x.shape[-2] < kernel:
+        raise ModuleError(
+            module._describe(),
+            f"input sequence smaller than kernel size: expected at least kW={kernel} frames "
+            f"(dim {x.ndim - 2} of the input), got {x.shape[-2]} in input of shape {shape_str(x)}",
+        )
+
+
 def unbatch(y: Any, batched: bool) -> Any:
     """Undo `spatial_batch`: drop the added batch axis of a single sample."""
     return y if batched else y[0]
 
 
-def check_output_size(module: Any, x4: Any, planes_out: int, out_hw: tuple[int, int]) -> None:
-    """Torch7's "output size is too small" check, with both sizes in the message."""
-    if out_hw[0] < 1 or out_hw[1] < 1:
+def check_output_size(module: Any, x4: Any, planes_out: int, out_hw: tuple[int, ...]) -> None:
+    """Torch7's "output size is too small" check, with both sizes in the message (any number
+    of spatial axes: `x4` is a batch, `out_hw` the output's spatial size)."""
+    if min(out_hw) < 1:
         given = "x".join(str(d) for d in x4.shape[1:])
-        calc = f"{planes_out}x{out_hw[0]}x{out_hw[1]}"
+        calc = "x".join(str(d) for d in (planes_out, *out_hw))
         raise ModuleError(
             module._describe(),
             f"input is too small: given input size ({given}), calculated output size ({calc}); "

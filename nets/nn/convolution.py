@@ -1,5 +1,7 @@
 """Convolution layers (torch/nn doc/convolution.md): SpatialConvolution (with groups),
-SpatialConvolutionMap, and the connection tables ``nn.tables.full/oneToOne/random``."""
+SpatialConvolutionMap, the connection tables ``nn.tables.full/oneToOne/random``,
+SpatialDilatedConvolution, SpatialFullConvolution, TemporalConvolution and
+VolumetricConvolution."""
 
 from __future__ import annotations
 
@@ -10,7 +12,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
-from .._shape import check_output_size, conv_output_size, int_arg, spatial_batch, unbatch
+from .._errors import ModuleError, shape_str
+from .._shape import (
+    check_frames,
+    check_output_size,
+    conv_output_size,
+    frames_batch,
+    int_arg,
+    spatial_batch,
+    unbatch,
+    volumetric_batch,
+)
 from . import functional as F  # noqa: N812
 from . import lowering
 from .module import Module
@@ -256,3 +268,330 @@ class _Tables:
 
 
 tables = _Tables()
+
+
+class SpatialDilatedConvolution(SpatialConvolution):
+    """nn.SpatialDilatedConvolution(nInputPlane, nOutputPlane, kW, kH, [dW=1], [dH=1],
+    [padW=0], [padH=padW], [dilationW=1], [dilationH=1])
+
+    A SpatialConvolution whose kernel taps are ``dilationW``/``dilationH`` apart (atrous
+    convolution): ``out[o, y, x] = bias[o] + sum weight[o, i, kh, kw] *
+    xpad[i, y*dH + kh*dilationH, x*dW + kw*dilationW]``. Output size
+    ``oH = floor((H + 2*padH - (dilationH*(kH-1) + 1)) / dH) + 1``, ``oW`` likewise. Weight,
+    bias and their initialisation are SpatialConvolution's.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kW: int,
+        kH: int,
+        dW: int = 1,
+        dH: int = 1,
+        padW: int = 0,
+        padH: int | None = None,
+        dilationW: int = 1,
+        dilationH: int = 1,
+    ) -> None:
+        super().__init__(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)
+        self.dilationW = int_arg(
+            self, "dilationW", "the spacing of the kernel's columns", dilationW
+        )
+        self.dilationH = int_arg(self, "dilationH", "the spacing of the kernel's rows", dilationH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = conv_output_size(inShape[-2], self.dilationH * (self.kH - 1) + 1, self.dH, self.padH)
+        w = conv_output_size(inShape[-1], self.dilationW * (self.kW - 1) + 1, self.dW, self.padW)
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.conv_nd(
+            x,
+            self.weight,
+            self.bias,
+            stride=(self.dH, self.dW),
+            padding=(self.padH, self.padW),
+            dilation=(self.dilationH, self.dilationW),
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.SpatialDilatedConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+        s += f"{self.kW}x{self.kH}"
+        if self.dW != 1 or self.dH != 1 or self.padW != 0 or self.padH != 0:
+            s += f", {self.dW},{self.dH}"
+        if self.padW != 0 or self.padH != 0:
+            s += f", {self.padW},{self.padH}"
+        s += f", {self.dilationW},{self.dilationH}"
+        return s + (")" if self.bias is not None else ") without bias")
+
+
+class SpatialFullConvolution(Module):
+    """nn.SpatialFullConvolution(nInputPlane, nOutputPlane, kW, kH, [dW=1], [dH=1], [padW=0],
+    [padH=0], [adjW=0], [adjH=0])
+
+    The transposed convolution ("deconvolution"): the gradient of a SpatialConvolution with
+    respect to its input, used to upsample. Each input pixel adds its kernel, scaled, into the
+    output at ``(y*dH - padH, x*dW - padW)``. Output size
+    ``oH = (H - 1)*dH - 2*padH + kH + adjH``, ``oW`` likewise; ``adjW < dW`` and ``adjH < dH``
+    pick among the output sizes that a stride-d convolution maps to H. Given a table
+    ``{input, target}`` (a list), the adj comes from the target's last two sizes instead, as
+    Torch7's ``calculateAdj`` (the target's gradient is zero).
+
+    Parameters: ``weight (nInputPlane, nOutputPlane, kH, kW)`` (Torch7's layout, input planes
+    first) and ``bias (nOutputPlane,)``, uniform in ``[-1/sqrt(kW*kH*nInputPlane), ...]``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kW: int,
+        kH: int,
+        dW: int = 1,
+        dH: int = 1,
+        padW: int = 0,
+        padH: int = 0,
+        adjW: int = 0,
+        adjH: int = 0,
+    ) -> None:
+        super().__init__()
+        nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        nOutputPlane = int_arg(self, "nOutputPlane", "the number of output planes", nOutputPlane)
+        _window_args(self, kW, kH, dW, dH)
+        self.nInputPlane, self.nOutputPlane = nInputPlane, nOutputPlane
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.padW = int_arg(self, "padW", "the input padding on the left and right", padW, 0)
+        self.padH = int_arg(self, "padH", "the input padding on the top and bottom", padH, 0)
+        self.adjW = int_arg(self, "adjW", "extra output columns on the right", adjW, 0)
+        self.adjH = int_arg(self, "adjH", "extra output rows at the bottom", adjH, 0)
+        if self.adjW > self.dW - 1 or self.adjH > self.dH - 1:
+            raise ModuleError(
+                "nn.SpatialFullConvolution",
+                f"expected adjW < dW and adjH < dH, got adjW={self.adjW} with dW={self.dW}, "
+                f"adjH={self.adjH} with dH={self.dH}",
+            )
+        shape = (nInputPlane, nOutputPlane, self.kH, self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((nOutputPlane,), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> SpatialFullConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*kH*nInputPlane)`` by default (a
+        given ``stdv`` times ``sqrt(3)``), as Torch7."""
+        fan_in = self.kW * self.kH * self.nInputPlane
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> SpatialFullConvolution:
+        """Remove the bias (Torch7); returns self."""
+        self.unregister("bias")
+        return self
+
+    def outputShape(
+        self, inShape: tuple[int, ...], adj: tuple[int, int] | None = None
+    ) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing; `adj` is
+        (adjH, adjW), the layer's own by default."""
+        adj_h, adj_w = (self.adjH, self.adjW) if adj is None else adj
+        h = (inShape[-2] - 1) * self.dH - 2 * self.padH + self.kH + adj_h
+        w = (inShape[-1] - 1) * self.dW - 2 * self.padW + self.kW + adj_w
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def _target_adj(self, target: Any) -> tuple[int, int]:
+        """Torch7's ``calculateAdj``: the adj that brings the output nearest the size of
+        `target`'s last two dimensions, ``(size + 2*pad - k) % stride``."""
+        if getattr(target, "ndim", 0) < 2:
+            raise ModuleError(
+                self._describe(),
+                f"expected the second input (the target of the output's size) to have at "
+                f"least 2 dimensions, got {shape_str(target)}",
+            )
+        t_h, t_w = target.shape[-2:]
+        return (
+            (t_h + 2 * self.padH - self.kH) % self.dH,
+            (t_w + 2 * self.padW - self.kW) % self.dW,
+        )
+
+    def updateOutput(self, input: Any) -> Any:
+        adj = None
+        if isinstance(input, (list, tuple)):
+            if len(input) != 2:
+                raise ModuleError(
+                    self._describe(),
+                    f"expected an array or a table {{input, target}}, got a table of "
+                    f"{len(input)} entries",
+                )
+            input, target = input
+            adj = self._target_adj(target)
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        out_shape = self.outputShape(x.shape, adj)
+        check_output_size(self, x, self.nOutputPlane, out_shape[2:])
+        y = F.full_conv2d(
+            x,
+            self.weight,
+            self.bias,
+            stride=(self.dH, self.dW),
+            padding=(self.padH, self.padW),
+            adj=(self.adjH, self.adjW) if adj is None else adj,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.SpatialFullConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+        s += f"{self.kW}x{self.kH}"
+        if self.dW != 1 or self.dH != 1 or self.padW != 0 or self.padH != 0:
+            s += f", {self.dW},{self.dH}"
+        if self.padW != 0 or self.padH != 0:
+            s += f", {self.padW},{self.padH}"
+        if self.adjW != 0 or self.adjH != 0:
+            s += f", {self.adjW},{self.adjH}"
+        return s + (")" if self.bias is not None else ") without bias")
+
+
+class TemporalConvolution(Module):
+    """nn.TemporalConvolution(inputFrameSize, outputFrameSize, kW, [dW=1])
+
+    1-D convolution over a sequence of frames: input ``(nInputFrame, inputFrameSize)`` or a
+    batch ``(N, nInputFrame, inputFrameSize)``; output frame ``t`` is
+    ``bias + weight @ concat(x[t*dW], ..., x[t*dW + kW - 1])``, and there are
+    ``floor((nInputFrame - kW) / dW) + 1`` of them.
+
+    Parameters (Torch7's layout): ``weight (outputFrameSize, kW*inputFrameSize)``, its column
+    ``k*inputFrameSize + i`` meeting feature i of the k-th frame of the window, and
+    ``bias (outputFrameSize,)``, uniform in ``[-1/sqrt(kW*inputFrameSize), ...]``.
+    """
+
+    def __init__(self, inputFrameSize: int, outputFrameSize: int, kW: int, dW: int = 1) -> None:
+        super().__init__()
+        self.inputFrameSize = int_arg(
+            self, "inputFrameSize", "the size of each input frame", inputFrameSize
+        )
+        self.outputFrameSize = int_arg(
+            self, "outputFrameSize", "the size of each output frame", outputFrameSize
+        )
+        self.kW = int_arg(self, "kW", "the number of frames in the kernel", kW)
+        self.dW = int_arg(self, "dW", "the step of the kernel in frames", dW)
+        shape = (self.outputFrameSize, self.inputFrameSize * self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((self.outputFrameSize,), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> TemporalConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*inputFrameSize)`` by default (a
+        given ``stdv`` times ``sqrt(3)``), as Torch7."""
+        fan_in = self.kW * self.inputFrameSize
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape, without computing."""
+        frames = conv_output_size(inShape[-2], self.kW, self.dW)
+        return (*inShape[:-2], frames, self.outputFrameSize)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input, self.inputFrameSize)
+        check_frames(self, input, self.kW)
+        y = F.temporal_conv(x, self.weight, self.bias, self.kW, self.dW)
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class VolumetricConvolution(Module):
+    """nn.VolumetricConvolution(nInputPlane, nOutputPlane, kT, kW, kH, [dT=1], [dW=1], [dH=1],
+    [padT=0], [padW=padT], [padH=padW])
+
+    3-D convolution (cross-correlation) of a CTHW sample or an NCTHW batch (T: time or depth).
+    Output size ``oT = floor((T + 2*padT - kT) / dT) + 1``, ``oH``, ``oW`` likewise.
+    Parameters ``weight (nOutputPlane, nInputPlane, kT, kH, kW)`` and ``bias (nOutputPlane,)``,
+    uniform in ``[-1/sqrt(kT*kW*kH*nInputPlane), ...]``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int = 1,
+        dW: int = 1,
+        dH: int = 1,
+        padT: int = 0,
+        padW: int | None = None,
+        padH: int | None = None,
+    ) -> None:
+        super().__init__()
+        nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        nOutputPlane = int_arg(self, "nOutputPlane", "the number of output planes", nOutputPlane)
+        self.nInputPlane, self.nOutputPlane = nInputPlane, nOutputPlane
+        self.kT = int_arg(self, "kT", "the kernel depth (time)", kT)
+        _window_args(self, kW, kH, dW, dH)
+        self.kW, self.kH = int(kW), int(kH)
+        self.dT = int_arg(self, "dT", "the step of the window along the time", dT)
+        self.dW, self.dH = int(dW), int(dH)
+        self.padT = int_arg(self, "padT", "the zeros added before and after in time", padT, 0)
+        padW = self.padT if padW is None else padW
+        self.padW = int_arg(self, "padW", "the zeros added on the left and right", padW, 0)
+        padH = self.padW if padH is None else padH
+        self.padH = int_arg(self, "padH", "the zeros added on the top and bottom", padH, 0)
+        shape = (nOutputPlane, nInputPlane, self.kT, self.kH, self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((nOutputPlane,), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> VolumetricConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kT*kW*kH*nInputPlane)`` by default (a
+        given ``stdv`` times ``sqrt(3)``), as Torch7."""
+        fan_in = self.kT * self.kW * self.kH * self.nInputPlane
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> VolumetricConvolution:
+        """Remove the bias (Torch7); returns self."""
+        self.unregister("bias")
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        t = conv_output_size(inShape[-3], self.kT, self.dT, self.padT)
+        h = conv_output_size(inShape[-2], self.kH, self.dH, self.padH)
+        w = conv_output_size(inShape[-1], self.kW, self.dW, self.padW)
+        return (*inShape[:-4], self.nOutputPlane, t, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.conv_nd(
+            x,
+            self.weight,
+            self.bias,
+            stride=(self.dT, self.dH, self.dW),
+            padding=(self.padT, self.padH, self.padW),
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.VolumetricConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+        s += f"{self.kT}x{self.kW}x{self.kH}"
+        pads = self.padT != 0 or self.padW != 0 or self.padH != 0
+        if self.dT != 1 or self.dW != 1 or self.dH != 1 or pads:
+            s += f", {self.dT},{self.dW},{self.dH}"
+        if pads:
+            s += f", {self.padT},{self.padW},{self.padH}"
+        return s + (")" if self.bias is not None else ") without bias")

@@ -27,13 +27,28 @@ __all__ = [
     "linear",
     "conv2d",
     "conv2d_map",
+    "conv_nd",
+    "full_conv2d",
+    "temporal_conv",
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",
     "subsampling",
+    "max_pool_nd",
+    "avg_pool_nd",
+    "lp_pool2d",
+    "fractional_starts",
+    "fractional_max_pool2d",
     "cross_map_lrn",
     "batch_norm",
     "zero_pad2d",
+    "reflection_pad2d",
+    "replication_pad2d",
+    "upsample_nearest2d",
+    "upsample_bilinear2d",
+    "subtractive_norm",
+    "divisive_norm",
+    "contrastive_norm",
     "relu",
     "leaky_relu",
     "elu",
@@ -144,6 +159,110 @@ def conv2d_map(
     dense = jnp.zeros((n_out, n_in) + weight.shape[1:], weight.dtype)
     dense = dense.at[conn[:, 1], conn[:, 0]].add(weight)
     return conv2d(x, dense, bias, stride=stride)
+
+
+# ---- convolution family (issue 19)
+
+
+def _spatial_numbers(nd: int) -> tuple[str, str, str]:
+    """lax's dimension numbers of a channel-first batch with `nd` spatial axes (1, 2 or 3)."""
+    axes = "DHW"[3 - nd :]
+    return ("NC" + axes, "OI" + axes, "NC" + axes)
+
+
+def conv_nd(
+    x: Array,
+    weight: Array,
+    bias: Array | None = None,
+    stride: tuple[int, ...] | None = None,
+    padding: tuple[int, ...] | None = None,
+    dilation: tuple[int, ...] | None = None,
+) -> Array:
+    """N-D cross-correlation of a channel-first batch (1, 2 or 3 spatial axes), with dilation.
+
+    ``out[n, o, p] = bias[o] + sum_{i, k} weight[o, i, k] * xpad[n, i, p*stride + k*dilation]``
+    (Torch7 SpatialDilatedConvolution, VolumetricConvolution; `conv2d` is its 2-D case).
+
+    Args:
+        x: input (N, nIn, *spatial).
+        weight: (nOut, nIn, *kernel), the kernel axes in the input's order (kT, kH, kW).
+        bias: (nOut,) or None.
+        stride, padding, dilation: one int per spatial axis, in the same order (default 1, 0, 1).
+    """
+    x = _as_float(x, weight)
+    nd = x.ndim - 2
+    stride = (1,) * nd if stride is None else tuple(int(s) for s in stride)
+    padding = (0,) * nd if padding is None else tuple(int(p) for p in padding)
+    dilation = (1,) * nd if dilation is None else tuple(int(d) for d in dilation)
+    y = lax.conv_general_dilated(
+        x,
+        weight,
+        window_strides=stride,
+        padding=[(p, p) for p in padding],
+        rhs_dilation=dilation,
+        dimension_numbers=_spatial_numbers(nd),
+    )
+    if bias is not None:
+        y = y + channel_view(bias, y.ndim)
+    return y
+
+
+def full_conv2d(
+    x: Array,
+    weight: Array,
+    bias: Array | None = None,
+    stride: Pair = (1, 1),
+    padding: Pair = (0, 0),
+    adj: Pair = (0, 0),
+) -> Array:
+    """Torch7 SpatialFullConvolution (the transpose of `conv2d`) of an NCHW batch.
+
+    Each input pixel scatters its kernel into the output (THNN's col2im)::
+
+        out[n, o, h*dH - padH + kh, w*dW - padW + kw] += weight[i, o, kh, kw] * x[n, i, h, w]
+
+    over all i, kh, kw, keeping the positions inside the output, of size
+    ``oH = (H - 1)*dH - 2*padH + kH + adjH`` (``oW`` likewise); then ``+ bias[o]``.
+
+    Args:
+        x: input (N, nIn, H, W).
+        weight: (nIn, nOut, kH, kW), Torch7's layout for this layer.
+        bias: (nOut,) or None.
+        stride: (dH, dW); padding: (padH, padW); adj: (adjH, adjW), extra rows and columns at
+            the bottom and right of the output.
+    """
+    x = _as_float(x, weight)
+    kh, kw = weight.shape[2:]
+    pads = [
+        (k - 1 - p, k - 1 - p + a)
+        for k, p, a in zip((kh, kw), (int(padding[0]), int(padding[1])), adj, strict=True)
+    ]
+    # the gradient of a strided convolution: the input spread out by the stride, correlated
+    # with the flipped kernel, input and output planes swapped (IOHW)
+    y = lax.conv_general_dilated(
+        x,
+        jnp.flip(weight, (2, 3)),
+        window_strides=(1, 1),
+        padding=pads,
+        lhs_dilation=(int(stride[0]), int(stride[1])),
+        dimension_numbers=("NCHW", "IOHW", "NCHW"),
+    )
+    if bias is not None:
+        y = y + jnp.reshape(bias, (1, -1, 1, 1))
+    return y
+
+
+def temporal_conv(x: Array, weight: Array, bias: Array, kW: int, dW: int = 1) -> Array:
+    """Torch7 TemporalConvolution of an (N, nInputFrame, inputFrameSize) batch.
+
+    ``out[n, t] = bias + weight @ concat(x[n, t*dW], ..., x[n, t*dW + kW - 1])``: the weight is
+    (outputFrameSize, kW * inputFrameSize), its column ``k*inputFrameSize + i`` meeting frame
+    ``t*dW + k``, feature ``i``. Output (N, floor((nInputFrame - kW) / dW) + 1, outputFrameSize).
+    """
+    n_out = weight.shape[0]
+    kernel = jnp.reshape(weight, (n_out, kW, -1)).transpose(0, 2, 1)  # (out, in, kW)
+    y = conv_nd(jnp.swapaxes(_as_float(x, weight), 1, 2), kernel, bias, (dW,))
+    return jnp.swapaxes(y, 1, 2)
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -269,6 +388,158 @@ def subsampling(
     return total * _channel_view(weight, 4) + _channel_view(bias, 4)
 
 
+# ---- pooling family (issue 19)
+
+
+def _nd_pool_padding(
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    ceil_mode: bool,
+) -> tuple[tuple[int, ...], list[Pair]]:
+    """`_pool_padding` for any number of axes and a dilated window (extent ``d*(k-1) + 1``)."""
+    out, pads = [], []
+    for size, k, d, p, r in zip(sizes, kernel, stride, padding, dilation, strict=True):
+        extent = r * (k - 1) + 1
+        o = pool_output_size(size, extent, d, p, ceil_mode)
+        out.append(o)
+        pads.append((p, max((o - 1) * d + extent - size - p, 0)))
+    return tuple(out), pads
+
+
+def max_pool_nd(
+    x: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...] | None = None,
+    padding: tuple[int, ...] | None = None,
+    dilation: tuple[int, ...] | None = None,
+    ceil_mode: bool = False,
+) -> Array:
+    """Max pooling of a channel-first batch over its trailing spatial axes, dilated windows.
+
+    Torch7 SpatialDilatedMaxPooling (2 axes), VolumetricMaxPooling (3), TemporalMaxPooling (1,
+    after moving frames last). The window at output ``p`` covers
+    ``p*stride - pad + j*dilation`` for ``j < kernel``; the output size is `pool_output_size`
+    with the window's extent ``dilation*(kernel-1) + 1``. Padding never wins the max.
+    """
+    x = _as_float(x)
+    nd = len(kernel)
+    kernel = tuple(int(k) for k in kernel)
+    stride = kernel if stride is None else tuple(int(s) for s in stride)
+    padding = (0,) * nd if padding is None else tuple(int(p) for p in padding)
+    dilation = (1,) * nd if dilation is None else tuple(int(r) for r in dilation)
+    lead = x.ndim - nd
+    out, pads = _nd_pool_padding(x.shape[lead:], kernel, stride, padding, dilation, ceil_mode)
+    if any(r != 1 for r in dilation):  # JAX has no VJP of a dilated reduce_window max
+        return _max_of_taps(x, kernel, stride, pads, dilation, out)
+    y = lax.reduce_window(
+        x,
+        -jnp.inf,
+        lax.max,
+        (1,) * lead + kernel,
+        (1,) * lead + stride,
+        [(0, 0)] * lead + pads,
+        window_dilation=(1,) * lead + dilation,
+    )
+    return y[(...,) + tuple(slice(0, o) for o in out)]
+
+
+def _max_of_taps(
+    x: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: list[Pair],
+    dilation: tuple[int, ...],
+    out: tuple[int, ...],
+) -> Array:
+    """Dilated max pooling as the max of one strided slice per kernel tap (its gradient goes
+    to the largest tap, shared equally on ties)."""
+    lead = x.ndim - len(kernel)
+    xp = jnp.pad(x, [(0, 0)] * lead + pads, constant_values=-jnp.inf)
+    taps = []
+    for tap in np.ndindex(*kernel):
+        start = [t * r for t, r in zip(tap, dilation, strict=True)]
+        limit = [s + (o - 1) * d + 1 for s, o, d in zip(start, out, stride, strict=True)]
+        taps.append(
+            lax.slice(xp, [0] * lead + start, list(xp.shape[:lead]) + limit, (1,) * lead + stride)
+        )
+    return jnp.max(jnp.stack(taps), axis=0)
+
+
+def avg_pool_nd(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...] | None = None) -> Array:
+    """Mean over unpadded windows of the trailing ``len(kernel)`` axes, every window whole
+    (Torch7 VolumetricAveragePooling): the window sum divided by ``prod(kernel)``."""
+    x = _as_float(x)
+    nd = len(kernel)
+    kernel = tuple(int(k) for k in kernel)
+    stride = kernel if stride is None else tuple(int(s) for s in stride)
+    lead = x.ndim - nd
+    total = lax.reduce_window(
+        x, _zero(x), lax.add, (1,) * lead + kernel, (1,) * lead + stride, "VALID"
+    )
+    return total / np.prod(kernel).astype(x.dtype)
+
+
+def lp_pool2d(x: Array, p: float, kernel: Pair, stride: Pair | None = None) -> Array:
+    """Torch7 SpatialLPPooling: ``(sum over the window of x^p)^(1/p)`` per plane, no padding.
+
+    As Torch7 (Power, average pooling times the window area, Power(1/p)), ``x^p`` of a negative
+    x is NaN unless p is an integer; p = 2 is ``sqrt(sum x^2)``.
+    """
+    x = _as_float(x)
+    stride = kernel if stride is None else stride
+    powered = jnp.square(x) if p == 2 else jnp.power(x, p)
+    total = lax.reduce_window(
+        powered, _zero(x), lax.add, (1, 1) + tuple(kernel), (1, 1) + tuple(stride), "VALID"
+    )
+    return jnp.sqrt(total) if p == 2 else jnp.power(total, 1.0 / p)
+
+
+def fractional_starts(sample: Array, size: int, out: int, pool: int) -> Array:
+    """THNN's pseudo-random window starts along one axis, from samples ``u`` in [0, 1).
+
+    ``alpha = (size - pool) / (out - 1)``; start ``i < out - 1`` is
+    ``floor((i + u)*alpha) - floor(u*alpha)``, the last is ``size - pool``. `sample` has any
+    shape S; the result is int32 of shape S + (out,).
+    """
+    last = jnp.full(sample.shape + (1,), size - pool, jnp.int32)
+    if out == 1:
+        return last
+    alpha = (size - pool) / (out - 1)
+    i = jnp.reshape(jnp.arange(out - 1, dtype=sample.dtype), (1,) * sample.ndim + (-1,))
+    u = sample[..., None]
+    starts = jnp.floor((i + u) * alpha) - jnp.floor(u * alpha)
+    return jnp.concatenate([starts.astype(jnp.int32), last], axis=-1)
+
+
+def fractional_max_pool2d(x: Array, out_hw: Pair, pool_hw: Pair, samples: Array) -> Array:
+    """Torch7 SpatialFractionalMaxPooling of an NCHW batch (Graham, 2014).
+
+    Output ``(N, C, oH, oW)``: cell ``(h, w)`` of plane ``(n, c)`` is the max over the
+    ``poolH x poolW`` window at rows ``fractional_starts(samples[n, c, 1], H, oH, poolH)[h]``
+    and columns ``fractional_starts(samples[n, c, 0], W, oW, poolW)[w]`` onwards.
+
+    Args:
+        samples: (N, C, 2) uniform numbers in [0, 1): Torch7's ``randomSamples``, the width's
+            sample first.
+    """
+    x = _as_float(x)
+    n, c, h, w = x.shape
+    (oh, ow), (ph, pw) = out_hw, pool_hw
+    samples = samples.astype(x.dtype)
+    rows = (
+        fractional_starts(samples[..., 1], h, oh, ph)[..., None] + jnp.arange(ph)[None, None, None]
+    )
+    cols = (
+        fractional_starts(samples[..., 0], w, ow, pw)[..., None] + jnp.arange(pw)[None, None, None]
+    )
+    picked = jnp.take_along_axis(x, jnp.reshape(rows, (n, c, oh * ph, 1)), axis=2)
+    picked = jnp.take_along_axis(picked, jnp.reshape(cols, (n, c, 1, ow * pw)), axis=3)
+    return jnp.max(jnp.reshape(picked, (n, c, oh, ph, ow, pw)), axis=(3, 5))
+
+
 # ----------------------------------------------------------------------------- normalization
 
 
@@ -347,6 +618,122 @@ def zero_pad2d(x: Array, pad_l: int, pad_r: int, pad_t: int, pad_b: int) -> Arra
     """Torch7 SpatialZeroPadding of an NCHW batch; a negative amount crops that side."""
     zero = jnp.zeros((), x.dtype)
     return lax.pad(x, zero, [(0, 0, 0), (0, 0, 0), (pad_t, pad_b, 0), (pad_l, pad_r, 0)])
+
+
+# ---- padding, upsampling and local normalisation (issue 19)
+
+
+def _edge_pad2d(x: Array, pads: tuple[int, int, int, int], mode: str) -> Array:
+    """Pad (positive amounts) then crop (negative amounts) the last two axes of x."""
+    pad_l, pad_r, pad_t, pad_b = pads
+    widths = [(0, 0)] * (x.ndim - 2) + [
+        (max(pad_t, 0), max(pad_b, 0)),
+        (max(pad_l, 0), max(pad_r, 0)),
+    ]
+    y = jnp.pad(x, widths, mode=mode)
+    h, w = y.shape[-2:]
+    return y[..., max(-pad_t, 0) : h - max(-pad_b, 0), max(-pad_l, 0) : w - max(-pad_r, 0)]
+
+
+def reflection_pad2d(x: Array, pad_l: int, pad_r: int, pad_t: int, pad_b: int) -> Array:
+    """Torch7 SpatialReflectionPadding: the planes mirrored at their edges, the edge itself
+    not repeated (``[a b c]`` padded by 2 on the left is ``[c b a b c]``); a negative amount
+    crops. Each positive amount must be smaller than the plane's size on that axis."""
+    return _edge_pad2d(x, (pad_l, pad_r, pad_t, pad_b), "reflect")
+
+
+def replication_pad2d(x: Array, pad_l: int, pad_r: int, pad_t: int, pad_b: int) -> Array:
+    """Torch7 SpatialReplicationPadding: the edge rows and columns repeated outwards; a
+    negative amount crops."""
+    return _edge_pad2d(x, (pad_l, pad_r, pad_t, pad_b), "edge")
+
+
+def upsample_nearest2d(x: Array, scale: int) -> Array:
+    """Torch7 SpatialUpSamplingNearest: ``out[..., h, w] = x[..., h // scale, w // scale]``."""
+    return jnp.repeat(jnp.repeat(x, scale, axis=-2), scale, axis=-1)
+
+
+def _bilinear_matrix(size: int, out: int) -> np.ndarray:
+    """(out, size) interpolation matrix of THNN's SpatialUpSamplingBilinear along one axis.
+
+    Corners are aligned: output ``o`` reads input position ``r = o*(size-1)/(out-1)``, the
+    weights ``1 - frac(r)`` at ``floor(r)`` and ``frac(r)`` at the next row (the same row
+    at the last one).
+    """
+    m = np.zeros((out, size), np.float64)
+    ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+    for o in range(out):
+        r = ratio * o
+        i = int(r)
+        step = 1 if i < size - 1 else 0
+        lam = r - i
+        m[o, i] += 1 - lam
+        m[o, i + step] += lam
+    return m
+
+
+def upsample_bilinear2d(x: Array, out_hw: Pair) -> Array:
+    """Torch7 SpatialUpSamplingBilinear of an NCHW batch to (oH, oW), corners aligned (see
+    `_bilinear_matrix`); two small matrix products, exact to differentiate."""
+    x = _as_float(x)
+    mh = jnp.asarray(_bilinear_matrix(x.shape[-2], out_hw[0]), x.dtype)
+    mw = jnp.asarray(_bilinear_matrix(x.shape[-1], out_hw[1]), x.dtype)
+    return jnp.einsum("nchw,ph,qw->ncpq", x, mh, mw)
+
+
+def _local_kernel(kernel: Array, dtype) -> Array:
+    """The 2-D averaging kernel of Torch7's local normalisations: a 2-D kernel as given, a
+    1-D one as its outer product with itself (Torch7 applies it along rows, then columns)."""
+    kernel = jnp.asarray(kernel, dtype)
+    return jnp.outer(kernel, kernel) if kernel.ndim == 1 else kernel
+
+
+def _local_mean(x: Array, kernel2d: Array) -> Array:
+    """``sum_c conv(x[c], k) / (sum(k) * C)``, zero padded to keep the size: the (N, 1, H, W)
+    weighted local mean over all planes that Torch7's ``meanestimator`` computes."""
+    kh, kw = kernel2d.shape
+    planes = x.shape[1]
+    total = conv2d(
+        jnp.sum(x, axis=1, keepdims=True), kernel2d[None, None], padding=(kh // 2, kw // 2)
+    )
+    return total / (jnp.sum(kernel2d) * planes)
+
+
+def _edge_coefficients(x: Array, kernel2d: Array) -> Array:
+    """Torch7's ``coef``: the local mean of an all-ones input, which corrects the zero
+    padding at the borders (1 away from them), shape (1, 1, H, W)."""
+    ones = jnp.ones((1,) + x.shape[1:], x.dtype)
+    return _local_mean(ones, kernel2d)
+
+
+def subtractive_norm(x: Array, kernel: Array) -> Array:
+    """Torch7 SpatialSubtractiveNormalization of an NCHW batch: every plane minus the local
+    mean of all planes, ``x - mean / coef`` (`_local_mean`, `_edge_coefficients`)."""
+    x = _as_float(x)
+    k = _local_kernel(kernel, x.dtype)
+    return x - _local_mean(x, k) / _edge_coefficients(x, k)
+
+
+def divisive_norm(
+    x: Array, kernel: Array, threshold: float = 1e-4, thresval: float = 1e-4
+) -> Array:
+    """Torch7 SpatialDivisiveNormalization of an NCHW batch: every plane divided by the local
+    standard deviation over all planes.
+
+    ``std = sqrt(local mean of x^2) / coef``; where it is not above `threshold` it is replaced
+    by `thresval` (Torch7's Threshold); ``out = x / std``.
+    """
+    x = _as_float(x)
+    k = _local_kernel(kernel, x.dtype)
+    std = jnp.sqrt(_local_mean(jnp.square(x), k)) / _edge_coefficients(x, k)
+    return x / jnp.where(std > threshold, std, jnp.asarray(thresval, x.dtype))
+
+
+def contrastive_norm(
+    x: Array, kernel: Array, threshold: float = 1e-4, thresval: float = 1e-4
+) -> Array:
+    """Torch7 SpatialContrastiveNormalization: `subtractive_norm`, then `divisive_norm`."""
+    return divisive_norm(subtractive_norm(x, kernel), kernel, threshold, thresval)
 
 
 # ----------------------------------------------------------------------------- transfer

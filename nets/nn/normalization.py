@@ -1,4 +1,7 @@
-"""Normalization layers: BatchNormalization, SpatialBatchNormalization, SpatialCrossMapLRN."""
+"""Normalization layers: BatchNormalization, SpatialBatchNormalization,
+VolumetricBatchNormalization, SpatialCrossMapLRN, and the local normalisations
+SpatialSubtractiveNormalization, SpatialDivisiveNormalization and
+SpatialContrastiveNormalization."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import numpy as np
 
 from .. import _random
 from .._errors import ModuleError, shape_str
-from .._shape import int_arg, number_arg, spatial_batch, unbatch
+from .._shape import int_arg, number_arg, spatial_batch, unbatch, volumetric_batch
 from . import functional as F  # noqa: N812
 from . import lowering
 from .module import Module
@@ -128,5 +131,124 @@ class SpatialCrossMapLRN(Module):
     def updateOutput(self, input: Any) -> Any:
         x, batched = spatial_batch(self, input)
         y = F.cross_map_lrn(x, self.size, self.alpha, self.beta, self.k)
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class VolumetricBatchNormalization(BatchNormalization):
+    """nn.VolumetricBatchNormalization(nFeature, [eps=1e-5], [momentum=0.1], [affine=True])
+
+    BatchNormalization over the planes of an NCTHW batch: statistics are taken over N, T, H
+    and W for each plane. A single CTHW sample is accepted in evaluation mode only (Torch7).
+    """
+
+    nDim = 5
+
+    def _as_batch(self, input: Any) -> tuple[Any, bool]:
+        x, batched = volumetric_batch(self, input, self.running_mean.shape[0])
+        if self.train and not batched:
+            raise ModuleError(
+                self._describe(),
+                f"training mode expected a 5D (N, C, T, H, W) batch, got {shape_str(input)}; "
+                "a single 4D sample is normalised in evaluation mode only (call evaluate())",
+            )
+        return x, batched
+
+
+def _averaging_kernel(module: Module, kernel: Any) -> np.ndarray:
+    """Torch7's checks of a local normalisation's kernel: 1-D or 2-D, odd sizes."""
+    k = np.asarray(np.ones((9, 9), np.float32) if kernel is None else kernel)
+    if k.ndim not in (1, 2) or k.size == 0 or not np.issubdtype(k.dtype, np.number):
+        raise ModuleError(
+            "nn." + type(module).__name__,
+            f"expected the averaging kernel to be a 1D or 2D array of numbers, got shape "
+            f"{k.shape} ({k.dtype})",
+        )
+    if any(n % 2 == 0 for n in k.shape):
+        raise ModuleError(
+            "nn." + type(module).__name__,
+            f"expected an averaging kernel with odd sizes, got shape {k.shape}",
+        )
+    return k.astype(np.float32)
+
+
+class _LocalNormalization(Module):
+    """Shared shell: ``nInputPlane``, the averaging kernel (a buffer), the input check."""
+
+    def __init__(self, nInputPlane: int = 1, kernel: Any = None) -> None:
+        super().__init__()
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.register_buffer("kernel", _averaging_kernel(self, kernel))
+
+    def _batch(self, input: Any) -> tuple[Any, bool]:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        return x, batched
+
+
+class _Thresholded(_LocalNormalization):
+    """Adds the divisive normalisation's ``threshold`` and ``thresval`` (default: threshold)."""
+
+    def __init__(
+        self,
+        nInputPlane: int = 1,
+        kernel: Any = None,
+        threshold: float = 1e-4,
+        thresval: float | None = None,
+    ) -> None:
+        super().__init__(nInputPlane, kernel)
+        self.threshold = number_arg(
+            self, "threshold", "the smallest standard deviation divided by", threshold
+        )
+        thresval = self.threshold if thresval is None else thresval
+        self.thresval = number_arg(
+            self, "thresval", "the divisor used below the threshold", thresval
+        )
+
+
+class SpatialSubtractiveNormalization(_LocalNormalization):
+    """nn.SpatialSubtractiveNormalization([nInputPlane=1], [kernel=ones(9, 9)])
+
+    Subtracts from every plane of a CHW sample or NCHW batch the weighted local mean of all
+    planes: ``y[c] = x[c] - mean / coef`` with ``mean = sum_c' conv(x[c'], k) / (sum(k) *
+    nInputPlane)`` (zero padded to keep the size) and ``coef`` the same mean of an all-ones
+    input, which undoes the zero padding's pull near the borders. A 1-D kernel acts along rows
+    and columns (its outer product with itself). Its sizes must be odd; it is kept as given in
+    the buffer ``kernel`` (Torch7 keeps it divided by its sum times nInputPlane).
+    """
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = self._batch(input)
+        self.output = unbatch(F.subtractive_norm(x, self.kernel), batched)
+        return self.output
+
+
+class SpatialDivisiveNormalization(_Thresholded):
+    """nn.SpatialDivisiveNormalization([nInputPlane=1], [kernel=ones(9, 9)], [threshold=1e-4],
+    [thresval=threshold])
+
+    Divides every plane of a CHW sample or NCHW batch by the weighted local standard deviation
+    of all planes: ``std = sqrt(mean of x^2) / coef`` (the means as in
+    SpatialSubtractiveNormalization), replaced by ``thresval`` where it is not above
+    ``threshold``; ``y[c] = x[c] / std``.
+    """
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = self._batch(input)
+        y = F.divisive_norm(x, self.kernel, self.threshold, self.thresval)
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class SpatialContrastiveNormalization(_Thresholded):
+    """nn.SpatialContrastiveNormalization([nInputPlane=1], [kernel=ones(9, 9)],
+    [threshold=1e-4], [thresval=threshold])
+
+    SpatialSubtractiveNormalization followed by SpatialDivisiveNormalization with the same
+    kernel: every plane loses its local mean and is divided by its local standard deviation.
+    """
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = self._batch(input)
+        y = F.contrastive_norm(x, self.kernel, self.threshold, self.thresval)
         self.output = unbatch(y, batched)
         return self.output

@@ -1,21 +1,31 @@
-"""Pooling layers (torch/nn doc/convolution.md, "Spatial Modules"): SpatialMaxPooling,
-SpatialAveragePooling, SpatialAdaptiveAveragePooling, SpatialSubSampling."""
+"""Pooling layers (torch/nn doc/convolution.md): SpatialMaxPooling, SpatialAveragePooling,
+SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
+SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling and
+VolumetricAveragePooling."""
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .. import _random
+from .._errors import ModuleError, shape_str
 from .._shape import (
+    check_frames,
     check_output_size,
     conv_output_size,
+    frames_batch,
     int_arg,
+    number_arg,
     pool_output_size,
     spatial_batch,
     unbatch,
+    volumetric_batch,
 )
 from . import functional as F  # noqa: N812
 from . import lowering
@@ -211,3 +221,338 @@ class SpatialSubSampling(Module):
         y = F.subsampling(x, self.weight, self.bias, (self.kH, self.kW), (self.dH, self.dW))
         self.output = unbatch(y, batched)
         return self.output
+
+
+class SpatialDilatedMaxPooling(SpatialMaxPooling):
+    """nn.SpatialDilatedMaxPooling(kW, kH, [dW=kW], [dH=kH], [padW=0], [padH=0], [dilationW=1],
+    [dilationH=1])
+
+    SpatialMaxPooling over windows whose taps are ``dilationW``/``dilationH`` apart: the window
+    of output ``(y, x)`` reads rows ``y*dH - padH + i*dilationH`` (``i < kH``) and the columns
+    likewise. Output size as SpatialMaxPooling's with the window's extent
+    ``dilation*(k-1) + 1`` for ``k``; ``.ceil()``/``.floor()`` choose the rounding.
+    """
+
+    def __init__(
+        self,
+        kW: int,
+        kH: int,
+        dW: int | None = None,
+        dH: int | None = None,
+        padW: int = 0,
+        padH: int = 0,
+        dilationW: int = 1,
+        dilationH: int = 1,
+    ) -> None:
+        super().__init__(kW, kH, dW, dH, padW, padH)
+        self.dilationW = int_arg(
+            self, "dilationW", "the spacing of the window's columns", dilationW
+        )
+        self.dilationH = int_arg(self, "dilationH", "the spacing of the window's rows", dilationH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        eh, ew = self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
+        h = pool_output_size(inShape[-2], eh, self.dH, self.padH, self.ceil_mode)
+        w = pool_output_size(inShape[-1], ew, self.dW, self.padW, self.ceil_mode)
+        return (*inShape[:-2], h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = self._batch(input)
+        y = F.max_pool_nd(
+            x,
+            (self.kH, self.kW),
+            (self.dH, self.dW),
+            (self.padH, self.padW),
+            (self.dilationH, self.dilationW),
+            self.ceil_mode,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", {self.dilationW},{self.dilationH})"
+
+
+class SpatialFractionalMaxPooling(Module):
+    """nn.SpatialFractionalMaxPooling(poolSizeW, poolSizeH, outW, outH) or
+    nn.SpatialFractionalMaxPooling(poolSizeW, poolSizeH, ratioW, ratioH)
+
+    Fractional max pooling (Graham, 2014): each plane is max-pooled by ``poolSizeW x
+    poolSizeH`` windows whose starts step pseudo-randomly by 1 or 2 (Torch7's
+    ``generateIntervals``, `functional.fractional_starts`), to exactly ``outH x outW``, or to
+    ``floor(H*ratioH) x floor(W*ratioW)`` when given ratios in (0, 1).
+
+    Each sample and plane draws its own two numbers in [0, 1) (Torch7's ``randomSamples``),
+    from the `nets.manual_seed` stream like Dropout's masks, anew at every forward in training
+    mode. ``fixPoolingRegions()`` keeps the regions fixed, as in Torch7; unlike Torch7, the
+    regions are also fixed in evaluation mode, so that inference is deterministic and a
+    backward without a training forward sees the forward's own regions. The fixed regions come
+    from ``seed``, drawn from the stream when the layer is built.
+    """
+
+    def __init__(self, poolSizeW: int, poolSizeH: int, arg1: float, arg2: float) -> None:
+        super().__init__()
+        self.poolSizeW = int_arg(self, "poolSizeW", "the width of each window", poolSizeW, 2)
+        self.poolSizeH = int_arg(self, "poolSizeH", "the height of each window", poolSizeH, 2)
+        self.outW = self.outH = self.ratioW = self.ratioH = None
+        if _is_count(arg1) and _is_count(arg2):
+            self.outW = int_arg(self, "outW", "the output width", arg1)
+            self.outH = int_arg(self, "outH", "the output height", arg2)
+        elif _is_count(arg1) or _is_count(arg2):
+            raise ModuleError(
+                "nn.SpatialFractionalMaxPooling",
+                f"expected both sizes (integers >= 1) or both ratios in (0, 1), got "
+                f"{arg1!r}, {arg2!r}",
+            )
+        else:
+            meaning = "the output's {} as a fraction of the input's"
+            self.ratioW = number_arg(self, "ratioW", meaning.format("width"), arg1, 0, 1, True)
+            self.ratioH = number_arg(self, "ratioH", meaning.format("height"), arg2, 0, 1, True)
+        self.newRandomPool = False
+        self.seed = 0 if _random.is_shape_only() else int(_random.generator().integers(2**31))
+
+    def fixPoolingRegions(self, val: bool = True) -> SpatialFractionalMaxPooling:
+        """Stop (or with False, resume) drawing new regions at each training forward."""
+        self.newRandomPool = bool(val)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        if self.ratioW is None:
+            return (*inShape[:-2], self.outH, self.outW)
+        h, w = math.floor(inShape[-2] * self.ratioH), math.floor(inShape[-1] * self.ratioW)
+        return (*inShape[:-2], h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        oh, ow = self.outputShape(x.shape)[2:]
+        check_output_size(self, x, x.shape[1], (oh, ow))
+        for axis, out, pool, size in (
+            ("H", oh, self.poolSizeH, x.shape[2]),
+            ("W", ow, self.poolSizeW, x.shape[3]),
+        ):
+            if out + pool - 1 >= size:
+                raise ModuleError(
+                    self._describe(),
+                    f"poolSize{axis} ({pool}) too large relative to the input's "
+                    f"{'height' if axis == 'H' else 'width'} ({size}): expected "
+                    f"out{axis} + poolSize{axis} - 1 < {size}, got {out} + {pool} - 1 "
+                    f"in input of shape {shape_str(input)}",
+                )
+        fixed = self.newRandomPool or not self.train
+        key = jax.random.key(self.seed) if fixed else self.next_key()
+        samples = jax.random.uniform(key, (x.shape[0], x.shape[1], 2))
+        y = F.fractional_max_pool2d(x, (oh, ow), (self.poolSizeH, self.poolSizeW), samples)
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        w = self.outW if self.ratioW is None else f"{self.ratioW:g}"
+        h = self.outH if self.ratioH is None else f"{self.ratioH:g}"
+        return f"nn.SpatialFractionalMaxPooling({w}x{h}, {self.poolSizeW},{self.poolSizeH})"
+
+
+def _is_count(value: Any) -> bool:
+    """Torch7 reads an argument >= 1 as an output size, one below 1 as a ratio."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= 1
+
+
+class SpatialLPPooling(Module):
+    """nn.SpatialLPPooling(nInputPlane, pnorm, kW, kH, [dW=kW], [dH=kH])
+
+    The p-norm of each window of each plane: ``(sum over the kW x kH window of x^p)^(1/p)``,
+    no padding; output size ``floor((H - kH) / dH) + 1``. As in Torch7 (a Sequential of Power,
+    SpatialAveragePooling, MulConstant and Power(1/p)), ``x^p`` of a negative x is NaN for a
+    non-integer p, and p = 2 is ``sqrt(sum x^2)``. Torch7 prints it as that Sequential; here it
+    is one layer, printed ``nn.SpatialLPPooling(p, kWxkH, dW,dH)``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        pnorm: float,
+        kW: int,
+        kH: int,
+        dW: int | None = None,
+        dH: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.pnorm = number_arg(self, "pnorm", "the norm's exponent p", pnorm, 0, low_open=True)
+        self.kW = int_arg(self, "kW", "the kernel width", kW)
+        self.kH = int_arg(self, "kH", "the kernel height", kH)
+        dW = self.kW if dW is None else dW
+        dH = self.kH if dH is None else dH
+        self.dW = int_arg(self, "dW", "the step of the window along the width", dW)
+        self.dH = int_arg(self, "dH", "the step of the window along the height", dH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = conv_output_size(inShape[-2], self.kH, self.dH)
+        w = conv_output_size(inShape[-1], self.kW, self.dW)
+        return (*inShape[:-2], h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nInputPlane, self.outputShape(x.shape)[2:])
+        y = F.lp_pool2d(x, self.pnorm, (self.kH, self.kW), (self.dH, self.dW))
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.SpatialLPPooling({self.pnorm:g}, {self.kW}x{self.kH}, {self.dW},{self.dH})"
+
+
+class TemporalMaxPooling(Module):
+    """nn.TemporalMaxPooling(kW, [dW=kW])
+
+    Max over windows of ``kW`` frames, ``dW`` apart, of a ``(nInputFrame, frameSize)``
+    sequence or an ``(N, nInputFrame, frameSize)`` batch, each feature apart; output
+    ``floor((nInputFrame - kW) / dW) + 1`` frames of the same size.
+    """
+
+    def __init__(self, kW: int, dW: int | None = None) -> None:
+        super().__init__()
+        self.kW = int_arg(self, "kW", "the number of frames in each window", kW)
+        dW = self.kW if dW is None else dW
+        self.dW = int_arg(self, "dW", "the step of the window in frames", dW)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape, without computing."""
+        return (*inShape[:-2], conv_output_size(inShape[-2], self.kW, self.dW), inShape[-1])
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input)
+        check_frames(self, input, self.kW)
+        y = F.max_pool_nd(jnp.swapaxes(x, 1, 2), (self.kW,), (self.dW,))
+        self.output = unbatch(jnp.swapaxes(y, 1, 2), batched)
+        return self.output
+
+
+class VolumetricMaxPooling(Module):
+    """nn.VolumetricMaxPooling(kT, kW, kH, [dT=kT], [dW=kW], [dH=kH], [padT=0], [padW=0],
+    [padH=0])
+
+    Max over ``kT x kH x kW`` windows of each plane of a CTHW sample or NCTHW batch; the
+    output size on each axis is SpatialMaxPooling's (``.ceil()``/``.floor()`` choose the
+    rounding); padding, at most half the kernel, never wins.
+    """
+
+    def __init__(
+        self,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int | None = None,
+        dW: int | None = None,
+        dH: int | None = None,
+        padT: int = 0,
+        padW: int = 0,
+        padH: int = 0,
+    ) -> None:
+        super().__init__()
+        self.kT = int_arg(self, "kT", "the kernel depth (time)", kT)
+        self.kW = int_arg(self, "kW", "the kernel width", kW)
+        self.kH = int_arg(self, "kH", "the kernel height", kH)
+        dT, dW, dH = (k if d is None else d for k, d in ((kT, dT), (kW, dW), (kH, dH)))
+        self.dT = int_arg(self, "dT", "the step of the window along the time", dT)
+        self.dW = int_arg(self, "dW", "the step of the window along the width", dW)
+        self.dH = int_arg(self, "dH", "the step of the window along the height", dH)
+        self.padT = int_arg(self, "padT", "the padding before and after in time", padT, 0)
+        self.padW = int_arg(self, "padW", "the padding on the left and right", padW, 0)
+        self.padH = int_arg(self, "padH", "the padding on the top and bottom", padH, 0)
+        if self.padT > self.kT // 2 or self.padW > self.kW // 2 or self.padH > self.kH // 2:
+            raise ModuleError(
+                "nn.VolumetricMaxPooling",
+                f"pad should be at most half of the kernel size, got pad "
+                f"{self.padT},{self.padW},{self.padH} for kernel {self.kT}x{self.kW}x{self.kH}",
+            )
+        self.ceil_mode = False
+
+    def ceil(self) -> VolumetricMaxPooling:
+        """Round the output size up (a last, partial window is kept); returns self."""
+        self.ceil_mode = True
+        return self
+
+    def floor(self) -> VolumetricMaxPooling:
+        """Round the output size down (the default); returns self."""
+        self.ceil_mode = False
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:],
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            strict=True,
+        )
+        return (*inShape[:-3], *(pool_output_size(*a, self.ceil_mode) for a in sizes))
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        y = F.max_pool_nd(
+            x,
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            ceil_mode=self.ceil_mode,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.{type(self).__name__}({self.kT}x{self.kW}x{self.kH}, {self.dT},{self.dW},{self.dH}"
+        if self.padT or self.padW or self.padH:
+            s += f", {self.padT},{self.padW},{self.padH}"
+        return s + ")"
+
+
+class VolumetricAveragePooling(Module):
+    """nn.VolumetricAveragePooling(kT, kW, kH, [dT=kT], [dW=kW], [dH=kH])
+
+    Mean over ``kT x kH x kW`` windows of each plane of a CTHW sample or NCTHW batch, without
+    padding; output size ``floor((T - kT) / dT) + 1`` on each axis. Unlike
+    SpatialAveragePooling, the strides default to the kernel size (Torch7).
+    """
+
+    def __init__(
+        self,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int | None = None,
+        dW: int | None = None,
+        dH: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kT = int_arg(self, "kT", "the kernel depth (time)", kT)
+        self.kW = int_arg(self, "kW", "the kernel width", kW)
+        self.kH = int_arg(self, "kH", "the kernel height", kH)
+        dT, dW, dH = (k if d is None else d for k, d in ((kT, dT), (kW, dW), (kH, dH)))
+        self.dT = int_arg(self, "dT", "the step of the window along the time", dT)
+        self.dW = int_arg(self, "dW", "the step of the window along the width", dW)
+        self.dH = int_arg(self, "dH", "the step of the window along the height", dH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:], (self.kT, self.kH, self.kW), (self.dT, self.dH, self.dW), strict=True
+        )
+        return (*inShape[:-3], *(conv_output_size(*a) for a in sizes))
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        y = F.avg_pool_nd(x, (self.kT, self.kH, self.kW), (self.dT, self.dH, self.dW))
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return (
+            f"nn.VolumetricAveragePooling({self.kT}x{self.kW}x{self.kH}, "
+            f"{self.dT},{self.dW},{self.dH})"
+        )

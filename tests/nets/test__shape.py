@@ -7,10 +7,14 @@ from nets import nn
 from nets._errors import ModuleError
 from nets._shape import (
     adaptive_pool_bounds,
+    check_frames,
+    check_output_size,
     conv_output_size,
+    frames_batch,
     pool_output_size,
     spatial_batch,
     unbatch,
+    volumetric_batch,
 )
 
 
@@ -51,3 +55,34 @@ def test_spatial_batch_adds_and_removes_the_batch_axis():
         ModuleError, match=r"nn\.ReLU: expected 3 input planes \(dim 1 of the input\)"
     ):
         spatial_batch(m, jnp.zeros((2, 4, 4, 5)), planes=3)
+
+
+def test_volumetric_and_frame_batches():
+    m = nn.ReLU()
+    x, batched = volumetric_batch(m, jnp.zeros((2, 3, 4, 5)), planes=2)
+    assert x.shape == (1, 2, 3, 4, 5) and not batched
+    x, batched = volumetric_batch(m, jnp.zeros((6, 2, 3, 4, 5)))
+    assert batched and x.shape == (6, 2, 3, 4, 5)
+    with pytest.raises(ModuleError, match=r"expected 3 input planes \(dim 0 of the input\)"):
+        volumetric_batch(m, jnp.zeros((2, 3, 4, 5)), planes=3)
+    with pytest.raises(ModuleError, match=r"expected a 4D \(C, T, H, W\) sample or a 5D"):
+        volumetric_batch(m, jnp.zeros((3, 4, 5)))
+    x, batched = frames_batch(m, jnp.zeros((7, 3)), frame_size=3)
+    assert x.shape == (1, 7, 3) and not batched
+    with pytest.raises(ModuleError, match=r"expected frames of size 4 \(dim 2 of the input\)"):
+        frames_batch(m, jnp.zeros((2, 7, 3)), frame_size=4)
+    check_frames(m, jnp.zeros((7, 3)), 7)
+    with pytest.raises(ModuleError, match=r"at least kW=8 frames \(dim 0 of the input\), got 7"):
+        check_frames(m, jnp.zeros((7, 3)), 8)
+    with pytest.raises(ModuleError, match=r"\(dim 1 of the input\), got 7 in input of shape"):
+        check_frames(m, jnp.zeros((2, 7, 3)), 8)
+
+
+def test_check_output_size_any_number_of_axes():
+    m = nn.ReLU()
+    check_output_size(m, jnp.zeros((1, 2, 3, 4, 5)), 6, (1, 1, 1))
+    with pytest.raises(
+        ModuleError,
+        match=r"given input size \(2x3x4x5\), calculated output size \(6x1x0x2\)",
+    ):
+        check_output_size(m, jnp.zeros((1, 2, 3, 4, 5)), 6, (1, 0, 2))

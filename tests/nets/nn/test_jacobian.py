@@ -75,6 +75,86 @@ LAYERS = {
     "Sigmoid": (lambda: nn.Sigmoid(), (2, 3), (3,)),
     "SoftMax": (lambda: nn.SoftMax(), (2, 3), (3,)),
     "LogSoftMax-spatial": (lambda: nn.LogSoftMax(), (1, 3, 2, 2), (3, 2, 2)),
+    # issue 19, the convolution family
+    "SpatialFullConvolution": (
+        lambda: nn.SpatialFullConvolution(2, 2, 3, 2, 2, 1, 1, 0, 1, 0),
+        (1, 2, 2, 2),
+        (2, 2, 2),
+    ),
+    "SpatialDilatedConvolution": (
+        lambda: nn.SpatialDilatedConvolution(1, 2, 2, 2, 1, 1, 1, 0, 2, 1),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
+    "TemporalConvolution": (lambda: nn.TemporalConvolution(2, 2, 2, 2), (2, 4, 2), (4, 2)),
+    "VolumetricConvolution": (
+        lambda: nn.VolumetricConvolution(1, 2, 2, 2, 1, 1, 1, 1, 1, 0, 0),
+        (1, 1, 2, 2, 2),
+        (1, 2, 2, 2),
+    ),
+    "SpatialDilatedMaxPooling": (
+        lambda: nn.SpatialDilatedMaxPooling(2, 2, 1, 1, 1, 0, 2, 1).ceil(),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
+    "SpatialFractionalMaxPooling": (
+        lambda: nn.SpatialFractionalMaxPooling(2, 2, 2, 3),
+        (2, 1, 5, 4),
+        (1, 5, 4),
+    ),
+    "SpatialLPPooling": (lambda: nn.SpatialLPPooling(1, 2, 2, 2, 1, 1), (2, 1, 3, 3), (1, 3, 3)),
+    "TemporalMaxPooling": (lambda: nn.TemporalMaxPooling(2, 1), (2, 3, 2), (3, 2)),
+    "VolumetricMaxPooling": (
+        lambda: nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1, 1, 0, 0).ceil(),
+        (1, 1, 2, 3, 3),
+        (1, 2, 3, 3),
+    ),
+    "VolumetricAveragePooling": (
+        lambda: nn.VolumetricAveragePooling(2, 2, 2, 1, 1, 1),
+        (1, 1, 3, 3, 2),
+        (1, 3, 3, 2),
+    ),
+    "SpatialReflectionPadding": (
+        lambda: nn.SpatialReflectionPadding(2, -1, 1, 0),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialReplicationPadding": (
+        lambda: nn.SpatialReplicationPadding(1, 2, -1, 1),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialUpSamplingNearest": (lambda: nn.SpatialUpSamplingNearest(2), (2, 1, 2, 2), (1, 2, 2)),
+    "SpatialUpSamplingBilinear": (
+        lambda: nn.SpatialUpSamplingBilinear({"oheight": 3, "owidth": 4}),
+        (2, 1, 2, 2),
+        (1, 2, 2),
+    ),
+    "VolumetricBatchNormalization": (
+        lambda: nn.VolumetricBatchNormalization(2),
+        (2, 2, 1, 2, 1),
+        None,
+    ),
+    "VolumetricBatchNormalization-eval": (
+        lambda: _eval(nn.VolumetricBatchNormalization(2)),
+        (1, 2, 1, 2, 2),
+        (2, 1, 2, 2),
+    ),
+    "SpatialSubtractiveNormalization": (
+        lambda: nn.SpatialSubtractiveNormalization(2, np.ones((3, 1))),
+        (1, 2, 3, 2),
+        (2, 3, 2),
+    ),
+    "SpatialDivisiveNormalization": (
+        lambda: nn.SpatialDivisiveNormalization(2, np.array([1.0, 2.0, 1.0])),
+        (1, 2, 2, 3),
+        (2, 2, 3),
+    ),
+    "SpatialContrastiveNormalization": (
+        lambda: nn.SpatialContrastiveNormalization(1, np.ones((3, 3))),
+        (2, 1, 3, 3),
+        (1, 3, 3),
+    ),
 }
 
 CASES = [
@@ -105,7 +185,15 @@ def test_every_layer_in_nn_is_in_the_sweep():
         if isinstance(getattr(nn, n), type)
         and issubclass(getattr(nn, n), nn.Module)
         and getattr(nn, n).__module__.split(".")[-1]
-        in ("simple", "convolution", "pooling", "normalization", "transfer")
+        in (
+            "simple",
+            "convolution",
+            "pooling",
+            "normalization",
+            "transfer",
+            "padding",
+            "upsampling",
+        )
     }
     assert layers <= checked, sorted(layers - checked)
 

@@ -105,3 +105,156 @@ def test_cross_map_lrn_torch_defaults_and_output():
     assert repr(m) == "nn.SpatialCrossMapLRN"
     with pytest.raises(ModuleError, match=r"SpatialCrossMapLRN: expected a 3D"):
         m.updateOutput(jnp.zeros((4, 3)))
+
+
+# ---------------------------------------------------------------- issue 19
+
+
+def test_volumetric_batch_norm_statistics_over_n_t_h_w():
+    m = nn.VolumetricBatchNormalization(2, 1e-3, 0.3)
+    assert repr(m) == "nn.VolumetricBatchNormalization (5D) (2)"
+    x = rand(2, 2, 3, 2, 2) * 2 + 1
+    y = m.forward(x)
+    xs = x.transpose(1, 0, 2, 3, 4).reshape(2, -1).astype(np.float64)
+    mean, var = xs.mean(axis=1), xs.var(axis=1)
+    w, b = np.asarray(m.weight, np.float64), np.asarray(m.bias, np.float64)
+    view = (1, 2, 1, 1, 1)
+    want = (x - mean.reshape(view)) / np.sqrt(var.reshape(view) + 1e-3) * w.reshape(view)
+    n = xs.shape[1]  # 24 values per plane: the mean and variance sum 24 terms
+    close(y, want + b.reshape(view), path_terms(n, n, ELEMENTWISE, 2))
+    close(m.running_mean, 0.3 * mean, n)
+    close(m.running_var, 0.7 + 0.3 * var * n / (n - 1), 2 * n)  # the unbiased variance
+    m.evaluate()
+    single = m.forward(x[1])  # a CTHW sample in evaluation mode
+    assert single.shape == x.shape[1:]
+    m.training()
+    with pytest.raises(ModuleError, match=r"training mode expected a 5D \(N, C, T, H, W\) batch"):
+        m.forward(x[1])
+    with pytest.raises(ModuleError, match=r"expected 2 input planes \(dim 1"):
+        m.forward(rand(2, 3, 2, 2, 2))
+
+
+def same_conv(plane, kernel):
+    """Zero-padded 'same' cross-correlation of one (H, W) plane with an odd (kh, kw) kernel."""
+    kh, kw = kernel.shape
+    padded = np.pad(plane, [(kh // 2,) * 2, (kw // 2,) * 2])
+    out = np.zeros(plane.shape)
+    for i, j in np.ndindex(*plane.shape):
+        out[i, j] = np.sum(padded[i : i + kh, j : j + kw] * kernel)
+    return out
+
+
+def torch7_mean_estimator(x, kernel, planes, divisive):
+    """Torch7's meanestimator Sequential for a CHW input, restated: zero padding, then a
+    SpatialConvolution(nInputPlane -> 1) with the normalised kernel on every plane (for a 1-D
+    kernel, SpatialConvolutionMap along rows then a convolution along columns), replicated."""
+    k = kernel.astype(np.float64)
+    if k.ndim == 2:
+        kn = k / (k.sum() * planes)
+        total = sum(same_conv(x[c], kn) for c in range(planes))
+    else:
+        kn = k / (k.sum() * (np.sqrt(planes) if divisive else planes))
+        rows = [same_conv(x[c], kn[None, :]) for c in range(planes)]
+        total = sum(same_conv(r, kn[:, None]) for r in rows)
+    return np.broadcast_to(total, x.shape)
+
+
+def torch7_subtractive(x, kernel):
+    coef = torch7_mean_estimator(np.ones(x.shape), kernel, x.shape[0], False)
+    return x - torch7_mean_estimator(x, kernel, x.shape[0], False) / coef
+
+
+def torch7_divisive(x, kernel, threshold, thresval):
+    planes = x.shape[0]
+    coef = torch7_mean_estimator(np.ones(x.shape), kernel, planes, True)
+    std = np.sqrt(torch7_mean_estimator(x * x, kernel, planes, True)) / coef
+    return x / np.where(std > threshold, std, thresval)
+
+
+@pytest.mark.parametrize("kernel", [np.ones((3, 5)), np.array([1.0, 2.0, 1.0])], ids=["2d", "1d"])
+def test_local_normalisations_are_torch7s_module_graphs(kernel):
+    x = rand(2, 2, 4, 5).astype(np.float64) * 3 + 1
+    x = x.astype(np.float32)
+    xd = x.astype(np.float64)
+    taps = 2 * kernel.size  # every plane's window, summed
+    sub = nn.SpatialSubtractiveNormalization(2, kernel)
+    want = np.stack([torch7_subtractive(s, kernel) for s in xd])
+    close(sub.forward(x), want, taps + 2, scale=float(np.abs(xd).max()))
+    close(sub.forward(x[1]), want[1], taps + 2, scale=float(np.abs(xd).max()))
+    div = nn.SpatialDivisiveNormalization(2, kernel, 0.5, 0.25)
+    want = np.stack([torch7_divisive(s, kernel, 0.5, 0.25) for s in xd])
+    # a sum of squares, a square root, two divisions: each quotient's rounding scales with it
+    close(div.forward(x), want, taps + 2 * ELEMENTWISE)
+    con = nn.SpatialContrastiveNormalization(2, kernel, 0.5)
+    assert con.thresval == 0.5  # thresval defaults to threshold
+    centred = [torch7_subtractive(s, kernel) for s in xd]
+    want = np.stack([torch7_divisive(s, kernel, 0.5, 0.5) for s in centred])
+    close(con.forward(x), want, 2 * taps + 2 * ELEMENTWISE)
+    close(con.forward(x[0]), want[0], 2 * taps + 2 * ELEMENTWISE)
+
+
+def test_divisive_threshold_replaces_small_deviations():
+    x = np.zeros((1, 3, 3), np.float32)
+    x[0, 1, 1] = 1e-3  # a local deviation far below the threshold everywhere
+    m = nn.SpatialDivisiveNormalization(1, np.ones((3, 3)), 0.1, 2.0)
+    np.testing.assert_array_equal(m.forward(x), x / 2.0)
+
+
+def test_local_normalisations_defaults_and_errors():
+    m = nn.SpatialSubtractiveNormalization()
+    assert m.nInputPlane == 1 and m.kernel.shape == (9, 9)
+    assert repr(m) == "nn.SpatialSubtractiveNormalization"
+    d = nn.SpatialDivisiveNormalization(3)
+    assert (d.threshold, d.thresval) == (1e-4, 1e-4)
+    assert repr(nn.SpatialContrastiveNormalization(2)) == "nn.SpatialContrastiveNormalization"
+    with pytest.raises(
+        ModuleError,
+        match=r"Normalization: expected an averaging kernel with odd sizes, got shape \(4,",
+    ):
+        nn.SpatialSubtractiveNormalization(1, np.ones(4))
+    with pytest.raises(
+        ModuleError, match=r"DivisiveNormalization: expected the averaging kernel to be a 1D or 2D"
+    ):
+        nn.SpatialDivisiveNormalization(1, np.ones((3, 3, 3)))
+    with pytest.raises(ModuleError, match=r"expected threshold \(the smallest standard deviation"):
+        nn.SpatialContrastiveNormalization(1, None, float("nan"))
+    with pytest.raises(
+        ModuleError, match=r"ContrastiveNormalization: expected 2 input planes \(dim 0"
+    ):
+        nn.SpatialContrastiveNormalization(2, np.ones(3)).forward(jnp.zeros((3, 4, 4)))
+
+
+def test_new_normalizations_survive_a_checkpoint(tmp_path):
+    net = nn.Sequential()
+    net.add(nn.SpatialContrastiveNormalization(2, np.array([1.0, 3.0, 1.0]), 0.2, 0.3))
+    net.add(nn.SpatialSubtractiveNormalization(2, np.ones((3, 3))))
+    nets.save(tmp_path / "n.nets", net)
+    back = nets.load(tmp_path / "n.nets")
+    np.testing.assert_array_equal(back.modules[0].kernel, [1.0, 3.0, 1.0])
+    x = rand(2, 2, 4, 4)
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
+    bn = nn.VolumetricBatchNormalization(2)
+    bn.forward(rand(2, 2, 2, 2, 2))
+    nets.save(tmp_path / "b.nets", bn.evaluate())
+    back = nets.load(tmp_path / "b.nets")
+    assert repr(back) == repr(bn) and not back.train
+    np.testing.assert_array_equal(back.running_var, bn.running_var)
+    x = rand(2, 2, 2, 2)
+    np.testing.assert_array_equal(back.forward(x), bn.forward(x))
+
+
+def test_volumetric_batch_norm_against_pytorch():
+    torch = pytest.importorskip("torch")
+    m = nn.VolumetricBatchNormalization(3)
+    x = rand(2, 3, 2, 3, 2)
+    y = m.forward(x)
+    g = rand(*y.shape)
+    gin = m.backward(x, g)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(np.asarray(m.weight), requires_grad=True)
+    yt = torch.nn.functional.batch_norm(xt, torch.zeros(3), torch.ones(3), wt, torch.zeros(3), True)
+    yt.backward(torch.tensor(g))
+    n = 2 * 2 * 3 * 2
+    close(y, yt.detach().numpy(), path_terms(n, n, ELEMENTWISE))
+    close(gin, xt.grad.numpy(), path_terms(n, n, n, ELEMENTWISE), scale=float(np.abs(g).max() * 4))
+    close(m.gradWeight, wt.grad.numpy(), n, scale=float(np.abs(g).sum()))

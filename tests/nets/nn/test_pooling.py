@@ -2,6 +2,7 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -105,3 +106,290 @@ def test_subsampling_output_init_and_errors():
     close(m.updateOutput(x[0]), y[0], 4 + 2)
     with pytest.raises(ModuleError, match="expected 3 input planes"):
         m.updateOutput(jnp.zeros((2, 6, 6)))
+
+
+# ---------------------------------------------------------------- issue 19: the rest of the family
+# References: THNN's loops restated in NumPy on tiny shapes; PyTorch where installed (not on CI).
+
+
+def torch7_pool_size(size, k, d, pad, dilation=1, ceil=False):
+    """THNN's output size of a (dilated) max pooling, restated."""
+    span = (size + 2 * pad - (dilation * (k - 1) + 1)) / d
+    out = (math.ceil(span) if ceil else math.floor(span)) + 1
+    if pad and (out - 1) * d >= size + pad:
+        out -= 1
+    return out
+
+
+def max_pool_loops(x, kernel, stride, pad, dilation, ceil=False):
+    """Max over the in-bounds taps of each window (padding never wins), any number of axes."""
+    nd = len(kernel)
+    spatial = x.shape[-nd:]
+    out_size = [
+        torch7_pool_size(spatial[a], kernel[a], stride[a], pad[a], dilation[a], ceil)
+        for a in range(nd)
+    ]
+    out = np.full(x.shape[:-nd] + tuple(out_size), -np.inf)
+    for pos in np.ndindex(*out_size):
+        for tap in np.ndindex(*kernel):
+            at = [pos[a] * stride[a] - pad[a] + tap[a] * dilation[a] for a in range(nd)]
+            if all(0 <= at[a] < spatial[a] for a in range(nd)):
+                index = (..., *pos)
+                out[index] = np.maximum(out[index], x[(..., *at)])
+    return out
+
+
+def test_dilated_max_pooling_matches_loops_in_both_roundings():
+    m = nn.SpatialDilatedMaxPooling(2, 3, 2, 1, 1, 1, 2, 1)
+    assert (m.dW, m.dH, m.dilationW, m.dilationH) == (2, 1, 2, 1)
+    x = rand(2, 2, 5, 6)
+    for ceil in (False, True):
+        m.ceil() if ceil else m.floor()
+        want = max_pool_loops(x, (3, 2), (1, 2), (1, 1), (1, 2), ceil)
+        y = m.forward(x)
+        assert y.shape == m.outputShape(x.shape) == want.shape
+        np.testing.assert_array_equal(y, want)  # a max: exact
+        np.testing.assert_array_equal(m.forward(x[0]), want[0])
+    assert nn.SpatialDilatedMaxPooling(3, 3).dW == 3  # the stride defaults to the kernel
+
+
+def test_fractional_starts_are_thnns_intervals():
+    u = np.array([0.0, 0.37, 0.99], np.float32)
+    starts = np.asarray(F.fractional_starts(jnp.asarray(u), 10, 4, 3))
+    for row, sample in zip(starts, u, strict=True):
+        assert list(row) == thnn_intervals(sample, 10, 4, 3)
+        assert row[0] == 0 and set(np.diff(row)) <= {2, 3}  # steps of floor/ceil(7/3)
+    np.testing.assert_array_equal(F.fractional_starts(jnp.asarray(u), 5, 1, 2), [[3]] * 3)
+
+
+def thnn_intervals(sample, size, out, pool):
+    """THNN's generateIntervals, in float32 as THNN computes for float tensors."""
+    if out == 1:
+        return [size - pool]
+    alpha = np.float32(size - pool) / np.float32(out - 1)
+    starts = [int((np.float32(i) + sample) * alpha) - int(sample * alpha) for i in range(out - 1)]
+    return [*starts, size - pool]
+
+
+def fractional_loops(x, out_hw, pool_hw, samples):
+    """THNN's SpatialFractionalMaxPooling_updateOutput_frame, per sample and plane."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + tuple(out_hw), x.dtype)
+    for b, p in np.ndindex(n, c):
+        rows = thnn_intervals(samples[b, p, 1], h, out_hw[0], pool_hw[0])
+        cols = thnn_intervals(samples[b, p, 0], w, out_hw[1], pool_hw[1])
+        for i, j in np.ndindex(*out_hw):
+            window = x[b, p, rows[i] : rows[i] + pool_hw[0], cols[j] : cols[j] + pool_hw[1]]
+            out[b, p, i, j] = window.max()
+    return out
+
+
+def test_fractional_max_pooling_output_and_regions():
+    x = rand(2, 3, 7, 6)
+    samples = RNG.uniform(size=(2, 3, 2)).astype(np.float32)
+    want = fractional_loops(x, (4, 3), (2, 3), samples)
+    pool = jax.jit(F.fractional_max_pool2d, static_argnums=(1, 2))  # one compilation
+    np.testing.assert_array_equal(pool(x, (4, 3), (2, 3), samples), want)
+
+    m = nn.SpatialFractionalMaxPooling(3, 2, 3, 4)  # poolSizeW, poolSizeH, outW, outH
+    assert (m.outW, m.outH, m.ratioW) == (3, 4, None)
+    # evaluation: the layer's fixed regions, the same at every call
+    m.evaluate()
+    y = m.forward(x)
+    assert y.shape == m.outputShape(x.shape) == (2, 3, 4, 3)
+    np.testing.assert_array_equal(y, m.forward(x))
+    # every output is the max of some 2x3 window of its plane
+    windows = max_pool_loops(x, (2, 3), (1, 1), (0, 0), (1, 1))
+    for b, p, i, j in np.ndindex(*y.shape):
+        assert y[b, p, i, j] in windows[b, p]
+    # training: new regions from the nets.manual_seed stream at each forward, reproducibly
+    m.training()
+    nets.manual_seed(5)
+    first = [np.asarray(m.forward(x)) for _ in range(4)]
+    assert any((a != first[0]).any() for a in first[1:])
+    nets.manual_seed(5)
+    np.testing.assert_array_equal(m.forward(x), first[0])
+    m.fixPoolingRegions()
+    np.testing.assert_array_equal(m.forward(x), y)  # the fixed regions, as in evaluation
+
+
+@pytest.mark.parametrize("mode", ["training", "evaluate"])
+def test_fractional_max_pooling_backward_sees_the_forward_regions(mode):
+    m = getattr(nn.SpatialFractionalMaxPooling(2, 2, 3, 3), mode)()
+    x = rand(1, 2, 6, 6)
+    y = m.forward(x)
+    # in evaluation mode backward runs the forward again: the fixed regions make it the same
+    g = m.backward(x, np.ones(y.shape, np.float32))
+    # the gradient of a max: 1 at each (distinct) picked input, summed where windows share it
+    hits = np.zeros(x.shape)
+    for b, p, i, j in np.ndindex(*y.shape):
+        hits[b, p] += x[b, p] == y[b, p, i, j]
+    np.testing.assert_array_equal(g, hits)
+
+
+def test_fractional_max_pooling_ratios_print_and_errors():
+    m = nn.SpatialFractionalMaxPooling(2, 2, 0.5, 0.75)
+    assert (m.ratioW, m.ratioH, m.outW) == (0.5, 0.75, None)
+    assert m.forward(rand(2, 9, 8)).shape == (2, 6, 4)  # floor(9*.75), floor(8*.5)
+    assert repr(m) == "nn.SpatialFractionalMaxPooling(0.5x0.75, 2,2)"
+    assert repr(nn.SpatialFractionalMaxPooling(3, 2, 4, 5)) == (
+        "nn.SpatialFractionalMaxPooling(4x5, 3,2)"
+    )
+    with pytest.raises(
+        ModuleError, match=r"expected poolSizeW \(the width of each window\) .* >= 2"
+    ):
+        nn.SpatialFractionalMaxPooling(1, 2, 3, 3)
+    with pytest.raises(ModuleError, match=r"expected ratioW .* > 0 and <= 1, got -0.5"):
+        nn.SpatialFractionalMaxPooling(2, 2, -0.5, 0.5)
+    with pytest.raises(ModuleError, match=r"both sizes .* or both ratios in \(0, 1\), got 3, 0.5"):
+        nn.SpatialFractionalMaxPooling(2, 2, 3, 0.5)
+    with pytest.raises(
+        ModuleError, match=r"poolSizeH \(3\) too large relative to the input's height \(5\)"
+    ):
+        nn.SpatialFractionalMaxPooling(2, 3, 2, 3).forward(rand(1, 5, 6))
+    with pytest.raises(ModuleError, match=r"too small: given input size \(1x3x3\)"):
+        nn.SpatialFractionalMaxPooling(2, 2, 0.2, 0.2).forward(rand(1, 3, 3))
+
+
+def test_lp_pooling_is_the_window_p_norm():
+    x = rand(2, 2, 5, 4)
+    m = nn.SpatialLPPooling(2, 2, 2, 3, 1)  # dH defaults to kH
+    assert (m.dW, m.dH) == (1, 3)
+    y = m.forward(x)
+    assert y.shape == m.outputShape(x.shape) == (2, 2, 1, 3)
+    want = np.zeros(y.shape)
+    for i, j in np.ndindex(1, 3):
+        want[:, :, i, j] = np.sqrt(np.sum(x[:, :, 3 * i : 3 * i + 3, j : j + 2] ** 2, axis=(2, 3)))
+    close(y, want, 2 * 3 + 1)  # a sum of kW*kH squares, then a square root
+    close(m.forward(x[0]), want[0], 2 * 3 + 1)
+    cube = nn.SpatialLPPooling(2, 3, 2, 2).forward(np.abs(x))
+    want3 = np.sum(np.abs(x[:, :, :4, :4]).reshape(2, 2, 2, 2, 2, 2) ** 3, axis=(3, 5)) ** (1 / 3)
+    close(cube, want3, 2 * 2 + 4)  # power, four terms, the root (a library pow)
+    assert repr(m) == "nn.SpatialLPPooling(2, 2x3, 1,3)"
+    with pytest.raises(ModuleError, match=r"LPPooling\(2, 2x3, 1,3\): expected 2 input planes"):
+        m.forward(rand(3, 5, 4))
+    with pytest.raises(ModuleError, match=r"expected pnorm \(the norm's exponent p\)"):
+        nn.SpatialLPPooling(2, 0, 2, 2)
+
+
+def test_temporal_max_pooling_over_frames():
+    m = nn.TemporalMaxPooling(3, 2)
+    x = rand(2, 7, 3)
+    want = np.stack([x[:, 2 * t : 2 * t + 3].max(axis=1) for t in range(3)], axis=1)
+    y = m.forward(x)
+    assert y.shape == m.outputShape(x.shape) == (2, 3, 3)
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(m.forward(x[1]), want[1])
+    assert nn.TemporalMaxPooling(2).dW == 2 and repr(m) == "nn.TemporalMaxPooling"
+    with pytest.raises(
+        ModuleError,
+        match=r"at least kW=3 frames \(dim 0 of the input\), got 2 in input of shape \(2, 3\)",
+    ):
+        m.forward(rand(2, 3))
+    with pytest.raises(ModuleError, match=r"TemporalMaxPooling: expected a 2D"):
+        m.forward(rand(1, 2, 3, 4))
+
+
+def test_volumetric_max_pooling_matches_loops_with_padding_and_ceil():
+    m = nn.VolumetricMaxPooling(2, 3, 2, 1, 2, 2, 1, 1, 0)
+    assert (m.dT, m.dW, m.dH) == (1, 2, 2)
+    x = rand(2, 2, 3, 4, 5)
+    for ceil in (False, True):
+        m.ceil() if ceil else m.floor()
+        want = max_pool_loops(x, (2, 2, 3), (1, 2, 2), (1, 0, 1), (1, 1, 1), ceil)
+        y = m.forward(x)
+        assert y.shape == m.outputShape(x.shape) == want.shape
+        np.testing.assert_array_equal(y, want)
+        np.testing.assert_array_equal(m.forward(x[1]), want[1])
+    assert (nn.VolumetricMaxPooling(2, 3, 4).dW, nn.VolumetricMaxPooling(2, 3, 4).dH) == (3, 4)
+    assert repr(m) == "nn.VolumetricMaxPooling(2x3x2, 1,2,2, 1,1,0)"
+    assert repr(nn.VolumetricMaxPooling(2, 2, 2)) == "nn.VolumetricMaxPooling(2x2x2, 2,2,2)"
+    with pytest.raises(ModuleError, match=r"pad should be at most half of the kernel size"):
+        nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1, 2)
+    with pytest.raises(ModuleError, match=r"too small: given input size \(2x1x4x4\)"):
+        nn.VolumetricMaxPooling(2, 2, 2).forward(rand(2, 1, 4, 4))
+
+
+def test_volumetric_average_pooling_defaults_and_mean():
+    m = nn.VolumetricAveragePooling(2, 2, 1)  # strides default to the kernel here
+    assert (m.dT, m.dW, m.dH) == (2, 2, 1)
+    x = rand(2, 2, 4, 3, 5)
+    want = x[:, :, :4, :, :4].reshape(2, 2, 2, 2, 3, 2, 2).mean(axis=(3, 6))
+    y = m.forward(x)
+    assert y.shape == m.outputShape(x.shape) == (2, 2, 2, 3, 2)
+    close(y, want, 2 * 2 + 1)
+    close(m.forward(x[0]), want[0], 2 * 2 + 1)
+    assert repr(m) == "nn.VolumetricAveragePooling(2x2x1, 2,2,1)"
+    with pytest.raises(ModuleError, match=r"expected a 4D \(C, T, H, W\) sample"):
+        m.forward(rand(3, 4, 4))
+
+
+def test_new_poolings_survive_a_checkpoint(tmp_path):
+    net = nn.Sequential()
+    net.add(nn.SpatialDilatedMaxPooling(2, 2, 1, 1, 1, 1, 2, 2).ceil())
+    net.add(nn.SpatialFractionalMaxPooling(2, 2, 0.5, 0.5).fixPoolingRegions())
+    net.add(nn.SpatialLPPooling(2, 3, 1, 1))
+    nets.save(tmp_path / "net.nets", net)
+    back = nets.load(tmp_path / "net.nets")
+    assert repr(back) == repr(net) and back.modules[0].ceil_mode
+    assert back.modules[1].seed == net.modules[1].seed and back.modules[1].newRandomPool
+    x = np.abs(rand(2, 8, 8))
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
+    vol = nn.Sequential().add(nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1).ceil())
+    vol.add(nn.VolumetricAveragePooling(1, 2, 2))
+    tem = nn.TemporalMaxPooling(2, 1)
+    for m, x in [(vol, rand(1, 3, 5, 5)), (tem, rand(4, 2))]:
+        nets.save(tmp_path / "m.nets", m)
+        back = nets.load(tmp_path / "m.nets")
+        np.testing.assert_array_equal(back.forward(x), m.forward(x))
+
+
+def test_new_poolings_against_pytorch():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+
+    def check(m, x, op, terms=1):
+        y = m.forward(x)
+        g = rand(*y.shape)
+        gin = m.backward(x, g)
+        xt = torch.tensor(x, requires_grad=True)
+        yt = op(xt)
+        yt.backward(torch.tensor(g))
+        close(y, yt.detach().numpy(), terms)
+        close(gin, xt.grad.numpy(), terms * 4)  # a few windows overlap at each input
+
+    check(
+        nn.SpatialDilatedMaxPooling(2, 3, 2, 1, 1, 1, 2, 1).ceil(),
+        rand(2, 2, 5, 6),
+        lambda x: tf.max_pool2d(x, (3, 2), (1, 2), (1, 1), (1, 2), ceil_mode=True),
+    )
+    check(
+        nn.SpatialLPPooling(2, 2, 2, 2, 1, 2),
+        rand(2, 2, 5, 4),
+        lambda x: tf.lp_pool2d(x, 2, 2, (2, 1)),
+        5,
+    )
+    check(
+        nn.TemporalMaxPooling(3, 2),
+        rand(2, 7, 3),
+        lambda x: tf.max_pool1d(x.transpose(1, 2), 3, 2).transpose(1, 2),
+    )
+    check(
+        nn.VolumetricMaxPooling(2, 3, 2, 1, 2, 2, 1, 1, 0).ceil(),
+        rand(2, 2, 3, 4, 5),
+        lambda x: tf.max_pool3d(x, (2, 2, 3), (1, 2, 2), (1, 0, 1), ceil_mode=True),
+    )
+    check(
+        nn.VolumetricAveragePooling(2, 2, 1),
+        rand(2, 2, 4, 3, 5),
+        lambda x: tf.avg_pool3d(x, (2, 1, 2)),
+        5,
+    )
+    frac = nn.SpatialFractionalMaxPooling(2, 3, 4, 3).evaluate()
+    x = rand(2, 3, 7, 6)
+    samples = RNG.uniform(size=(2, 3, 2)).astype(np.float32)
+    want = tf.fractional_max_pool2d(
+        torch.tensor(x), (3, 2), output_size=(3, 4), _random_samples=torch.tensor(samples)
+    )
+    np.testing.assert_array_equal(F.fractional_max_pool2d(x, (3, 4), (3, 2), samples), want.numpy())
+    assert frac.forward(x).shape == want.shape
