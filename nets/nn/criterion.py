@@ -1,5 +1,7 @@
 """Criterions (torch/nn doc/criterion.md): the Criterion base, ClassNLLCriterion,
-CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion.
+CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion,
+DistKLDivCriterion. The margin losses are in `criterion_margin`, the spatial and simplex class
+losses in `criterion_class`, the weighted sums of criterions in `criterion_composite`.
 
 A criterion is a module (`nets.nn.Module`): its settings are hyper-parameters, its arrays
 (class ``weights``) buffers, and its compiled code lives in the one cache (`nets.nn.compiled`).
@@ -74,7 +76,9 @@ class Criterion(Module):
             target = jnp.asarray(as_input(target))
         else:
             target = np.asarray(target)
-        return self.prepare(jnp.asarray(as_input(input)), target)
+        input = as_input(input)  # a table (CosineEmbeddingCriterion's pair) stays a list
+        input = [jnp.asarray(v) for v in input] if isinstance(input, list) else jnp.asarray(input)
+        return self.prepare(input, target)
 
     def updateOutput(self, input: Any, target: Any) -> Any:
         """Compute the loss, store it in ``output`` and return it (a Python float)."""
@@ -280,3 +284,17 @@ class BCECriterion(Criterion):
 
     def call(self, input: Any, target: Any) -> jax.Array:
         return F.bce(input, target, self.weights, self.sizeAverage)
+
+
+class DistKLDivCriterion(Criterion):
+    """nn.DistKLDivCriterion(): Kullback-Leibler divergence.
+
+    Input: log-probabilities; target: probabilities with as many elements. Loss
+    ``sum over t > 0 of t * (log t - x)``, divided by the element count when ``sizeAverage``.
+    """
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return _check_same_elements(self, input, target)
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.dist_kl_div(input, target, self.sizeAverage)
