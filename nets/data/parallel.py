@@ -8,9 +8,12 @@ therefore be picklable, i.e. module-level functions (or ``functools.partial`` of
 Torchnet asks its closures to be serializable. Samples travel back through a
 ``multiprocessing`` queue.
 
-Ctrl-C: the workers ignore SIGINT; the main process's KeyboardInterrupt stops them all (a
-``None`` on the task queue, then terminate after a grace period), joins them and re-raises, so
-an interrupted script leaves no process behind and prints one traceback, its own.
+Ctrl-C: the workers ignore SIGINT, so only the main process sees the KeyboardInterrupt. Used
+as a context manager (``with ParallelDatasetIterator(...) as it:``), leaving the block that way
+stops the workers (a ``None`` each on the task queue, terminate after a grace period) and joins
+them; so does an interrupt inside ``next()``. A script that does neither still leaves nothing
+behind: the workers are daemons, stopped when the interpreter exits, and each quits by itself
+when it finds the main process gone.
 """
 
 from __future__ import annotations
@@ -44,8 +47,14 @@ def _worker(worker: int, init: Callable | None, closure: Callable, tasks: Any, r
     except BaseException:
         results.put(("error", worker, -1, traceback.format_exc()))
         return
+    parent = mp.parent_process()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return  # the main process is gone: no orphan keeps reading
+            continue
         if task is None:
             return
         epoch, position, index = task

@@ -42,14 +42,15 @@ def _running(pid):
 
 
 if __name__ == "__main__":  # read forever, until Ctrl-C
-    it = data.ParallelDatasetIterator(slow, 2)
-    pids = [p.pid for p in it._workers]
-    print("workers", *pids, flush=True)
+    pids = []
     try:
-        for epoch in range(100):
-            for k, _ in enumerate(it):
-                if epoch == 0 and k == 0:
-                    print("reading", flush=True)
+        with data.ParallelDatasetIterator(slow, 2) as it:
+            pids = [p.pid for p in it._workers]
+            print("workers", *pids, flush=True)
+            for epoch in range(100):
+                for k, _ in enumerate(it):
+                    if epoch == 0 and k == 0:
+                        print("reading", flush=True)
     except KeyboardInterrupt:
         alive = [p for p in pids if os.path.exists(f"/proc/{p}") and _running(p)]
         print("interrupted, workers left:", len(alive), flush=True)

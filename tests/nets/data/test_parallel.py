@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,27 @@ def test_sigint_stops_the_script_and_its_workers():
     assert proc.returncode == 0, err
     assert "interrupted, workers left: 0" in out
     assert "Traceback" not in err  # no worker printed a KeyboardInterrupt
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}")]  # all reaped
+
+
+def test_workers_quit_when_the_main_process_is_gone():
+    # a script that neither uses `with` nor catches Ctrl-C: killed outright, its workers follow
+    script = (
+        "from nets import data; from tests.nets.data import parallel_workers as w\n"
+        "it = data.ParallelDatasetIterator(w.slow, 1)\n"
+        "print(it._workers[0].pid, flush=True)\n"
+        "for _ in it: pass\n"
+    )
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    pid = int(proc.stdout.readline())
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}")
