@@ -38,6 +38,9 @@ class Criterion(Module):
     JAX transformation both return traced values and leave ``output``/``gradInput`` alone.
     """
 
+    # whether the input is a table of arrays ({x1, x2}), kept as a list, not stacked
+    table_input = False
+
     def __init__(self) -> None:
         super().__init__()
         self.output = 0.0
@@ -76,9 +79,10 @@ class Criterion(Module):
             target = jnp.asarray(as_input(target))
         else:
             target = np.asarray(target)
-        input = as_input(input)  # a table (CosineEmbeddingCriterion's pair) stays a list
-        input = [jnp.asarray(v) for v in input] if isinstance(input, list) else jnp.asarray(input)
-        return self.prepare(input, target)
+        input = as_input(input)
+        if self.table_input and isinstance(input, list):  # a pair {x1, x2} stays a table
+            return self.prepare([jnp.asarray(v) for v in input], target)
+        return self.prepare(jnp.asarray(input), target)
 
     def updateOutput(self, input: Any, target: Any) -> Any:
         """Compute the loss, store it in ``output`` and return it (a Python float)."""

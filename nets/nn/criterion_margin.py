@@ -221,6 +221,8 @@ class L1HingeEmbeddingCriterion(Criterion):
     with ``d = |x1 - x2|_1``: ``d`` if ``y = 1``, else ``max(0, margin - d)``. No averaging.
     """
 
+    table_input = True
+
     def __init__(self, margin: float = 1.0) -> None:
         super().__init__()
         self.margin = number_arg(self, "margin", "the margin", margin)
@@ -245,6 +247,8 @@ class CosineEmbeddingCriterion(Criterion):
     one ``(D,)`` pair) and targets ``y`` (1 or -1): ``1 - cos(x1, x2)`` where ``y = 1``,
     ``max(0, cos(x1, x2) - margin)`` where ``y = -1``; summed, divided by N when ``sizeAverage``.
     """
+
+    table_input = True
 
     def __init__(self, margin: float = 0.0) -> None:
         super().__init__()
@@ -277,6 +281,8 @@ class MarginRankingCriterion(Criterion):
     -1: which should rank higher), ``max(0, -y (x1 - x2) + margin)``; over a batch of ``(N,)``
     pairs summed and divided by N when ``sizeAverage`` (a single pair, ``y`` a number, is not).
     """
+
+    table_input = True
 
     def __init__(self, margin: float = 1.0) -> None:
         super().__init__()
