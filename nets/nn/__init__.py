@@ -20,9 +20,13 @@ from .criterion import BCECriterion as BCECriterion
 from .criterion import ClassNLLCriterion as ClassNLLCriterion
 from .criterion import Criterion as Criterion
 from .criterion import CrossEntropyCriterion as CrossEntropyCriterion
+from .criterion import DistanceRatioCriterion as DistanceRatioCriterion
 from .criterion import DistKLDivCriterion as DistKLDivCriterion
+from .criterion import L1Cost as L1Cost
 from .criterion import MSECriterion as MSECriterion
 from .criterion import SmoothL1Criterion as SmoothL1Criterion
+from .criterion import SpatialAutoCropMSECriterion as SpatialAutoCropMSECriterion
+from .criterion import WeightedMSECriterion as WeightedMSECriterion
 from .criterion_class import ClassSimplexCriterion as ClassSimplexCriterion
 from .criterion_class import SpatialClassNLLCriterion as SpatialClassNLLCriterion
 from .criterion_composite import MultiCriterion as MultiCriterion

@@ -646,3 +646,33 @@ def regular_simplex(n: int) -> np.ndarray:
         c = (a[k, k] ** 2 - 1 - 1 / n) / a[k, k]
         a[k + 1 :, k] = c
     return a
+
+
+def weighted_mse(x: Array, target: Array, weight: Array, size_average: bool = True) -> Array:
+    """Torch7 WeightedMSECriterion: `mse` of ``x`` against ``target * weight``; a weight shaped
+    like one sample of a batch is repeated over the batch."""
+    w = jnp.asarray(weight, x.dtype)
+    if x.ndim - 1 == w.ndim:
+        w = w[None]
+    return mse(x, target * w, size_average)
+
+
+def l1_cost(x: Array) -> Array:
+    """Torch7 L1Cost: ``sum |x|`` (no target, never averaged); its gradient ``sign(x)`` is 0 at 0,
+    as THNN's (JAX's derivative of ``abs`` at 0 is 1)."""
+    return jnp.sum(jnp.where(x == 0, 0, jnp.abs(x)))
+
+
+def distance_ratio(x: Array, y: Array, size_average: bool = True) -> Array:
+    """Torch7 DistanceRatioCriterion: ``-log(exp(-x) / (exp(-x) + exp(-y)))`` for distances
+    ``x`` of similar and ``y`` of dissimilar pairs, ``= x + log(exp(-x) + exp(-y))``; summed,
+    divided by the number of pairs when size_average."""
+    loss = x + jnp.logaddexp(-x, -y)
+    return _sum_or_mean(loss, size_average, x.shape[0])
+
+
+def center_crop2d(x: Array, height: int, width: int) -> Array:
+    """The centred ``height x width`` window of the last two axes (Torch7's ``centerCrop``)."""
+    top = (x.shape[-2] - height) // 2
+    left = (x.shape[-1] - width) // 2
+    return x[..., top : top + height, left : left + width]
