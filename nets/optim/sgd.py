@@ -27,7 +27,10 @@ Differences from optax's ``sgd``: Torch7 dampens momentum (``buf = mom * buf + (
 with ``damp = momentum`` by default, but the first step copies the gradient into the buffer
 undamped; optax's ``trace`` is the ``dampening = 0`` case, which is what we use when it applies.
 Weight decay is added to the gradient before momentum (``optax.add_decayed_weights`` first in the
-chain) and the learning rate is annealed as ``lr / (1 + nevals * lrd)``.
+chain) and the learning rate is annealed as ``lr / (1 + nevals * lrd)``. The per-parameter
+``learningRates`` and ``weightDecays`` are element-wise products over the parameter pytree
+(optax's ``scale`` and ``add_decayed_weights`` take one number for every leaf); as in Torch7,
+``weightDecays`` is used only while ``weightDecay`` is 0.
 """
 
 from __future__ import annotations
