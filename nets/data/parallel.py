@@ -226,4 +226,7 @@ class ParallelDatasetIterator:
 
     def __del__(self) -> None:
         if getattr(self, "_workers", None):
-            self.close()
+            try:
+                self.close()
+            except Exception:  # at interpreter exit, multiprocessing may be half torn down
+                pass

@@ -113,7 +113,7 @@ def test_cg_matches_torch_formula_for_three_line_searches(quadratic, system):
     def opfunc(x):
         return 0.5 * x @ a @ x - b @ x, grad64(x)
 
-    for max_eval in (3, 6, 9):  # one, two and three line searches' worth of evaluations
+    for max_eval in (3, 6, 9):  # 0, 2 and 3 successful line searches (the first one cut short)
         x, fx, evals = optim.cg(feval, jnp.asarray(x0, jnp.float32), {"maxEval": max_eval})
         want_x, want_fx, want_evals = torch_cg(opfunc, x0, max_eval)
         assert evals == want_evals and len(fx) == len(want_fx)
