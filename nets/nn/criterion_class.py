@@ -26,9 +26,16 @@ def _class_targets(crit: Criterion, target: Any, want: tuple, n_classes: int) ->
     if isinstance(target, jax.core.Tracer):
         return jnp.asarray(target, jnp.int32)
     t = np.asarray(target)
+    if t.dtype == object:  # Python ints beyond int64
+        t = t.astype(np.float64)
     if not np.issubdtype(t.dtype, np.integer):
-        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
-            raise ModuleError(crit._describe(), "expected integer class indices, got fractions")
+        bad = np.flatnonzero(~np.isfinite(t) | (t != np.round(t)))
+        if bad.size:
+            raise ModuleError(
+                crit._describe(),
+                f"expected integer class indices, got {t.ravel()[bad[0]]:g} at flat position "
+                f"{int(bad[0])}",
+            )
     flat = t.ravel()
     bad = np.flatnonzero((flat < 0) | (flat >= n_classes))
     if bad.size:

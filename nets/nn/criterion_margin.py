@@ -147,9 +147,17 @@ class MultiLabelMarginCriterion(Criterion):
         if not _concrete(target):
             return input, jnp.asarray(target, jnp.int32)
         t = np.asarray(target)
+        if t.dtype == object:  # Python ints beyond int64
+            t = t.astype(np.float64)
         c = input.shape[-1]
-        if not np.issubdtype(t.dtype, np.integer) and not np.all(t == np.round(t)):
-            raise ModuleError(self._describe(), f"expected integer class indices, got {t.tolist()}")
+        if not np.issubdtype(t.dtype, np.integer):
+            bad = np.flatnonzero(t.ravel() != np.round(t.ravel()))  # NaN too
+            if bad.size:
+                raise ModuleError(
+                    self._describe(),
+                    f"expected integer class indices, got {t.ravel()[bad[0]]:g} at position "
+                    f"{int(bad[0])}",
+                )
         flat = t.ravel()
         bad = np.flatnonzero((flat < -1) | (flat >= c))
         if bad.size:

@@ -62,6 +62,12 @@ def test_spatial_class_nll_checks_targets():
         c.forward(LOGP[0, 0], T[0])
     with pytest.raises(ModuleError, match="weights has 2 entries but the input has 3 classes"):
         nn.SpatialClassNLLCriterion(np.ones(2)).forward(LOGP, T)
+    huge = T.astype(object)
+    huge[0, 1, 1] = 2**70  # beyond int64: refused, not wrapped
+    with pytest.raises(ModuleError, match=r"got 1\.18059e\+21 at \(0, 1, 1\)"):
+        c.forward(LOGP, huge)
+    with pytest.raises(ModuleError, match=r"expected integer class indices, got nan"):
+        c.forward(LOGP, np.where(T == T.max(), np.nan, T))
     assert bool(jax.jit(c.bad_targets)(LOGP, bad)) and not bool(jax.jit(c.bad_targets)(LOGP, T))
 
 

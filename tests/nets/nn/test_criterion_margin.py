@@ -197,6 +197,10 @@ def test_class_targets_checked_on_the_host():
         r".* got -2 at position 3",
     ):
         nn.MultiLabelMarginCriterion().forward(X, np.array([[0, 1, 2, -2, 0]] + [[0] * 5] * 3))
+    with pytest.raises(
+        ModuleError, match=r"expected integer class indices, got 0\.5 at position 2"
+    ):
+        nn.MultiLabelMarginCriterion().forward(X[0], np.array([0, 1, 0.5, -1, 0]))
     with pytest.raises(ModuleError, match=r"expected a target of the input's shape \(4, 5\)"):
         nn.MultiLabelMarginCriterion().forward(X, np.zeros((4, 4), int))
     with pytest.raises(ModuleError, match="weights has 3 entries but the input is"):
