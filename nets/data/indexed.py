@@ -109,7 +109,8 @@ class IndexedDatasetReader:
         self.datafilename = Path(datafilename)
         self._read_index(mmapidx)
         self._check_data()
-        self.data = np.memmap(self.datafilename, self.dtype, "r") if mmap and self.N else None
+        mapped = mmap and self.datoffsets[-1] > 0  # NumPy cannot map an empty file
+        self.data = np.memmap(self.datafilename, self.dtype, "r") if mapped else None
 
     def _read_index(self, mmapidx: bool) -> None:
         path = self.indexfilename
