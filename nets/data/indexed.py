@@ -110,7 +110,8 @@ class IndexedDatasetReader:
         self._read_index(mmapidx)
         self._check_data()
         mapped = mmap and self.datoffsets[-1] > 0  # NumPy cannot map an empty file
-        self.data = np.memmap(self.datafilename, self.dtype, "r") if mapped else None
+        count = (int(self.datoffsets[-1]),)
+        self.data = np.memmap(self.datafilename, self.dtype, "r", shape=count) if mapped else None
 
     def _read_index(self, mmapidx: bool) -> None:
         path = self.indexfilename
