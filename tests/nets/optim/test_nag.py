@@ -27,7 +27,7 @@ def torch_nag(grad, x, cfg, steps):
         d = dfdx if lrs is None else lrs * dfdx
         x = x - clr * d
         v = v - clr * d
-    return x
+    return x, v
 
 
 CONFIGS = [
@@ -41,7 +41,7 @@ CONFIGS = [
 def test_nag_matches_torch_formula(run, quadratic, cfg):
     feval, grad64, x0 = quadratic
     x, state = run(optim.nag, feval, x0, cfg, steps=3)
-    assert_close(x, torch_nag(grad64, x0, cfg, 3), terms=3 * STEP_TERMS)
+    assert_close(x, torch_nag(grad64, x0, cfg, 3)[0], terms=3 * STEP_TERMS)
     assert state["evalCounter"] == 3
 
 
@@ -62,3 +62,17 @@ def test_nag_refuses_zero_momentum(quadratic):
         optim.nag(feval, jnp.asarray(x0), {"momentum": 0})
     with pytest.raises(ValueError, match=r"config\['learningRates'\] must be shaped like x"):
         optim.nag(feval, jnp.asarray(x0), {"learningRates": np.ones(2)})
+
+
+def test_transform_trains_the_look_ahead_point(quadratic):
+    """optim.transform('nag') updates y = x + mom v, where Torch7 takes the gradient."""
+    feval, grad64, x0 = quadratic
+    cfg = {"learningRate": 0.1, "momentum": 0.5, "learningRateDecay": 0.3, "weightDecay": 0.05}
+    tx = optim.transform("nag", cfg)
+    y = jnp.asarray(x0, jnp.float32)
+    opt_state = tx.init(y)
+    for _ in range(3):
+        updates, opt_state = tx.update(feval(y)[1], opt_state, y)
+        y = y + updates
+    x, v = torch_nag(grad64, x0, cfg, 3)
+    assert_close(np.asarray(y), x + 0.5 * v, terms=3 * STEP_TERMS)
