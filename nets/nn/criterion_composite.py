@@ -21,6 +21,13 @@ def _weight(owner: Criterion, weight: Any) -> float:
     return float(weight)
 
 
+def _table_of(value: Any, n: int) -> bool:
+    """A list or tuple of at least `n` entries, or an array of at least `n` along axis 0."""
+    if isinstance(value, (list, tuple)):
+        return len(value) >= n
+    return jnp.ndim(value) > 0 and jnp.shape(value)[0] >= n
+
+
 class _Sum(Criterion):
     """What the two share: ``add(criterion, weight)`` and the printed form."""
 
@@ -68,22 +75,25 @@ class ParallelCriterion(_Sum):
         self.repeatTarget = bool(repeatTarget)
 
     def _split(self, input: Any, target: Any) -> tuple[list, list]:
+        """Entry i of each table; an array counts as the table of its first axis, as Torch7's
+        ``input[i]`` indexes a tensor."""
         self._empty()
         n = len(self.modules)
-        if not isinstance(input, (list, tuple)) or len(input) < n:
+        if not _table_of(input, n):
             raise ModuleError(
                 self._describe(),
                 f"expected a table of {n} inputs, one per criterion, got {shape_str(input)}",
             )
+        inputs = [input[i] for i in range(n)]
         if self.repeatTarget:
-            return list(input[:n]), [target] * n
-        if not isinstance(target, (list, tuple)) or len(target) < n:
+            return inputs, [target] * n
+        if not _table_of(target, n):
             raise ModuleError(
                 self._describe(),
                 f"expected a table of {n} targets, one per criterion (or repeatTarget=true), "
                 f"got {shape_str(target)}",
             )
-        return list(input[:n]), list(target[:n])
+        return inputs, [target[i] for i in range(n)]
 
     def _arguments(self, input: Any, target: Any) -> tuple[Any, Any]:
         inputs, targets = self._split(input, target)
@@ -97,7 +107,12 @@ class ParallelCriterion(_Sum):
 
     def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         inputs, targets = self._split(input, target)
-        pairs = [c.prepare(x, t) for c, x, t in zip(self.modules, inputs, targets, strict=True)]
+        pairs = []
+        for i, (c, x, t) in enumerate(zip(self.modules, inputs, targets, strict=True)):
+            try:
+                pairs.append(c.prepare(x, t))
+            except ModuleError as e:
+                raise e.within(i) from None
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
     def bad_targets(self, input: Any, target: Any) -> jax.Array:
@@ -125,7 +140,12 @@ class MultiCriterion(_Sum):
 
     def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
         self._empty()
-        pairs = [c.prepare(input, target) for c in self.modules]
+        pairs = []
+        for i, c in enumerate(self.modules):
+            try:
+                pairs.append(c.prepare(input, target))
+            except ModuleError as e:
+                raise e.within(i) from None
         return pairs[0][0], [p[1] for p in pairs]
 
     def bad_targets(self, input: Any, target: Any) -> jax.Array:

@@ -67,11 +67,15 @@ def test_errors_name_the_child_and_the_table():
     with pytest.raises(
         ModuleError, match=r"ParallelCriterion: expected a table of 2 inputs, one per criterion"
     ):
-        p.forward(X, [Z, T])
+        p.forward([X], [Z, T])
     with pytest.raises(
         ModuleError, match=r"expected a table of 2 targets, one per criterion \(or repeatTarget"
     ):
-        p.forward([X, Z], T)
+        p.forward([X, Z], 5)
+    # an array is the table of its first axis, as Torch7's input[i]
+    close(p.forward(np.stack([X, Z]), [Z, T]), p.forward([X, Z], [Z, T]), 1)
+    with pytest.raises(ModuleError, match=r"^\(1\) nn\.ClassNLLCriterion: expected class"):
+        p.prepare(np.stack([X, Z]), [Z, np.array([0, 7, 1, 1])])
     with pytest.raises(ModuleError, match=r"MultiCriterion: has no criterions"):
         nn.MultiCriterion().forward(X, Z)
     with pytest.raises(ValueError, match=r"add: expected an nn criterion, got Linear"):
@@ -92,3 +96,30 @@ def test_weight_change_recompiles_and_checkpoint_round_trip(tmp_path):
     q = nets.load(str(tmp_path / "c.nets"))
     assert repr(q) == repr(p) and q.criterions[1].margin == 0.3
     assert q.forward([X, Z, X], [Z, y, Z]) == p.forward([X, Z, X], [Z, y, Z])
+
+
+def test_weighted_auxiliary_losses_train_in_the_engine():
+    """GoogLeNet's recipe: one target, the main loss plus 0.3 times an auxiliary head's."""
+    import nets
+    from nets import data
+    from nets.engine import Engine
+
+    nets.manual_seed(0)
+    trunk = nn.Sequential().add(nn.Linear(3, 8)).add(nn.Tanh())
+    heads = nn.ConcatTable().add(nn.Linear(8, 3)).add(nn.Linear(8, 3))
+    net = nn.Sequential().add(trunk).add(heads)
+    crit = (
+        nn.ParallelCriterion(True)
+        .add(nn.CrossEntropyCriterion())
+        .add(nn.CrossEntropyCriterion(), 0.3)
+    )
+    x = RNG.standard_normal((32, 3)).astype(np.float32)
+    y = np.argmax(x, axis=1)
+    batches = data.DatasetIterator(data.TensorDataset(x, y), 8, prefetch=0)
+    before = crit.forward(net.forward(x), y)
+    Engine(seed=0).train(net, batches, crit, "sgd", {"learningRate": 0.5}, maxepoch=5)
+    after = crit.forward(net.forward(x), y)
+    assert after < 0.7 * before
+    bad = data.DatasetIterator(data.TensorDataset(x, np.where(y == 2, 3, y)), 8, prefetch=0)
+    with pytest.raises(Exception, match=r"ClassNLLCriterion|CrossEntropyCriterion"):
+        Engine(seed=0).train(net, bad, crit, "sgd", {}, maxepoch=1)
