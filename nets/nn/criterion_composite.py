@@ -29,7 +29,8 @@ def _table_of(value: Any, n: int) -> bool:
 
 
 class _Sum(Criterion):
-    """What the two share: ``add(criterion, weight)`` and the printed form."""
+    """What the two share: ``add(criterion, weight)``. They print as Torch7's do, by type name
+    (``nn.ParallelCriterion``); ``criterions`` and ``weights`` hold the parts."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,12 +52,6 @@ class _Sum(Criterion):
         self.modules.append(criterion)
         self.weights = (*self.weights, weight)  # a new tuple: the structure changed
         return self
-
-    def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}".join(("nn.", " {"))]
-        for i, (c, w) in enumerate(zip(self.modules, self.weights, strict=True)):
-            lines.append(f"  ({i}) {w:g} * " + repr(c).replace("\n", "\n  "))
-        return "\n".join(lines) + "\n}" if self.modules else f"nn.{type(self).__name__}"
 
     def _empty(self) -> None:
         if not self.modules:

@@ -27,10 +27,7 @@ def test_parallel_criterion_is_the_weighted_sum_of_its_children():
     close(g[0], 0.5 * np.asarray(mse.backward(X, Z)), 2)
     close(g[1], 0.25 * np.asarray(nll.backward(Z, T)), 2)
     assert p.criterions == [mse, nll] and p.weights == (0.5, 0.25)
-    assert (
-        repr(p) == "nn.ParallelCriterion {\n  (0) 0.5 * nn.MSECriterion\n"
-        "  (1) 0.25 * nn.ClassNLLCriterion\n}"
-    )
+    assert repr(p) == "nn.ParallelCriterion"  # Torch7 prints a criterion by its type
 
 
 def test_parallel_criterion_repeat_target():
@@ -94,7 +91,8 @@ def test_weight_change_recompiles_and_checkpoint_round_trip(tmp_path):
     assert p.forward([X, Z, X], [Z, y, Z]) != first
     nets.save(str(tmp_path / "c.nets"), p)
     q = nets.load(str(tmp_path / "c.nets"))
-    assert repr(q) == repr(p) and q.criterions[1].margin == 0.3
+    assert [type(c) for c in q.criterions] == [type(c) for c in p.criterions]
+    assert q.weights == (0.5, 1.0, 2.0) and q.criterions[1].margin == 0.3
     assert q.forward([X, Z, X], [Z, y, Z]) == p.forward([X, Z, X], [Z, y, Z])
 
 
