@@ -152,17 +152,24 @@ class NDCGMeter:
             raise ValueError(
                 f"NDCGMeter: too few results ({relevance.shape[1]}) for the level K = {self.K[-1]}"
             )
-        for scores, rel in zip(output, relevance, strict=True):
+        for n, (scores, rel) in enumerate(zip(output, relevance, strict=True)):
             order = np.argsort(-scores, kind="stable")
             ideal = np.argsort(-rel, kind="stable")
             for k in self.K:
-                self.ndcg[k] += self._dcg(rel, order, k) / self._dcg(rel, ideal, k)
+                best = self._dcg(rel, ideal, k)
+                if best <= 0:
+                    raise ValueError(
+                        f"NDCGMeter: sample {n} has no relevant item among its best {k} (ideal "
+                        "DCG 0), so its NDCG is undefined; relevances must be >= 0, some > 0"
+                    )
+                self.ndcg[k] += self._dcg(rel, order, k) / best
         self.n += len(output)
 
     def value(self, k: int | None = None) -> dict | float:
         if k is not None:
-            return _pick("NDCGMeter", self.ndcg, k, "level k") / self.n
-        return {k: self.ndcg[k] / self.n for k in self.K}
+            total = _pick("NDCGMeter", self.ndcg, k, "level k")
+            return total / self.n if self.n else math.nan
+        return {k: self.value(k) for k in self.K}
 
 
 class PrecisionAtKMeter:
@@ -220,7 +227,8 @@ class PrecisionAtKMeter:
             for level in self.topk:
                 self.tp[level] = float(self._top[1][:, :level].sum())
         if k is not None:
-            return _pick("PrecisionAtKMeter", self.tp, k, "level k") / (self.n * k) * 100
+            tp = _pick("PrecisionAtKMeter", self.tp, k, "level k")
+            return tp / (self.n * k) * 100 if self.n else math.nan
         return {level: self.value(level) for level in self.topk}
 
 

@@ -83,6 +83,9 @@ def test_ndcg_meter_by_the_formula():
     assert m.value(1) == 0.0  # the best-scored item has relevance 0
     m.add(rel, rel)  # a perfect ranking
     assert m.value() == pytest.approx({1: 0.5, 3: (dcg3 / idcg3 + 1) / 2})
+    assert math.isnan(NDCGMeter(K=[1]).value(1))  # nothing added yet
+    with pytest.raises(ValueError, match=r"sample 0 has no relevant item among its best 1"):
+        m.add(out, np.zeros(4))
     with pytest.raises(ValueError, match=r"level k 2 was not given"):
         m.value(2)
     with pytest.raises(ValueError, match=r"too few results \(2\) for the level K = 3"):
