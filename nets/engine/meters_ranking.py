@@ -152,6 +152,7 @@ class NDCGMeter:
             raise ValueError(
                 f"NDCGMeter: too few results ({relevance.shape[1]}) for the level K = {self.K[-1]}"
             )
+        gains = dict.fromkeys(self.K, 0.0)  # added only once every sample is valid
         for n, (scores, rel) in enumerate(zip(output, relevance, strict=True)):
             order = np.argsort(-scores, kind="stable")
             ideal = np.argsort(-rel, kind="stable")
@@ -162,7 +163,9 @@ class NDCGMeter:
                         f"NDCGMeter: sample {n} has no relevant item among its best {k} (ideal "
                         "DCG 0), so its NDCG is undefined; relevances must be >= 0, some > 0"
                     )
-                self.ndcg[k] += self._dcg(rel, order, k) / best
+                gains[k] += self._dcg(rel, order, k) / best
+        for k in self.K:
+            self.ndcg[k] += gains[k]
         self.n += len(output)
 
     def value(self, k: int | None = None) -> dict | float:
