@@ -84,10 +84,13 @@ class ConfigVector:
         """Refuse a vector that is not shaped like the parameters `x`."""
         xs = [jax.numpy.shape(v) for v in jax.tree.leaves(x)]
         vs = [jax.numpy.shape(v) for v in jax.tree.leaves(self.value)]
-        if jax.tree.structure(x) != jax.tree.structure(self.value) or xs != vs:
+        sx, sv = jax.tree.structure(x), jax.tree.structure(self.value)
+        if sx != sv or xs != vs:
+            what = f"structure {sx}" if sx != sv else f"shapes {xs}"
+            theirs = f"structure {sv}" if sx != sv else f"shapes {vs}"
             raise ValueError(
                 f"optim.{name}: config[{key!r}] must be shaped like x, one value per parameter; "
-                f"x has shapes {xs}, {key} has {vs}"
+                f"x has {what}, {key} has {theirs}"
             )
 
 
@@ -206,24 +209,46 @@ def check_vectors(name: str, cfg: Mapping[str, Any], x: Any) -> None:
             value.check_like(name, key, x)
 
 
-def scale_by_vector(vector: ConfigVector | None) -> optax.GradientTransformation:
+def _vector_transform(
+    name: str, key: str, vector: ConfigVector, update: Callable
+) -> optax.GradientTransformation:
+    """A stateless transformation over a per-parameter vector, which ``init`` checks against
+    the parameters (so a compiled training step refuses a misshapen vector by its name)."""
+
+    def init(params):
+        vector.check_like(name, key, params)
+        return optax.EmptyState()
+
+    def apply(updates, state, params=None):
+        return update(updates, params), state
+
+    return optax.GradientTransformation(init, apply)
+
+
+def scale_by_vector(vector: ConfigVector | None, name: str = "sgd") -> optax.GradientTransformation:
     """Multiply the updates by a per-parameter vector (Torch7's ``learningRates``)."""
     if vector is None:
         return optax.identity()
-    return optax.stateless(
-        lambda updates, params: jax.tree.map(jnp.multiply, updates, vector.value)
+    return _vector_transform(
+        name,
+        "learningRates",
+        vector,
+        lambda updates, params: jax.tree.map(jnp.multiply, updates, vector.value),
     )
 
 
-def decay_by_vector(vector: ConfigVector | None) -> optax.GradientTransformation:
+def decay_by_vector(vector: ConfigVector | None, name: str = "sgd") -> optax.GradientTransformation:
     """Add ``vector * x`` to the gradient (Torch7's ``weightDecays``)."""
     if vector is None:
         return optax.identity()
-
-    def decay(updates, params):
-        return jax.tree.map(lambda g, w, x: g + w * x, updates, vector.value, params)
-
-    return optax.stateless(decay)
+    return _vector_transform(
+        name,
+        "weightDecays",
+        vector,
+        lambda updates, params: jax.tree.map(
+            lambda g, w, x: g + w * x, updates, vector.value, params
+        ),
+    )
 
 
 def step(

@@ -119,6 +119,10 @@ def test_sgd_per_parameter_vectors_are_checked(quadratic):
         optim.sgd(feval, x, {"learningRates": np.ones(2)})
     with pytest.raises(ValueError, match=r"config\['weightDecays'\] must be an array .* >= 0"):
         optim.sgd(feval, x, {"weightDecays": np.array([1.0, -1.0, 0.0])})
+    # a compiled training step checks the vector against the parameters when it starts
+    tx = optim.transform("sgd", {"learningRates": np.ones(3)})
+    with pytest.raises(ValueError, match=r"x has structure PyTreeDef\(\{'w': \*\}\)"):
+        tx.init({"w": x})
     # a new vector takes effect in the next step (the compiled update is keyed by it)
     state = {}
     x1, _ = optim.sgd(feval, x, {"learningRate": 0.1, "learningRates": np.ones(3)}, state)
