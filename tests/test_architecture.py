@@ -105,6 +105,9 @@ _LAYER_EXTRA = {
     "pooling.py": {".lowering"},
     "normalization.py": {".lowering"},
     "criterion.py": {".compiled", ".state", ".structure"},
+    "criterion_margin.py": {".criterion"},
+    "criterion_class.py": {".criterion"},
+    "criterion_composite.py": {".criterion"},
     "jacobian.py": {".criterion"},
     "trainer.py": {".compiled", ".binding", ".state", ".structure"},
 }

@@ -7,10 +7,15 @@ plain or .gz), ``cifar10`` / ``cifar100`` (binary and python versions, no unpick
 """
 
 from ._files import DataFileError as DataFileError
+from .batching import BatchDataset as BatchDataset
+from .batching import CoroutineBatchDataset as CoroutineBatchDataset
 from .cifar import cifar10 as cifar10
 from .cifar import cifar100 as cifar100
+from .datasets import ConcatDataset as ConcatDataset
 from .datasets import Dataset as Dataset
 from .datasets import ListDataset as ListDataset
+from .datasets import ResampleDataset as ResampleDataset
+from .datasets import ShuffleDataset as ShuffleDataset
 from .datasets import SubsetDataset as SubsetDataset
 from .datasets import TensorDataset as TensorDataset
 from .datasets import TransformDataset as TransformDataset
@@ -18,9 +23,13 @@ from .datasets import shuffle as shuffle
 from .datasets import split as split
 from .digits import digits as digits
 from .folder import ImageFolder as ImageFolder
+from .indexed import IndexedDataset as IndexedDataset
+from .indexed import IndexedDatasetReader as IndexedDatasetReader
+from .indexed import IndexedDatasetWriter as IndexedDatasetWriter
 from .iterators import DatasetIterator as DatasetIterator
 from .mnist import mnist as mnist
 from .mnist import read_idx as read_idx
+from .parallel import ParallelDatasetIterator as ParallelDatasetIterator
 from .transforms import Compose as Compose
 from .transforms import HorizontalFlip as HorizontalFlip
 from .transforms import Normalize as Normalize
@@ -34,6 +43,15 @@ __all__ = [
     "ListDataset",
     "SubsetDataset",
     "TransformDataset",
+    "ConcatDataset",
+    "ResampleDataset",
+    "ShuffleDataset",
+    "BatchDataset",
+    "CoroutineBatchDataset",
+    "IndexedDataset",
+    "IndexedDatasetReader",
+    "IndexedDatasetWriter",
+    "ParallelDatasetIterator",
     "shuffle",
     "split",
     "DatasetIterator",

@@ -12,6 +12,7 @@ use instead of stacking samples one by one.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -231,3 +232,98 @@ class TransformDataset(Dataset):
         if self.target_fn is not None:
             y = self.target_fn(y)
         return x, y
+
+
+class ConcatDataset(Dataset):
+    """ConcatDataset(datasets): the samples of each dataset in turn (Torchnet's).
+
+    Sample ``i`` comes from the dataset whose range holds it, found by bisection.
+    """
+
+    def __init__(self, datasets: Sequence[Dataset]):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be empty")
+        for k, d in enumerate(self.datasets):
+            if not (hasattr(d, "__len__") and hasattr(d, "__getitem__")):
+                raise TypeError(
+                    f"ConcatDataset: datasets[{k}] should be a dataset (len and ds[i]), got "
+                    f"{type(d).__name__}"
+                )
+        self.ends = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.ends[-1]
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        i = self._index(index)
+        k = bisect.bisect_right(self.ends, i)
+        start = self.ends[k - 1] if k else 0
+        return self.datasets[k][i - start]
+
+
+class ResampleDataset(Dataset):
+    """ResampleDataset(dataset[, sampler][, size]): sample ``i`` is ``dataset[sampler(dataset, i)]``
+    (Torchnet's, 0-based). `size` (default: the dataset's) sets the length; the sampler's index
+    is checked against the dataset.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        sampler: Callable[[Dataset, int], int] = lambda dataset, i: i,
+        size: int | None = None,
+    ):
+        self.dataset = dataset
+        self.sampler = sampler
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise ValueError(f"{type(self).__name__}: size should be an integer >= 0, got {size!r}")
+        self._size = size
+
+    def __len__(self) -> int:
+        return self._size if self._size else len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        i = self._index(index)
+        j = self.sampler(self.dataset, i)
+        n = len(self.dataset)
+        if (
+            isinstance(j, (bool, np.bool_))
+            or not isinstance(j, (int, np.integer))
+            or not 0 <= j < n
+        ):
+            raise IndexError(
+                f"{type(self).__name__}: the sampler mapped index {i} to {j!r}, outside the "
+                f"dataset's [0, {n})"
+            )
+        return self.dataset[int(j)]
+
+
+class ShuffleDataset(ResampleDataset):
+    """ShuffleDataset(dataset[, size][, replacement][, seed]): the samples in a random order.
+
+    The permutation is fixed until ``resample()`` draws a new one (Torchnet's); with
+    `replacement` the indices are drawn with replacement, and `size` may exceed the dataset's.
+    Draws come from a NumPy generator seeded with `seed` (0), so runs repeat.
+    """
+
+    def __init__(
+        self, dataset: Dataset, size: int | None = None, replacement: bool = False, seed: int = 0
+    ):
+        if size is not None and not replacement and size > len(dataset):
+            raise ValueError(
+                f"ShuffleDataset: size {size} cannot exceed the dataset's {len(dataset)} when "
+                "sampling without replacement"
+            )
+        super().__init__(dataset, lambda dataset, i: int(self.perm[i]), size)
+        self.replacement = bool(replacement)
+        self.rng = np.random.default_rng(seed)
+        self.resample()
+
+    def resample(self) -> None:
+        """Draw a new permutation (or a new sample with replacement)."""
+        n = len(self.dataset)
+        if self.replacement:
+            self.perm = self.rng.integers(0, n, len(self))
+        else:
+            self.perm = self.rng.permutation(n)[: len(self)]

@@ -12,7 +12,16 @@ from .meters import APMeter as APMeter
 from .meters import AverageValueMeter as AverageValueMeter
 from .meters import ClassErrorMeter as ClassErrorMeter
 from .meters import ConfusionMeter as ConfusionMeter
+from .meters import MovingAverageValueMeter as MovingAverageValueMeter
+from .meters import MSEMeter as MSEMeter
 from .meters import TimeMeter as TimeMeter
+from .meters_ranking import AUCMeter as AUCMeter
+from .meters_ranking import MultiLabelConfusionMeter as MultiLabelConfusionMeter
+from .meters_ranking import NDCGMeter as NDCGMeter
+from .meters_ranking import PrecisionAtKMeter as PrecisionAtKMeter
+from .meters_ranking import PrecisionMeter as PrecisionMeter
+from .meters_ranking import RecallMeter as RecallMeter
+from .meters_ranking import mAPMeter as mAPMeter
 from .parallel import DataParallel as DataParallel
 
 __all__ = [
@@ -27,6 +36,15 @@ __all__ = [
     "ConfusionMeter",
     "TimeMeter",
     "APMeter",
+    "MovingAverageValueMeter",
+    "MSEMeter",
+    "mAPMeter",
+    "MultiLabelConfusionMeter",
+    "NDCGMeter",
+    "PrecisionAtKMeter",
+    "PrecisionMeter",
+    "RecallMeter",
+    "AUCMeter",
     "TextLog",
     "JSONLog",
     "ProgressBar",

@@ -176,9 +176,11 @@ class TimeMeter:
 class APMeter:
     """APMeter(): average precision per class, for multi-label scoring.
 
-    ``add(output, target)`` with scores ``(N, K)`` and binary targets ``(N, K)``;
-    ``value() -> (K,)``: for each class, the mean of the precision at each positive, ranking by
-    descending score (Torchnet's definition; a class with no positive scores 0).
+    ``add(output, target[, weight])`` with scores ``(N, K)``, binary targets ``(N, K)`` and
+    optional positive sample weights ``(N,)``; ``value() -> (K,)``: for each class, the mean of
+    the precision at each positive, ranking by descending score (Torchnet's definition; with
+    weights the precision at rank r is ``sum(w * truth) / sum(w)`` over the first r; a class
+    with no positive scores 0).
     """
 
     def __init__(self):
@@ -187,8 +189,9 @@ class APMeter:
     def reset(self) -> None:
         self.scores: list[np.ndarray] = []
         self.targets: list[np.ndarray] = []
+        self.weights: list[np.ndarray] = []
 
-    def add(self, output: Any, target: Any) -> None:
+    def add(self, output: Any, target: Any, weight: Any = None) -> None:
         output = np.asarray(output, np.float64)
         target = np.asarray(target, np.float64)
         if output.ndim == 1:
@@ -200,18 +203,101 @@ class APMeter:
             )
         if not np.all((target == 0) | (target == 1)):
             raise ValueError("APMeter: targets must be 0 or 1")
+        if weight is not None:
+            weight = np.asarray(weight, np.float64).reshape(-1)
+            if weight.shape != (len(output),) or np.any(weight <= 0):
+                raise ValueError(
+                    f"APMeter: expected one weight > 0 per sample, {len(output)}, got "
+                    f"shape {np.shape(weight)} (min {weight.min() if weight.size else '-'})"
+                )
+        if self.scores and (weight is None) != (not self.weights):
+            raise ValueError("APMeter: give weights with every add() or with none")
         self.scores.append(output)
         self.targets.append(target)
+        if weight is not None:
+            self.weights.append(weight)
 
     def value(self) -> np.ndarray:
         if not self.scores:
             return np.zeros(0)
         scores = np.concatenate(self.scores)
         targets = np.concatenate(self.targets)
+        weights = np.concatenate(self.weights) if self.weights else None
         ap = np.zeros(scores.shape[1])
         ranks = np.arange(1, len(scores) + 1)
         for k in range(scores.shape[1]):
-            truth = targets[np.argsort(-scores[:, k], kind="stable"), k]
-            precision = np.cumsum(truth) / ranks
+            order = np.argsort(-scores[:, k], kind="stable")
+            truth = targets[order, k]
+            if weights is None:
+                precision = np.cumsum(truth) / ranks
+            else:
+                w = weights[order]
+                precision = np.cumsum(truth * w) / np.cumsum(w)
             ap[k] = precision[truth == 1].sum() / max(truth.sum(), 1)
         return ap
+
+
+class MovingAverageValueMeter:
+    """MovingAverageValueMeter(windowsize): mean and std of the last `windowsize` values.
+
+    ``add(value)``; ``value() -> (mean, std)`` over the window, as Torchnet's (the std divides
+    by ``max(1, n - 1)``; both 0 before any value).
+    """
+
+    def __init__(self, windowsize: int):
+        if isinstance(windowsize, bool) or not isinstance(windowsize, int) or windowsize < 1:
+            raise ValueError(
+                f"MovingAverageValueMeter: windowsize should be an integer >= 1, got {windowsize!r}"
+            )
+        self.windowsize = windowsize
+        self.reset()
+
+    def reset(self) -> None:
+        self.sum = 0.0
+        self.var = 0.0
+        self.n = 0
+        self.valuequeue = np.zeros(self.windowsize)
+
+    def add(self, value: float) -> None:
+        value = float(value)
+        slot = self.n % self.windowsize
+        old = self.valuequeue[slot]
+        self.sum += value - old
+        self.var += value * value - old * old
+        self.valuequeue[slot] = value
+        self.n += 1
+
+    def value(self) -> tuple[float, float]:
+        n = min(self.n, self.windowsize)
+        mean = self.sum / max(1, n)
+        return mean, math.sqrt(max(self.var - n * mean * mean, 0.0) / max(1, n - 1))
+
+
+class MSEMeter:
+    """MSEMeter([root]): the mean squared error over every element added (its root if `root`).
+
+    ``add(output, target)`` with arrays of one shape.
+    """
+
+    def __init__(self, root: bool = False):
+        self.root = bool(root)
+        self.reset()
+
+    def reset(self) -> None:
+        self.n = 0
+        self.sesum = 0.0
+
+    def add(self, output: Any, target: Any) -> None:
+        output = np.asarray(output, np.float64)
+        target = np.asarray(target, np.float64)
+        if output.shape != target.shape:
+            raise ValueError(
+                f"MSEMeter: output and target must have one shape, got {output.shape} and "
+                f"{target.shape}"
+            )
+        self.n += output.size
+        self.sesum += float(np.sum((output - target) ** 2))
+
+    def value(self) -> float:
+        mse = self.sesum / max(1, self.n)
+        return math.sqrt(mse) if self.root else mse

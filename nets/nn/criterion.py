@@ -1,5 +1,8 @@
 """Criterions (torch/nn doc/criterion.md): the Criterion base, ClassNLLCriterion,
-CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion.
+CrossEntropyCriterion, MSECriterion, BCECriterion, AbsCriterion, SmoothL1Criterion,
+DistKLDivCriterion, WeightedMSECriterion, SpatialAutoCropMSECriterion, L1Cost,
+DistanceRatioCriterion. The margin losses are in `criterion_margin`, the spatial and simplex class
+losses in `criterion_class`, the weighted sums of criterions in `criterion_composite`.
 
 A criterion is a module (`nets.nn.Module`): its settings are hyper-parameters, its arrays
 (class ``weights``) buffers, and its compiled code lives in the one cache (`nets.nn.compiled`).
@@ -35,6 +38,9 @@ class Criterion(Module):
     ``gradInput``, the gradient of the loss with respect to the input, by autodiff. Inside a
     JAX transformation both return traced values and leave ``output``/``gradInput`` alone.
     """
+
+    # whether the input is a table of arrays ({x1, x2}), kept as a list, not stacked
+    table_input = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,7 +80,10 @@ class Criterion(Module):
             target = jnp.asarray(as_input(target))
         else:
             target = np.asarray(target)
-        return self.prepare(jnp.asarray(as_input(input)), target)
+        input = as_input(input)
+        if self.table_input and isinstance(input, list):  # a pair {x1, x2} stays a table
+            return self.prepare([jnp.asarray(v) for v in input], target)
+        return self.prepare(jnp.asarray(input), target)
 
     def updateOutput(self, input: Any, target: Any) -> Any:
         """Compute the loss, store it in ``output`` and return it (a Python float)."""
@@ -280,3 +289,124 @@ class BCECriterion(Criterion):
 
     def call(self, input: Any, target: Any) -> jax.Array:
         return F.bce(input, target, self.weights, self.sizeAverage)
+
+
+class DistKLDivCriterion(Criterion):
+    """nn.DistKLDivCriterion(): Kullback-Leibler divergence.
+
+    Input: log-probabilities; target: probabilities with as many elements. Loss
+    ``sum over t > 0 of t * (log t - x)``, divided by the element count when ``sizeAverage``.
+    """
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return _check_same_elements(self, input, target)
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.dist_kl_div(input, target, self.sizeAverage)
+
+
+class WeightedMSECriterion(MSECriterion):
+    """nn.WeightedMSECriterion(w): `MSECriterion` against ``target * w``.
+
+    ``w`` has the shape of the input, or of one sample of a batch (then it weights every
+    sample alike). It is a buffer, not a trained parameter.
+    """
+
+    def __init__(self, w: Any) -> None:
+        super().__init__()
+        self.register_buffer("weight", jnp.asarray(w, jnp.float32))
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        input, target = _check_same_elements(self, input, target)
+        w = self.weight.shape
+        if w != input.shape and w != input.shape[1:]:
+            raise ModuleError(
+                self._describe(),
+                f"expected weights of the input's shape {shape_str(input)} or of one sample's, "
+                f"got {shape_str(self.weight)}",
+            )
+        return input, target
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.weighted_mse(input, target, self.weight, self.sizeAverage)
+
+
+class SpatialAutoCropMSECriterion(MSECriterion):
+    """nn.SpatialAutoCropMSECriterion([sizeAverage=True]): `MSECriterion` against the centre of
+    a larger target.
+
+    Input and target are ``(N, C, H, W)`` or ``(C, H, W)``; the target, at least as tall and
+    wide as the input, is cropped to the input's size around its centre first.
+    """
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        if input.ndim not in (3, 4) or jnp.ndim(target) != input.ndim:
+            raise ModuleError(
+                self._describe(),
+                f"expected input and target of 3 or 4 dimensions alike, got {shape_str(input)} "
+                f"and {shape_str(target)}",
+            )
+        (h, w), (th, tw) = input.shape[-2:], jnp.shape(target)[-2:]
+        if th < h or tw < w or jnp.shape(target)[:-2] != input.shape[:-2]:
+            raise ModuleError(
+                self._describe(),
+                f"expected a target at least as tall and wide as the input {shape_str(input)} "
+                f"(same leading sizes), got {shape_str(target)}",
+            )
+        target = F.center_crop2d(jnp.asarray(target, input.dtype), h, w)
+        return input, target
+
+
+class L1Cost(Criterion):
+    """nn.L1Cost(): ``sum |x|``, an L1 penalty on the input; the target is ignored (optional)."""
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.l1_cost(input)
+
+    def forward(self, input: Any, target: Any = 0) -> Any:
+        return super().forward(input, target)
+
+    def backward(self, input: Any, target: Any = 0) -> Any:
+        return super().backward(input, target)
+
+    __call__ = forward
+
+
+class DistanceRatioCriterion(Criterion):
+    """nn.DistanceRatioCriterion([sizeAverage=True]): the triplet loss of a pair of distances.
+
+    Input ``{X, Y}``: distances ``(N,)`` of similar and of dissimilar pairs; loss
+    ``-log(exp(-X) / (exp(-X) + exp(-Y)))``, summed, divided by N when ``sizeAverage``. The
+    target is ignored (optional). Reference: https://arxiv.org/abs/1610.00243.
+    """
+
+    table_input = True
+
+    def __init__(self, sizeAverage: bool = True) -> None:
+        super().__init__()
+        self.sizeAverage = bool(sizeAverage)
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        if not isinstance(input, (list, tuple)) or len(input) != 2:
+            raise ModuleError(
+                self._describe(),
+                f"expected a table of two distances {{X, Y}}, got {shape_str(input)}",
+            )
+        x, y = input
+        if jnp.ndim(x) == 0 or jnp.shape(x) != jnp.shape(y):
+            raise ModuleError(
+                self._describe(),
+                f"expected X and Y of one shape (N,), got {shape_str(x)} and {shape_str(y)}",
+            )
+        return [x, y], target
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        return F.distance_ratio(input[0], input[1], self.sizeAverage)
+
+    def forward(self, input: Any, target: Any = 0) -> Any:
+        return super().forward(input, target)
+
+    def backward(self, input: Any, target: Any = 0) -> Any:
+        return super().backward(input, target)
+
+    __call__ = forward

@@ -1139,3 +1139,185 @@ def bce(
         w = jnp.asarray(weights, x.dtype)
         loss = loss * jnp.reshape(w, (1,) * (x.ndim - 1) + (-1,))
     return -_reduce(loss, size_average)
+
+
+# ---- criterions (issue 19)
+# Targets of the margin losses are +1/-1; class targets are 0-based integers (the criterions
+# check both on the host before tracing).
+
+
+def _sum_or_mean(loss: Array, size_average: bool, count: int) -> Array:
+    total = jnp.sum(loss)
+    return total / count if size_average else total
+
+
+def margin_loss(x: Array, target: Array, margin: float = 1.0, size_average: bool = True) -> Array:
+    """Torch7 MarginCriterion: ``sum(max(0, margin - x * t))``, divided by the element count."""
+    return _reduce(jnp.maximum(margin - x * target, 0), size_average)
+
+
+def soft_margin(x: Array, target: Array, size_average: bool = True) -> Array:
+    """Torch7 SoftMarginCriterion: ``sum(log(1 + exp(-x * t)))`` (as a stable softplus)."""
+    return _reduce(jax.nn.softplus(-x * target), size_average)
+
+
+def multi_margin(
+    x: Array,
+    target: Array,
+    p: int = 1,
+    weights: Array | None = None,
+    margin: float = 1.0,
+    size_average: bool = True,
+) -> Array:
+    """Torch7 MultiMarginCriterion: per sample ``sum_{d != t} w[t] max(0, margin - x[t] + x[d])^p
+    / C``; summed over the samples, divided by N when size_average."""
+    if x.ndim == 1:
+        x, target = x[None, :], jnp.reshape(target, (1,))
+    target = jnp.asarray(target, jnp.int32)
+    n, c = x.shape
+    x_t = jnp.take_along_axis(x, target[:, None], axis=1)
+    z = jnp.maximum(margin - x_t + x, 0)
+    h = z if p == 1 else z * z
+    h = jnp.where(jnp.arange(c)[None, :] == target[:, None], 0, h)
+    if weights is not None:
+        h = h * jnp.asarray(weights, x.dtype)[target][:, None]
+    return _sum_or_mean(h, size_average, n) / c
+
+
+def multilabel_margin(x: Array, target: Array, size_average: bool = True) -> Array:
+    """Torch7 MultiLabelMarginCriterion: per sample, for each target class ``j`` (the 0-based
+    indices before the first -1 of the target row) and each non-target class ``d``,
+    ``max(0, 1 - x[j] + x[d])``; the sum divided by C, and by N when size_average."""
+    if x.ndim == 1:
+        x, target = x[None, :], target[None, :]
+    target = jnp.asarray(target, jnp.int32)
+    n, c = x.shape
+    valid = jnp.cumprod(target >= 0, axis=1).astype(bool)  # up to the first -1
+    idx = jnp.where(valid, target, 0)
+    listed = valid[:, :, None] & (idx[:, :, None] == jnp.arange(c)[None, None, :])
+    is_target = jnp.any(listed, axis=1)
+    x_j = jnp.take_along_axis(x, idx, axis=1)  # (N, C): x at each listed target
+    z = jnp.maximum(1 - x_j[:, :, None] + x[:, None, :], 0)  # (N, target slot, class)
+    z = jnp.where(valid[:, :, None] & ~is_target[:, None, :], z, 0)
+    return _sum_or_mean(z, size_average, n) / c
+
+
+def multilabel_soft_margin(
+    x: Array, target: Array, weights: Array | None = None, size_average: bool = True
+) -> Array:
+    """Torch7 MultiLabelSoftMarginCriterion: ``-sum w (t log p + (1 - t) log(1 - p))`` with
+    ``p = sigmoid(x)``, in its stable form ``softplus(x) - x t``; divided by the element count."""
+    loss = jax.nn.softplus(x) - x * target
+    if weights is not None:
+        loss = loss * jnp.reshape(jnp.asarray(weights, x.dtype), (1,) * (x.ndim - 1) + (-1,))
+    return _reduce(loss, size_average)
+
+
+def dist_kl_div(x: Array, target: Array, size_average: bool = True) -> Array:
+    """Torch7 DistKLDivCriterion: ``sum(t (log t - x))`` over the ``t > 0`` (x: log-probs)."""
+    positive = target > 0
+    safe = jnp.where(positive, target, 1)
+    return _reduce(jnp.where(positive, target * (jnp.log(safe) - x), 0), size_average)
+
+
+def hinge_embedding(x: Array, y: Array, margin: float = 1.0, size_average: bool = True) -> Array:
+    """Torch7 HingeEmbeddingCriterion: ``x`` where ``y = 1``, ``max(0, margin - x)`` where
+    ``y = -1``; summed, divided by the element count when size_average."""
+    hinge = jnp.where(margin - x > 0, margin - x, 0)
+    loss = jnp.where(y == -1, 0, x) + jnp.where(y == 1, 0, hinge)
+    return _reduce(loss, size_average)
+
+
+def l1_hinge_embedding(x1: Array, x2: Array, y: Array, margin: float = 1.0) -> Array:
+    """Torch7 L1HingeEmbeddingCriterion: ``d = |x1 - x2|_1``; ``d`` if ``y = 1``, else
+    ``max(0, margin - d)``."""
+    d = jnp.sum(jnp.abs(x1 - x2))
+    return jnp.where(y == 1, d, jnp.maximum(margin - d, 0))
+
+
+def cosine_embedding(
+    x1: Array, x2: Array, y: Array, margin: float = 0.0, size_average: bool = True
+) -> Array:
+    """Torch7 CosineEmbeddingCriterion, rows of (N, D) (or one (D,) pair): with
+    ``cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))``, ``1 - cos`` where ``y = 1`` and
+    ``max(0, cos - margin)`` where ``y = -1``; summed, divided by N when size_average."""
+    if x1.ndim == 1:
+        x1, x2 = x1[None, :], x2[None, :]
+    y = jnp.reshape(y, (-1,))
+    eps = 1e-12
+    w1 = jnp.sum(x1 * x2, axis=1)
+    w22 = 1 / (jnp.sum(x1 * x1, axis=1) + eps)
+    w32 = 1 / (jnp.sum(x2 * x2, axis=1) + eps)
+    cos = w1 * jnp.sqrt(w22 * w32)
+    loss = jnp.where(y == 1, 1 - cos, jnp.maximum(cos - margin, 0))
+    return _sum_or_mean(loss, size_average, y.shape[0])
+
+
+def margin_ranking(
+    x1: Array, x2: Array, y: Array, margin: float = 1.0, size_average: bool = True
+) -> Array:
+    """Torch7 MarginRankingCriterion: ``sum(max(0, -y (x1 - x2) + margin))``, divided by the
+    number of pairs when size_average (a single pair, y a number, is never divided)."""
+    loss = jnp.maximum(-y * (x1 - x2) + margin, 0)
+    return _sum_or_mean(loss, size_average and y.ndim > 0, max(y.size, 1))
+
+
+def spatial_class_nll(
+    logp: Array, target: Array, weights: Array | None = None, size_average: bool = True
+) -> Array:
+    """Torch7 SpatialClassNLLCriterion: `class_nll` at every pixel of (N, C, H, W) log-probs
+    against (N, H, W) 0-based classes, divided by the summed weights when size_average (and
+    they are not 0, as Torch7)."""
+    c = logp.shape[1]
+    flat = jnp.reshape(jnp.moveaxis(logp, 1, -1), (-1, c))
+    t = jnp.reshape(jnp.asarray(target, jnp.int32), (-1,))
+    picked = jnp.take_along_axis(flat, t[:, None], axis=1)[:, 0]
+    w = jnp.ones_like(picked) if weights is None else jnp.asarray(weights, logp.dtype)[t]
+    total = -jnp.sum(w * picked)
+    if size_average:
+        total_weight = jnp.sum(w)
+        total = jnp.where(
+            total_weight != 0, total / jnp.where(total_weight != 0, total_weight, 1), total
+        )
+    return total
+
+
+def regular_simplex(n: int) -> np.ndarray:
+    """Torch7's ``regsplex(n)``: the (n + 1, n) vertices of a regular simplex centred at the
+    origin, each of norm 1 (ClassSimplexCriterion's class embeddings)."""
+    a = np.zeros((n + 1, n))
+    for k in range(n):
+        a[k, k] = 1.0 if k == 0 else np.sqrt(1 - np.linalg.norm(a[k, :k]) ** 2)
+        c = (a[k, k] ** 2 - 1 - 1 / n) / a[k, k]
+        a[k + 1 :, k] = c
+    return a
+
+
+def weighted_mse(x: Array, target: Array, weight: Array, size_average: bool = True) -> Array:
+    """Torch7 WeightedMSECriterion: `mse` of ``x`` against ``target * weight``; a weight shaped
+    like one sample of a batch is repeated over the batch."""
+    w = jnp.asarray(weight, x.dtype)
+    if x.ndim - 1 == w.ndim:
+        w = w[None]
+    return mse(x, target * w, size_average)
+
+
+def l1_cost(x: Array) -> Array:
+    """Torch7 L1Cost: ``sum |x|`` (no target, never averaged); its gradient ``sign(x)`` is 0 at 0,
+    as THNN's (JAX's derivative of ``abs`` at 0 is 1)."""
+    return jnp.sum(jnp.where(x == 0, 0, jnp.abs(x)))
+
+
+def distance_ratio(x: Array, y: Array, size_average: bool = True) -> Array:
+    """Torch7 DistanceRatioCriterion: ``-log(exp(-x) / (exp(-x) + exp(-y)))`` for distances
+    ``x`` of similar and ``y`` of dissimilar pairs, ``= x + log(exp(-x) + exp(-y))``; summed,
+    divided by the number of pairs when size_average."""
+    loss = x + jnp.logaddexp(-x, -y)
+    return _sum_or_mean(loss, size_average, x.shape[0])
+
+
+def center_crop2d(x: Array, height: int, width: int) -> Array:
+    """The centred ``height x width`` window of the last two axes (Torch7's ``centerCrop``)."""
+    top = (x.shape[-2] - height) // 2
+    left = (x.shape[-1] - width) // 2
+    return x[..., top : top + height, left : left + width]

@@ -15,12 +15,15 @@ dict the optimizer fills in, as Torch's table: ``evalCounter`` and the optax sta
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import optax
 
 Feval = Callable[[Any], tuple[Any, Any]]
@@ -29,6 +32,7 @@ Feval = Callable[[Any], tuple[Any, Any]]
 # `state = state or config` makes them share one table.
 STATE_KEYS = frozenset(
     {"evalCounter", "t", "optax_state", "optax_config", "funcEval", "nIter", "lbfgs"}
+    | {"eta_t", "mu_t", "ax"}
 )
 
 
@@ -38,7 +42,7 @@ class Key:
 
     default: Any
     kind: str  # 'nonneg' | 'positive' | 'unit' (0 <= v <= 1) | 'open_unit' (0 <= v < 1)
-    #            | 'bool' | 'posint'
+    #            | 'bool' | 'posint' | 'vector' (per-parameter values >= 0, shaped like x)
 
 
 _EXPECTED = {
@@ -48,10 +52,55 @@ _EXPECTED = {
     "open_unit": "a number in [0, 1)",
     "bool": "True or False",
     "posint": "an integer >= 1",
+    "vector": "an array (or pytree of arrays) shaped like x, of finite numbers >= 0",
+    "function": "a function (such as optim.lswolfe)",
+    "options": "a dict",
 }
 
 
+class ConfigVector:
+    """A per-parameter config value (sgd's ``learningRates``), hashed by its content so that
+    the compiled update is cached per distinct vector; ``value`` is the pytree of arrays."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = jax.tree.map(lambda v: jax.numpy.asarray(v, jax.numpy.float32), value)
+        leaves, treedef = jax.tree.flatten(self.value)
+        host = [np.asarray(v) for v in leaves]
+        digest = hashlib.sha1(b"".join(v.tobytes() for v in host)).hexdigest()
+        self._key = (str(treedef), tuple(v.shape for v in host), digest)
+        self.valid = all(bool(np.all(np.isfinite(v) & (v >= 0))) for v in host)
+
+    def __repr__(self) -> str:
+        leaves = [np.asarray(v) for v in jax.tree.leaves(self.value)]
+        return ", ".join(np.array2string(v, threshold=8, precision=4) for v in leaves)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConfigVector) and other._key == self._key
+
+    def check_like(self, name: str, key: str, x: Any) -> None:
+        """Refuse a vector that is not shaped like the parameters `x`."""
+        xs = [jax.numpy.shape(v) for v in jax.tree.leaves(x)]
+        vs = [jax.numpy.shape(v) for v in jax.tree.leaves(self.value)]
+        sx, sv = jax.tree.structure(x), jax.tree.structure(self.value)
+        if sx != sv or xs != vs:
+            what = f"structure {sx}" if sx != sv else f"shapes {xs}"
+            theirs = f"structure {sv}" if sx != sv else f"shapes {vs}"
+            raise ValueError(
+                f"optim.{name}: config[{key!r}] must be shaped like x, one value per parameter; "
+                f"x has {what}, {key} has {theirs}"
+            )
+
+
 def _valid(kind: str, value: Any) -> bool:
+    if kind == "vector":
+        return isinstance(value, ConfigVector) and value.valid
+    if kind == "function":
+        return callable(value)
+    if kind == "options":
+        return isinstance(value, Mapping)
     if kind == "bool":
         return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -89,6 +138,13 @@ def check_config(name: str, spec: Mapping[str, Key], config: Mapping[str, Any] |
             )
         if value is None:
             continue
+        if spec[key].kind == "vector" and not isinstance(value, ConfigVector):
+            try:
+                value = ConfigVector(value)
+            except (TypeError, ValueError) as e:
+                raise ValueError(
+                    f"optim.{name}: config[{key!r}] must be {_EXPECTED['vector']}, got {e}"
+                ) from None
         if not _valid(spec[key].kind, value):
             raise ValueError(
                 f"optim.{name}: config[{key!r}] must be {_EXPECTED[spec[key].kind]}, got {value!r}"
@@ -146,6 +202,55 @@ def _check_grad(name: str, x: Any, grad: Any) -> None:
             )
 
 
+def check_vectors(name: str, cfg: Mapping[str, Any], x: Any) -> None:
+    """Every per-parameter vector of a checked config is shaped like the parameters `x`."""
+    for key, value in cfg.items():
+        if isinstance(value, ConfigVector):
+            value.check_like(name, key, x)
+
+
+def _vector_transform(
+    name: str, key: str, vector: ConfigVector, update: Callable
+) -> optax.GradientTransformation:
+    """A stateless transformation over a per-parameter vector, which ``init`` checks against
+    the parameters (so a compiled training step refuses a misshapen vector by its name)."""
+
+    def init(params):
+        vector.check_like(name, key, params)
+        return optax.EmptyState()
+
+    def apply(updates, state, params=None):
+        return update(updates, params), state
+
+    return optax.GradientTransformation(init, apply)
+
+
+def scale_by_vector(vector: ConfigVector | None, name: str = "sgd") -> optax.GradientTransformation:
+    """Multiply the updates by a per-parameter vector (Torch7's ``learningRates``)."""
+    if vector is None:
+        return optax.identity()
+    return _vector_transform(
+        name,
+        "learningRates",
+        vector,
+        lambda updates, params: jax.tree.map(jnp.multiply, updates, vector.value),
+    )
+
+
+def decay_by_vector(vector: ConfigVector | None, name: str = "sgd") -> optax.GradientTransformation:
+    """Add ``vector * x`` to the gradient (Torch7's ``weightDecays``)."""
+    if vector is None:
+        return optax.identity()
+    return _vector_transform(
+        name,
+        "weightDecays",
+        vector,
+        lambda updates, params: jax.tree.map(
+            lambda g, w, x: g + w * x, updates, vector.value, params
+        ),
+    )
+
+
 def step(
     name: str,
     spec: Mapping[str, Key],
@@ -164,6 +269,7 @@ def step(
     # (1) evaluate f(x) and df/dx
     fx, grad = feval(x)
     _check_grad(name, x, grad)
+    check_vectors(name, cfg, x)
     # (2) the optax state is created on first use, as Torch creates state.m / state.dfdx lazily
     opt_state = state.get("optax_state")
     frozen = _frozen(cfg)

@@ -1,4 +1,4 @@
-"""Limited-memory BFGS, Torch7 optim's ``lbfgs.lua`` (fixed step, no line search).
+"""Limited-memory BFGS, Torch7 optim's ``lbfgs.lua``, with a fixed step or a line search.
 
 ARGS:
     feval:  a function that takes a single input ``x`` and returns ``(f(x), df/dx)``
@@ -10,7 +10,10 @@ ARGS:
         tolX          termination tolerance on progress in terms of function/parameter changes
                       (1e-9)
         nCorrection   the number of correction pairs kept, the "memory" (100)
-        learningRate  the fixed step size (1)
+        learningRate  the fixed step size (1), or the line search's first trial step
+        lineSearch    a line search function (none: a fixed step), e.g. ``optim.lswolfe``,
+                      called as ``lineSearch(opfunc, x, t, d, f, g, gtd, lineSearchOpts)``
+        lineSearchOpts  the options passed to it (a dict)
     state:  a dict the optimizer fills in (defaults to ``config``)
         funcEval      total number of function evaluations
         nIter         total number of iterations
@@ -42,6 +45,8 @@ SPEC = {
     "tolX": Key(1e-9, "nonneg"),
     "nCorrection": Key(100, "posint"),
     "learningRate": Key(1.0, "nonneg"),
+    "lineSearch": Key(None, "function"),
+    "lineSearchOpts": Key(None, "options"),
 }
 
 
@@ -120,13 +125,23 @@ def lbfgs(
         gtd = float(jnp.dot(g, d))
         if gtd > -tol_x:
             break
-        # (6) no line search: move with a fixed step; re-evaluate unless this is the last iteration
-        flat = flat + t * d
-        if n_iter != max_iter:
-            f, g = opfunc(flat)
+        if cfg["lineSearch"] is not None:
+            # (6) the line search finds the step, the new point and its value and gradient
+            f, g, flat, t, ls_evals = cfg["lineSearch"](
+                opfunc, flat, t, d, f, g, gtd, cfg["lineSearchOpts"]
+            )
+            mem["t"] = t
             f_hist.append(f)
-            current_evals += 1
-            state["funcEval"] += 1
+            current_evals += ls_evals
+            state["funcEval"] += ls_evals
+        else:
+            # (6) no line search: a fixed step; re-evaluate unless this is the last iteration
+            flat = flat + t * d
+            if n_iter != max_iter:
+                f, g = opfunc(flat)
+                f_hist.append(f)
+                current_evals += 1
+                state["funcEval"] += 1
         # (7) check conditions
         if n_iter == max_iter or current_evals >= max_eval:
             break

@@ -11,6 +11,10 @@ ARGS:
         momentum           momentum (0)
         dampening          dampening for momentum (defaults to ``momentum``, as in Torch7)
         nesterov           enables Nesterov momentum (False; needs momentum > 0, dampening 0)
+        learningRates      per-parameter learning rates, shaped like x (none): the step is
+                           ``clr * learningRates * dfdx``
+        weightDecays       per-parameter weight decays, shaped like x (none), used when
+                           weightDecay is 0: ``dfdx += weightDecays * x``
     state:  a dict the optimizer fills in (defaults to ``config``, as in Torch7)
         evalCounter        number of updates done
         optax_state        the optax state (the momentum buffer lives here)
@@ -23,7 +27,10 @@ Differences from optax's ``sgd``: Torch7 dampens momentum (``buf = mom * buf + (
 with ``damp = momentum`` by default, but the first step copies the gradient into the buffer
 undamped; optax's ``trace`` is the ``dampening = 0`` case, which is what we use when it applies.
 Weight decay is added to the gradient before momentum (``optax.add_decayed_weights`` first in the
-chain) and the learning rate is annealed as ``lr / (1 + nevals * lrd)``.
+chain) and the learning rate is annealed as ``lr / (1 + nevals * lrd)``. The per-parameter
+``learningRates`` and ``weightDecays`` are element-wise products over the parameter pytree
+(optax's ``scale`` and ``add_decayed_weights`` take one number for every leaf); as in Torch7,
+``weightDecays`` is used only while ``weightDecay`` is 0.
 """
 
 from __future__ import annotations
@@ -34,7 +41,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._common import Feval, Key, learning_rate, step, weight_decay
+from ._common import (
+    Feval,
+    Key,
+    decay_by_vector,
+    learning_rate,
+    scale_by_vector,
+    step,
+    weight_decay,
+)
 
 SPEC = {
     "learningRate": Key(1e-3, "nonneg"),
@@ -43,6 +58,8 @@ SPEC = {
     "momentum": Key(0.0, "nonneg"),
     "dampening": Key(None, "unit"),
     "nesterov": Key(False, "bool"),
+    "learningRates": Key(None, "vector"),
+    "weightDecays": Key(None, "vector"),
 }
 
 
@@ -81,15 +98,19 @@ def make_transform(config: dict) -> optax.GradientTransformation:
             "optim.sgd: nesterov=True requires momentum > 0 and dampening = 0, "
             f"got momentum={mom!r}, dampening={damp!r}"
         )
-    # (2) weight decay
-    parts = [weight_decay(config["weightDecay"])]
+    # (2) weight decay with a single or individual parameters (the vector only when wd is 0)
+    if config["weightDecay"] != 0 or config["weightDecays"] is None:
+        parts = [weight_decay(config["weightDecay"])]
+    else:
+        parts = [decay_by_vector(config["weightDecays"])]
     # (3) momentum
     if mom != 0 and damp == 0:
         parts.append(optax.trace(decay=mom, nesterov=config["nesterov"]))
     elif mom != 0:
         parts.append(damped_momentum(mom, damp))
-    # (4) learning rate decay and (5) the step
+    # (4) learning rate decay and (5) the step, with a single or individual learning rates
     parts.append(learning_rate(config["learningRate"], config["learningRateDecay"]))
+    parts.append(scale_by_vector(config["learningRates"]))
     return optax.chain(*parts)
 
 

@@ -66,3 +66,43 @@ def test_every_dataset_answers_data_and_label_by_stacking_its_samples():
     assert listed.data.tolist() == [[2], [1]] and listed.label.tolist() == ["AB", "C"]
     mapped = data.TransformDataset(base, lambda v: -v)
     np.testing.assert_array_equal(mapped.data, -base.inputs)
+
+
+def _numbered(n, start=0):
+    return data.TensorDataset(np.arange(start, start + n) * 10, np.arange(start, start + n))
+
+
+def test_concat_dataset_walks_each_part_in_turn():
+    parts = [_numbered(3), _numbered(1, 3), _numbered(4, 4)]
+    ds = data.ConcatDataset(parts)
+    assert len(ds) == 8
+    assert [int(ds[i][1]) for i in range(8)] == list(range(8))
+    assert int(ds[-1][1]) == 7
+    with pytest.raises(IndexError, match="index 8 out of range for 8 samples"):
+        ds[8]
+    with pytest.raises(ValueError, match="datasets should not be empty"):
+        data.ConcatDataset([])
+    with pytest.raises(TypeError, match=r"datasets\[1\] should be a dataset"):
+        data.ConcatDataset([parts[0], 5])
+
+
+def test_resample_and_shuffle_datasets():
+    base = _numbered(5)
+    rev = data.ResampleDataset(base, lambda d, i: len(d) - 1 - i, size=3)
+    assert len(rev) == 3 and [int(rev[i][1]) for i in range(3)] == [4, 3, 2]
+    bad = data.ResampleDataset(base, lambda d, i: i + 5)
+    with pytest.raises(IndexError, match=r"the sampler mapped index 0 to 5, outside the dataset's"):
+        bad[0]
+    sh = data.ShuffleDataset(base, seed=3)
+    first = [int(sh[i][1]) for i in range(5)]
+    assert sorted(first) == list(range(5))  # a permutation
+    assert [int(sh[i][1]) for i in range(5)] == first  # fixed until resample()
+    draws = set()
+    for _ in range(5):
+        sh.resample()
+        draws.add(tuple(int(sh[i][1]) for i in range(5)))
+    assert len(draws) > 1
+    with_repl = data.ShuffleDataset(base, size=12, replacement=True)
+    assert len(with_repl) == 12 and {int(with_repl[i][1]) for i in range(12)} <= set(range(5))
+    with pytest.raises(ValueError, match="cannot exceed the dataset's 5 when sampling without"):
+        data.ShuffleDataset(base, size=6)

@@ -9,6 +9,8 @@ from nets.engine.meters import (
     AverageValueMeter,
     ClassErrorMeter,
     ConfusionMeter,
+    MovingAverageValueMeter,
+    MSEMeter,
     TimeMeter,
 )
 
@@ -82,3 +84,39 @@ def test_ap_meter_against_hand_computed_average_precision():
     np.testing.assert_allclose(m.value(), [(1 + 2 / 3) / 2, 1.0])
     with pytest.raises(ValueError, match=r"APMeter: targets must be 0 or 1"):
         m.add(scores, targets * 2)
+
+
+def test_ap_meter_with_weights():
+    m = APMeter()
+    # one class; ranking by score: truth 1, 0, 1 with weights 1, 2, 1
+    m.add(np.array([0.9, 0.5, 0.1]), np.array([1, 0, 1]), np.array([1.0, 2.0, 1.0]))
+    # weighted precision at the positives: 1/1 and (1 + 1)/(1 + 2 + 1)
+    assert m.value() == pytest.approx([(1 + 0.5) / 2])
+    with pytest.raises(ValueError, match="give weights with every add"):
+        m.add(np.array([0.2]), np.array([1]))
+
+
+def test_moving_average_value_meter_keeps_the_window():
+    m = MovingAverageValueMeter(3)
+    assert m.value() == (0.0, 0.0)
+    for v in (1.0, 2.0, 3.0, 10.0):
+        m.add(v)
+    window = np.array([2.0, 3.0, 10.0])
+    mean, std = m.value()
+    assert mean == pytest.approx(window.mean())
+    assert std == pytest.approx(window.std(ddof=1))
+    with pytest.raises(ValueError, match="windowsize should be an integer >= 1"):
+        MovingAverageValueMeter(0)
+
+
+def test_mse_meter_and_root():
+    a, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    m, r = MSEMeter(), MSEMeter(root=True)
+    for meter in (m, r):
+        meter.add(a, b)
+        meter.add(a[:1], a[:1])
+    want = ((a - b) ** 2).sum() / 9
+    assert m.value() == pytest.approx(want)
+    assert r.value() == pytest.approx(math.sqrt(want))
+    with pytest.raises(ValueError, match=r"MSEMeter: output and target must have one shape"):
+        m.add(a, b[0])

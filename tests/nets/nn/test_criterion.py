@@ -139,3 +139,45 @@ def test_cuda_without_gpu_names_devices():
     with pytest.raises(Exception, match="JAX sees no such device"):
         nn.ClassNLLCriterion(W).cuda()
     assert nn.MSECriterion().cpu().forward(jnp.ones(2), jnp.zeros(2)) == 1.0
+
+
+def test_weighted_mse_weights_the_target_per_sample_or_element():
+    x, t = rand(3, 4), rand(3, 4)
+    w = np.abs(rand(4)) + 0.5
+    c = nn.WeightedMSECriterion(w)
+    close(c.forward(x, t), ((x - t * w) ** 2).mean(), path_terms(3, 12, 1))
+    close(c.backward(x, t), 2 * (x - t * w) / 12, 4)  # THNN's MSE gradient against t * w
+    full = nn.WeightedMSECriterion(np.tile(w, (3, 1)))
+    close(full.forward(x, t), c.forward(x, t), path_terms(3, 12, 1))
+    assert "weight" in dict(c.split()[1]) and not c.split()[0]  # a buffer, never trained
+    with pytest.raises(ModuleError, match=r"expected weights of the input's shape \(3, 4\)"):
+        nn.WeightedMSECriterion(np.ones(3)).forward(x, t)
+
+
+def test_spatial_auto_crop_mse_crops_the_target_around_its_centre():
+    x, big = rand(2, 1, 3, 4), rand(2, 1, 6, 7)
+    crop = big[:, :, 1:4, 1:5]  # rows floor((6 - 3) / 2) = 1.., columns floor((7 - 4) / 2) = 1..
+    c = nn.SpatialAutoCropMSECriterion()
+    close(c.forward(x, big), ((x - crop) ** 2).mean(), path_terms(3, 24, 1))
+    close(c.forward(x[0], big[0]), ((x[0] - crop[0]) ** 2).mean(), path_terms(3, 12, 1))
+    with pytest.raises(ModuleError, match=r"at least as tall and wide as the input \(2, 1, 3, 4\)"):
+        c.forward(x, big[:, :, :2])
+
+
+def test_l1_cost_and_distance_ratio():
+    x = np.array([[0.5, -2.0], [0.0, 1.5]], np.float32)
+    close(nn.L1Cost().forward(x), 4.0, 4)
+    np.testing.assert_array_equal(nn.L1Cost().backward(x), np.sign(x))  # 0 at 0, as THNN
+    d, e = np.abs(rand(5)), np.abs(rand(5))
+    c = nn.DistanceRatioCriterion()
+    ex, ey = np.exp(-d.astype(np.float64)), np.exp(-e.astype(np.float64))
+    close(
+        c.forward([d, e]),
+        (-np.log(ex / (ex + ey))).mean(),
+        path_terms(3 * ELEMENTWISE, 5, 1),
+    )
+    gx, gy = c.backward([d, e])
+    close(gx, (1 - ex / (ex + ey)) / 5, 3 * ELEMENTWISE)  # Torch7's dLoss/dX and dLoss/dY
+    close(gy, -ey / (ex + ey) / 5, 3 * ELEMENTWISE)
+    with pytest.raises(ModuleError, match=r"expected a table of two distances \{X, Y\}"):
+        c.forward(d)

@@ -15,6 +15,9 @@ from tests.tolerance import assert_close, path_terms
         ("adagrad", {"learningRate": 0.1}),
         ("rmsprop", {"learningRate": 0.01}),
         ("adadelta", {}),
+        ("adamax", {"learningRate": 0.01, "weightDecay": 0.1}),
+        ("asgd", {"eta0": 0.1, "lambda": 0.01, "t0": 2}),
+        ("rprop", {"stepsize": 0.05}),
     ],
 )
 def test_transform_in_a_jitted_step_equals_the_torch_style_call(name, config):
@@ -37,11 +40,23 @@ def test_transform_in_a_jitted_step_equals_the_torch_style_call(name, config):
     x_torch, state = x_engine, {}
     for _ in range(5):
         x_engine, opt_state = train_step(x_engine, opt_state)
-        x_torch, _ = optim.get(name)(jax.value_and_grad(loss), x_torch, dict(config), state)
+        x_torch = optim.get(name)(jax.value_and_grad(loss), x_torch, dict(config), state)[0]
     # two float32 programs for 5 steps: the gradient (2 products and -x[0], 3 terms) and the
     # longest update path (adam's, 20 operations)
     assert_close(x_engine, x_torch, terms=5 * path_terms(3, 20))
 
 
 def test_names_lists_every_algorithm():
-    assert optim.names() == ["sgd", "adam", "adagrad", "rmsprop", "adadelta", "lbfgs"]
+    assert optim.names() == [
+        "sgd",
+        "adam",
+        "adagrad",
+        "rmsprop",
+        "adadelta",
+        "nag",
+        "asgd",
+        "adamax",
+        "rprop",
+        "lbfgs",
+        "cg",
+    ]
