@@ -23,6 +23,7 @@ from .criterion import CrossEntropyCriterion as CrossEntropyCriterion
 from .criterion import MSECriterion as MSECriterion
 from .criterion import SmoothL1Criterion as SmoothL1Criterion
 from .jacobian import Jacobian as Jacobian
+from .lookup import LookupTable as LookupTable
 from .module import Module as Module
 from .normalization import BatchNormalization as BatchNormalization
 from .normalization import SpatialBatchNormalization as SpatialBatchNormalization
@@ -31,6 +32,13 @@ from .pooling import SpatialAdaptiveAveragePooling as SpatialAdaptiveAveragePool
 from .pooling import SpatialAveragePooling as SpatialAveragePooling
 from .pooling import SpatialMaxPooling as SpatialMaxPooling
 from .pooling import SpatialSubSampling as SpatialSubSampling
+from .recurrent import GRU as GRU
+from .recurrent import LSTM as LSTM
+from .recurrent import AbstractRecurrent as AbstractRecurrent
+from .recurrent import Recurrent as Recurrent
+from .recurrent import SeqLSTM as SeqLSTM
+from .sequencer import BiSequencer as BiSequencer
+from .sequencer import Sequencer as Sequencer
 from .simple import Dropout as Dropout
 from .simple import Identity as Identity
 from .simple import Linear as Linear
