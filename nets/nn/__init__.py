@@ -22,6 +22,7 @@ from .criterion import Criterion as Criterion
 from .criterion import CrossEntropyCriterion as CrossEntropyCriterion
 from .criterion import MSECriterion as MSECriterion
 from .criterion import SmoothL1Criterion as SmoothL1Criterion
+from .graph import gModule as gModule
 from .jacobian import Jacobian as Jacobian
 from .lookup import LookupTable as LookupTable
 from .module import Module as Module

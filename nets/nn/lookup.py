@@ -34,7 +34,8 @@ class LookupTable(Module):
         normType: the p of the p-norm for ``maxNorm`` (default 2).
 
     Input: indices ``(n,)`` or a batch ``(N, n)`` (integer or integer-valued float arrays); the
-    output is ``(n, nOutput)`` or ``(N, n, nOutput)``. A (T, N) time-major batch of sequences
+    output is ``(n, nOutput)`` or ``(N, n, nOutput)`` (any array of indices ``s`` gives
+    ``s + (nOutput,)``, a nets extension). A (T, N) time-major batch of sequences
     gives (T, N, nOutput), what `nn.SeqLSTM` reads. An index outside ``[0, nIndex)`` is refused
     when the input is concrete; inside compiled code (where values are not known) it reads a
     row of NaN rather than a wrong row.
@@ -83,12 +84,12 @@ class LookupTable(Module):
 
     def updateOutput(self, input: Any) -> Any:
         dtype = getattr(input, "dtype", None)
-        if getattr(input, "ndim", None) not in (1, 2) or not (
+        if getattr(input, "ndim", 0) < 1 or not (
             jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)
         ):
             raise ModuleError(
                 self._describe(),
-                f"expected indices (n,) or a batch (N, n) of numbers, got {shape_str(input)}"
+                f"expected an array of indices, (n,) or a batch (N, n), got {shape_str(input)}"
                 + (f" of {dtype}" if dtype is not None else ""),
             )
         if not isinstance(input, jax.core.Tracer):
