@@ -150,11 +150,12 @@ def lstm_step(
     a = linear(x, weight, bias) + linear(h, recurrent_weight)
     ai, af, ag, ao = jnp.split(a, 4, axis=-1)
     if peephole is not None:
-        ai = ai + peephole[0] * c
-        af = af + peephole[1] * c
+        p = jnp.reshape(peephole, (3,) + (1,) * (c.ndim - 1) + (-1,))  # rows against (N, H)
+        ai = ai + p[0] * c
+        af = af + p[1] * c
     c_next = jax.nn.sigmoid(af) * c + jax.nn.sigmoid(ai) * jnp.tanh(ag)
     if peephole is not None:
-        ao = ao + peephole[2] * c_next
+        ao = ao + p[2] * c_next
     return jax.nn.sigmoid(ao) * jnp.tanh(c_next), c_next
 
 
@@ -193,7 +194,7 @@ def seq_lstm(
     d = x.shape[-1]
     hidden = h0.shape[-1]
     wx, wh = weight[:d], weight[d:]
-    xw = jnp.matmul(x, wx) + bias  # the input's share of every step at once
+    xw = jnp.matmul(x, wx) + jnp.reshape(bias, (1, 1, -1))  # the input's share of all steps
 
     def step(carry, a_x):
         h, c = carry

@@ -121,7 +121,7 @@ class LookupTable(Module):
             raise ModuleError(
                 self._describe(),
                 f"expected 0-based integer indices in [0, {n_index}), got "
-                f"{values[bad].ravel()[0]!r} in input of shape {shape_str(values)}",
+                f"{values[bad].ravel()[0].item()!r} in input of shape {shape_str(values)}",
             )
 
     def __repr__(self) -> str:

@@ -254,7 +254,7 @@ class _Add(Module):
         self.register_parameter("bias", _random.uniform(-stdv, stdv, (size,)))
 
     def updateOutput(self, input: Any) -> Any:
-        self.output = input + self.bias
+        self.output = input + self.bias.reshape((1,) * (input.ndim - 1) + (-1,))
         return self.output
 
     def __repr__(self) -> str:
