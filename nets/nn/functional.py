@@ -206,7 +206,8 @@ def seq_lstm(
         h = o * jnp.tanh(c)
         return (h, c), (h, c)
 
-    _, (hs, cs) = lax.scan(step, (h0, c0), xw)
+    dtype = jnp.result_type(xw, wh)
+    _, (hs, cs) = lax.scan(step, (h0.astype(dtype), c0.astype(dtype)), xw.astype(dtype))
     return hs, cs
 
 
