@@ -368,6 +368,9 @@ class Module:
             out, new_buffers = compiled.forward(self, t, params, buffers, input, raw_key)
             self.__dict__["_pending_vjp"] = None
         DeferredOutputs(self, t, (params, buffers, input, raw_key))
+        # A backward without the pending VJP recomputes this forward: from these buffers, not
+        # from those it left (a recurrent layer's state has moved on by one call).
+        self.__dict__["_buffers_before"] = buffers if new_buffers else None
         for k, v in new_buffers.items():
             t.boxes[BUFFER][k].value = v
         self.output = out
@@ -403,6 +406,9 @@ class Module:
             self._check_grad_output(pending[2], gradOutput)
             return compiled.module_fn(self, "apply_vjp" + suffix)(pending[1], gradOutput)
         params, buffers = self.split()
+        before = self.__dict__.get("_buffers_before")
+        if before is not None and before.keys() == buffers.keys():
+            buffers = before  # the last forward's own state
         input = as_input(input)
         raw_key = _random.next_key_data()
         # no pending forward: the output's shape by shape inference of the compiled forward
@@ -591,7 +597,7 @@ class Module:
         for k, v in self.__dict__.items():
             if k == "_tree":
                 continue
-            if k == "_pending_vjp":
+            if k in ("_pending_vjp", "_buffers_before"):
                 v = None
             elif k in ("_output", "gradInput"):
                 v = None if v is None else empty()

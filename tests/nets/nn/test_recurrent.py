@@ -107,6 +107,12 @@ def test_lstm_without_peepholes_is_torch_lstm_cell():
     assert_close(out, th.detach().numpy(), terms=terms)
     assert_close(gin, tx.grad.numpy(), terms=2 * terms)
     assert_close(m.gradWeight, cell.weight_ih.grad.numpy(), terms=2 * terms)
+    # an equal input that is not the forward's own array: the step is recomputed from the
+    # state the forward started from, not from the state it left
+    m.evaluate()
+    m.forget().forward(jx)
+    assert m.prevOutput.shape == (2, 4)
+    assert_close(m.updateGradInput(jnp.asarray(x), jnp.asarray(go)), gin, terms=2 * terms)
 
 
 def test_gru_steps_match_the_formula_batch_and_single():
