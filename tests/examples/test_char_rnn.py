@@ -16,8 +16,8 @@ def _load():
 
 def test_char_rnn_loss_falls_and_it_samples():
     char_rnn = _load()
-    args = "--iterations 40 --print-every 10 --rnn-size 32 --seq-length 16 --batch-size 8"
-    result = char_rnn.main([*args.split(), "--lr", "5e-3", "--sample-length", "30", "--quiet"])
+    args = "--iterations 40 --print-every 10 --rnn-size 16 --seq-length 8 --batch-size 8"
+    result = char_rnn.main([*args.split(), "--lr", "1e-2", "--sample-length", "30", "--quiet"])
     (first_it, first), *_, (last_it, last) = result["curve"]
     assert (first_it, last_it) == (10, 40)
     vocab = len(result["vocab"])
