@@ -127,6 +127,7 @@ def test_an_lstm_network_round_trips_through_a_checkpoint(tmp_path):
     nets.manual_seed(14)
     net = nn.Sequential()
     net.add(nn.LookupTable(6, 3)).add(nn.Sequencer(nn.LSTM(3, 4))).add(nn.SeqLSTM(4, 4))
+    net.add(nn.BiSequencer(nn.Recurrent(2, nn.Linear(4, 2), nn.Linear(2, 2))))  # rebuilt copy
     net.evaluate()
     idx = jnp.asarray(RNG.integers(0, 6, (5, 2)))  # (seqlen, batch) of indices
     want = net.forward(idx)
