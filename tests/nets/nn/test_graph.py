@@ -195,3 +195,20 @@ def test_bad_inputs_name_what_the_graph_expected():
         ModuleError, match=r"the output reads element 0 of \(1\), which is \(2, 3\)"
     ):
         bad.forward(jnp.ones((2, 3)))
+
+
+def test_a_module_used_twice_shares_its_weights_also_after_a_checkpoint(tmp_path):
+    nets.manual_seed(19)
+    x = nn.Identity()()
+    lin = nn.Linear(3, 3)
+    net = nn.gModule(x, lin(nn.Tanh()(lin(x)))).evaluate()
+    assert list(net.split()[0]) == ["1.weight", "1.bias"]  # one set of parameters
+    v = RNG.standard_normal((2, 3)).astype(np.float32)
+    w, b = np.asarray(lin.weight), np.asarray(lin.bias)
+    want = np.tanh(v @ w.T + b) @ w.T + b
+    out = net.forward(jnp.asarray(v))
+    assert_close(out, want, terms=path_terms(3, ELEMENTWISE, 2, 3, 1))
+    nets.save(tmp_path / "shared.nets", net)
+    back = nets.load(tmp_path / "shared.nets")
+    assert list(back.split()[0]) == ["1.weight", "1.bias"]
+    np.testing.assert_array_equal(back.forward(jnp.asarray(v)), out)
