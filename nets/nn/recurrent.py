@@ -85,7 +85,7 @@ class AbstractRecurrent(Module):
             raise ModuleError(
                 self._describe(),
                 f"the state kept from the step before ({name}) has shape {shape_str(value)}, "
-                f"but the input {shape_str(x)} needs {shape_str(np.empty(want))}; call "
+                f"but the input {shape_str(x)} needs ({', '.join(map(str, want))}); call "
                 "forget() to start a new sequence",
             )
         return value
