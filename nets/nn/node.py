@@ -46,6 +46,13 @@ class Node:
         self.label = str(name)
         return self
 
+    def __sub__(self, module: Any) -> Node:
+        """nngraph's chaining: ``x - nn.Linear(3, 4) - nn.Tanh()`` is
+        ``nn.Tanh()(nn.Linear(3, 4)(x))``."""
+        if not callable(module) or not hasattr(module, "updateOutput"):
+            return NotImplemented
+        return module(self)
+
     def __repr__(self) -> str:
         if self.module is None:
             return f"nngraph.Node(element {self.element} of {self.parents[0]!r})"

@@ -40,3 +40,12 @@ def test_split_and_annotate():
     ):
         x.split(0)
     assert isinstance(x, Node)
+
+
+def test_chaining_with_minus():
+    x = nn.Identity()()
+    lin, tanh = nn.Linear(3, 4), nn.Tanh()
+    y = x - lin - tanh
+    assert y.module is tanh and y.parents[0].module is lin and y.parents[0].parents == (x,)
+    with pytest.raises(TypeError):
+        x - 3
