@@ -234,6 +234,10 @@ def _walk(m: nn.Module, shape: Any, visit) -> Any:
         out = _join(m, outs, m.dimension, isinstance(m, nn.DepthConcat))
     elif isinstance(m, nn.ConcatTable):
         out = [_child(i, k, shape, visit) for i, k in enumerate(kids)]
+    elif isinstance(m, nn.gModule):
+        out = m.propagate(
+            shape, lambda i, s: _child(i, kids[i], s, visit), lambda v: isinstance(v, list)
+        )
     else:  # ParallelTable
         if not isinstance(shape, list) or len(shape) != len(kids):
             raise ModuleError(
@@ -247,7 +251,7 @@ def _walk(m: nn.Module, shape: Any, visit) -> Any:
 def _openable(m: nn.Module) -> bool:
     """Containers whose data flow the walk knows (their subclasses included)."""
     return bool(m.children()) and isinstance(
-        m, (nn.Sequential, nn.Concat, nn.ConcatTable, nn.ParallelTable)
+        m, (nn.Sequential, nn.Concat, nn.ConcatTable, nn.ParallelTable, nn.gModule)
     )
 
 
@@ -311,6 +315,12 @@ def _depth(m: nn.Module) -> int:
         return 1 if type(m).__name__ in _WEIGHT_LAYERS or getattr(m, "summary_depth", 0) else 0
     if isinstance(m, nn.Sequential):
         return sum(_depth(k) for k in kids)
+    if isinstance(m, nn.gModule):  # the longest path through the graph
+        n_in, nodes, outputs = m.wiring
+        depth = [0] * n_in
+        for k, (sources, _) in enumerate(nodes):
+            depth.append(_depth(kids[k]) + max(depth[v] for v, _ in sources))
+        return max(depth[v] for v, _ in outputs)
     return max(_depth(k) for k in kids)
 
 
@@ -459,17 +469,28 @@ def _rows(module: nn.Module, in_shape: Shape, expand: bool) -> tuple[list[Row], 
     def ops_of(m):
         return sum(_mult_adds(x, outputs.get(id(x))) for x in m.listModules())
 
-    def emit(m, path):
+    def emit(m, path, label=None):
         kids = m.children()
         is_row = not kids or (not expand and hasattr(m, "summary_label"))
         if not is_row and _openable(m):
+            n_in = m.wiring[0] if isinstance(m, nn.gModule) else 0  # a graph's input nodes
             for i, k in enumerate(kids):
-                emit(k, f"{path}.{i}" if path else str(i))
+                emit(k, f"{path}.{i}" if path else str(i), f"input {i}" if i < n_in else None)
             return
         out = _drop_batch(outputs.get(id(m)))
-        row = Row(_label(m), _patch(m), out, _depth(m), _n_params(m), ops_of(m), path, _weights(m))
+        row = Row(
+            label or _label(m),
+            _patch(m),
+            out,
+            _depth(m),
+            _n_params(m),
+            ops_of(m),
+            path,
+            _weights(m),
+        )
         name = type(m).__name__
-        if not expand and rows and name in _FOLDED and not hasattr(m, "summary_label"):
+        folds = label is None and name in _FOLDED and not hasattr(m, "summary_label")
+        if not expand and rows and folds:
             prev = rows[-1]
             prev.params += row.params
             prev.weights += row.weights
@@ -490,6 +511,15 @@ def _drop_batch(shape: Any) -> Any:
     return tuple(shape[1:])
 
 
+def _batched(input_shape: Any) -> Any:
+    """One sample's shape with a batch dimension of 1 (a 4-D shape is taken as a batch); a
+    list of shapes (a network of several inputs, such as a gModule) shape by shape."""
+    if isinstance(input_shape, list):
+        return [_batched(s) for s in input_shape]
+    shape = tuple(int(d) for d in input_shape)
+    return shape if len(shape) == 4 else (1, *shape)  # Concat(1) and Linear want a batch
+
+
 def summary(
     module: nn.Module,
     input_shape: tuple[int, ...],
@@ -505,7 +535,8 @@ def summary(
     Args:
         module: any `nets.nn` module, e.g. ``nets.models.get('googlenet')``.
         input_shape: one sample's shape, ``(3, 224, 224)``; a leading batch dimension is
-            accepted and ignored in the counts, which are per sample.
+            accepted and ignored in the counts, which are per sample. A list of shapes for a
+            network of several inputs (a `nn.gModule`).
         expand: one row per layer, opening the blocks a model labels (Inception modules).
         quiet: return the `Summary` without printing it.
         file: where to print (default ``sys.stdout``).
@@ -524,15 +555,14 @@ def summary(
         >>> s.params, s.ops, s.output_shape
         (456, 352800, (6, 28, 28))
     """
-    shape = tuple(int(d) for d in input_shape)
-    batch = shape if len(shape) == 4 else (1, *shape)  # Concat(1) and Linear want a batch
+    batch = _batched(input_shape)
     model = getattr(module, "model_name", "")
     if model:  # a zoo network: a wrong size names the model and the sizes it accepts
         module.check_input(batch)
     rows, out = _rows(module, batch, expand)
     result = Summary(
         rows=rows,
-        input_shape=batch[1:],
+        input_shape=_drop_batch(batch),
         output_shape=_drop_batch(out),
         params=_n_params(module),
         ops=sum(r.ops for r in rows),

@@ -79,6 +79,7 @@ _NN_IMPORTS = {
     "structure.py": {".state"},
     "devices.py": set(),
     "printing.py": set(),
+    "node.py": set(),
     "functional.py": set(),
     "lowering.py": {".functional"},
     "compiler.py": {".lowering"},
@@ -93,6 +94,7 @@ _NN_IMPORTS = {
         ".binding",
         ".deferred",
         ".devices",
+        ".node",
         ".state",
         ".structure",
     },
@@ -110,6 +112,9 @@ _LAYER_EXTRA = {
     "criterion_composite.py": {".criterion"},
     "jacobian.py": {".criterion"},
     "trainer.py": {".compiled", ".binding", ".state", ".structure"},
+    "recurrent.py": {".table", ".transfer"},  # Recurrent's default merge and transfer
+    "sequencer.py": {".table"},  # BiSequencer's default merge, JoinTable
+    "graph.py": {".node"},  # gModule is built from nngraph's nodes
 }
 
 

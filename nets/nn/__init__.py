@@ -79,7 +79,9 @@ from .dimensions import Transpose as Transpose
 from .dimensions import Unsqueeze as Unsqueeze
 from .gradient import GradientReversal as GradientReversal
 from .gradient import L1Penalty as L1Penalty
+from .graph import gModule as gModule
 from .jacobian import Jacobian as Jacobian
+from .lookup import LookupTable as LookupTable
 from .module import Module as Module
 from .normalization import BatchNormalization as BatchNormalization
 from .normalization import SpatialBatchNormalization as SpatialBatchNormalization
@@ -106,6 +108,13 @@ from .products import Cosine as Cosine
 from .products import Euclidean as Euclidean
 from .products import Normalize as Normalize
 from .products import WeightNorm as WeightNorm
+from .recurrent import GRU as GRU
+from .recurrent import LSTM as LSTM
+from .recurrent import AbstractRecurrent as AbstractRecurrent
+from .recurrent import Recurrent as Recurrent
+from .recurrent import SeqLSTM as SeqLSTM
+from .sequencer import BiSequencer as BiSequencer
+from .sequencer import Sequencer as Sequencer
 from .simple import Dropout as Dropout
 from .simple import Identity as Identity
 from .simple import Linear as Linear

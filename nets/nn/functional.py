@@ -102,6 +102,130 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> Array:
     return y
 
 
+# ---- embedding and recurrence (issue 19)
+
+
+def embedding(
+    weight: Array,
+    indices: Array,
+    padding_value: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+) -> Array:
+    """Torch7's LookupTable: the rows of ``weight`` (nIndex, nOutput) at 0-based ``indices``.
+
+    The output has shape ``indices.shape + (nOutput,)``; an index outside ``[0, nIndex)`` reads
+    a row of NaN (jax would clamp it to a valid row). With ``max_norm``, each row read whose
+    ``norm_type``-norm exceeds it is scaled to ``max_norm / (norm + 1e-7)`` times itself
+    (THNN's ``LookupTable_renorm``); Torch7 does this in place before the lookup, so the
+    gradient is the plain lookup's. Rows at ``padding_value`` get no gradient; with
+    ``scale_grad_by_freq`` each row's gradient is divided by how often its index occurs.
+    """
+    idx = jnp.asarray(indices).astype(jnp.int32)
+    rows = jnp.take(weight, idx, axis=0, mode="fill", fill_value=jnp.nan)
+    if max_norm is not None:
+        p = float(norm_type)
+        norms = jnp.sum(jnp.abs(rows) ** p, axis=-1, keepdims=True) ** (1.0 / p)
+        factor = jnp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        rows = rows + lax.stop_gradient(rows * factor - rows)  # renormed value, lookup's grad
+    scale = None
+    if scale_grad_by_freq:
+        counts = jnp.zeros((weight.shape[0],), rows.dtype).at[idx].add(1.0, mode="drop")
+        scale = 1.0 / jnp.maximum(jnp.take(counts, idx, mode="fill", fill_value=1.0), 1.0)
+    if padding_value is not None:
+        keep = (idx != padding_value).astype(rows.dtype)
+        scale = keep if scale is None else scale * keep
+    if scale is not None:
+        s = scale[..., None]
+        rows = rows * s + lax.stop_gradient(rows * (1 - s))  # same value, gradient scaled by s
+    return rows
+
+
+def lstm_step(
+    x: Array,
+    h: Array,
+    c: Array,
+    weight: Array,
+    bias: Array,
+    recurrent_weight: Array,
+    peephole: Array | None = None,
+) -> tuple[Array, Array]:
+    """One step of the rnn package's ``nn.LSTM``: ``(h, c)`` at t from x(t), h(t-1), c(t-1).
+
+    ``weight`` (4H, D), ``bias`` (4H,) and ``recurrent_weight`` (4H, H) hold the input gate,
+    forget gate, hidden (cell input) and output gate rows, in that order; ``peephole`` (3, H),
+    rnn's ``cell2gate`` CMul weights, adds ``c(t-1)`` to the input and forget gates and
+    ``c(t)`` to the output gate::
+
+        i = sigmoid(Wi x + bi + Ui h + pi * c)     f = sigmoid(Wf x + bf + Uf h + pf * c)
+        g = tanh(Wg x + bg + Ug h)                 c' = f * c + i * g
+        o = sigmoid(Wo x + bo + Uo h + po * c')    h' = o * tanh(c')
+    """
+    a = linear(x, weight, bias) + linear(h, recurrent_weight)
+    ai, af, ag, ao = jnp.split(a, 4, axis=-1)
+    if peephole is not None:
+        p = jnp.reshape(peephole, (3,) + (1,) * (c.ndim - 1) + (-1,))  # rows against (N, H)
+        ai = ai + p[0] * c
+        af = af + p[1] * c
+    c_next = jax.nn.sigmoid(af) * c + jax.nn.sigmoid(ai) * jnp.tanh(ag)
+    if peephole is not None:
+        ao = ao + p[2] * c_next
+    return jax.nn.sigmoid(ao) * jnp.tanh(c_next), c_next
+
+
+def gru_step(x: Array, h: Array, weight: Array, bias: Array, recurrent_weight: Array) -> Array:
+    """One step of the rnn package's ``nn.GRU``: h(t) from x(t) and h(t-1).
+
+    ``weight`` (3H, D), ``bias`` (3H,) and ``recurrent_weight`` (3H, H) hold the reset gate,
+    update gate and hidden rows, in that order; as rnn (and unlike cuDNN), the reset gate
+    scales h(t-1) before its matrix::
+
+        r = sigmoid(Wr x + br + Ur h)     z = sigmoid(Wz x + bz + Uz h)
+        n = tanh(Wn x + bn + Un (r * h))  h' = (1 - z) * n + z * h
+    """
+    hidden = h.shape[-1]
+    gx = linear(x, weight, bias)
+    gh = linear(h, recurrent_weight[: 2 * hidden])
+    r = jax.nn.sigmoid(gx[..., :hidden] + gh[..., :hidden])
+    z = jax.nn.sigmoid(gx[..., hidden : 2 * hidden] + gh[..., hidden:])
+    n = jnp.tanh(gx[..., 2 * hidden :] + linear(r * h, recurrent_weight[2 * hidden :]))
+    return (1 - z) * n + z * h
+
+
+def seq_lstm(
+    x: Array, h0: Array, c0: Array, weight: Array, bias: Array
+) -> tuple[Array, Array]:
+    """The rnn package's ``nn.SeqLSTM`` over a time-major sequence, as one ``lax.scan``.
+
+    ``x`` (T, N, D), ``h0``/``c0`` (N, H), ``weight`` (D + H, 4H) (input rows, then hidden
+    rows), ``bias`` (4H,); the gate columns are input, forget, output gates and the cell input
+    ``g``, in that order (Justin Johnson's torch-rnn layout). Returns the hidden states and the
+    cells, both (T, N, H)::
+
+        [i, f, o, g] = [sigmoid, sigmoid, sigmoid, tanh]([x, h] @ weight + bias)
+        c' = f * c + i * g                        h' = o * tanh(c')
+    """
+    d = x.shape[-1]
+    hidden = h0.shape[-1]
+    wx, wh = weight[:d], weight[d:]
+    xw = jnp.matmul(x, wx) + jnp.reshape(bias, (1, 1, -1))  # the input's share of all steps
+
+    def step(carry, a_x):
+        h, c = carry
+        a = a_x + jnp.matmul(h, wh)
+        ifo = jax.nn.sigmoid(a[..., : 3 * hidden])
+        g = jnp.tanh(a[..., 3 * hidden :])
+        i, f, o = ifo[..., :hidden], ifo[..., hidden : 2 * hidden], ifo[..., 2 * hidden :]
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), (h, c)
+
+    dtype = jnp.result_type(xw, wh)
+    _, (hs, cs) = lax.scan(step, (h0.astype(dtype), c0.astype(dtype)), xw.astype(dtype))
+    return hs, cs
+
+
 def conv2d(
     x: Array,
     weight: Array,

@@ -57,6 +57,7 @@ from . import compiled, custom_backward
 from .binding import next_key, pure_call
 from .deferred import DeferredOutputs
 from .devices import resolve_device
+from .node import Node, as_parents
 from .state import (
     BUFFER,
     GRAD,
@@ -367,12 +368,30 @@ class Module:
             out, new_buffers = compiled.forward(self, t, params, buffers, input, raw_key)
             self.__dict__["_pending_vjp"] = None
         DeferredOutputs(self, t, (params, buffers, input, raw_key))
+        # A backward without the pending VJP recomputes this forward: from these buffers, not
+        # from those it left (a recurrent layer's state has moved on by one call).
+        self.__dict__["_buffers_before"] = buffers if new_buffers else None
         for k, v in new_buffers.items():
             t.boxes[BUFFER][k].value = v
         self.output = out
         return out
 
-    __call__ = forward
+    def __call__(self, *args: Any) -> Any:
+        """``forward(input)``; with nodes (or nothing), an nngraph node instead.
+
+        As nngraph does in Torch7: ``nn.Linear(10, 20)(x)`` with ``x`` a `Node` (or a list of
+        nodes) builds a graph node for `nn.gModule`, and ``nn.Identity()()`` a graph input.
+        """
+        made = as_parents(args)
+        if made is not None:
+            return Node(self, *made)
+        if len(args) != 1:
+            raise ModuleError(
+                self._describe(),
+                f"expected one input (an array or a table of arrays), got {len(args)} "
+                "arguments; pass several inputs as one list: module([a, b])",
+            )
+        return self.forward(args[0])
 
     def _vjp(self, input: Any, gradOutput: Any, with_input: bool = True) -> tuple[dict, Any]:
         """(parameter gradients, gradInput or None) for the last forward's input, compiled.
@@ -387,6 +406,9 @@ class Module:
             self._check_grad_output(pending[2], gradOutput)
             return compiled.module_fn(self, "apply_vjp" + suffix)(pending[1], gradOutput)
         params, buffers = self.split()
+        before = self.__dict__.get("_buffers_before")
+        if before is not None and before.keys() == buffers.keys():
+            buffers = before  # the last forward's own state
         input = as_input(input)
         raw_key = _random.next_key_data()
         # no pending forward: the output's shape by shape inference of the compiled forward
@@ -443,6 +465,7 @@ class Module:
             return self._traced_vjp(input, gradOutput)[1]
         with_input = self._wants_grad_input()
         gparams, gin = self._vjp(input, gradOutput, with_input)
+        gin = _zeros_for_integers(gin)
         self._accumulate(gparams, scale)
         if with_input:
             self.gradInput = gin
@@ -452,7 +475,7 @@ class Module:
         """Compute ``self.gradInput`` (derived by autodiff unless a subclass overrides it)."""
         if _tracing(input, gradOutput):
             return self._traced_vjp(input, gradOutput)[1]
-        _, gin = self._vjp(input, gradOutput)
+        _, gin = _zeros_for_integers(self._vjp(input, gradOutput))
         self.gradInput = gin
         return gin
 
@@ -541,14 +564,19 @@ class Module:
     def training(self) -> Module:
         """Training mode for this module and its descendants (dropout on, BN batch stats)."""
         for m in self.listModules():
-            m.train = True
+            m._set_mode(True)
         return self
 
     def evaluate(self) -> Module:
         """Evaluation mode for this module and its descendants."""
         for m in self.listModules():
-            m.train = False
+            m._set_mode(False)
         return self
+
+    def _set_mode(self, train: bool) -> None:
+        """Set the training flag (as Torch7's containers call each child's ``training()``;
+        a module with remembered state overrides this to forget it when the mode changes)."""
+        self.train = train
 
     def reset(self, *args: Any) -> Module:
         """Re-initialise parameters (layers override with Torch7's scheme)."""
@@ -569,7 +597,7 @@ class Module:
         for k, v in self.__dict__.items():
             if k == "_tree":
                 continue
-            if k == "_pending_vjp":
+            if k in ("_pending_vjp", "_buffers_before"):
                 v = None
             elif k in ("_output", "gradInput"):
                 v = None if v is None else empty()
@@ -668,6 +696,14 @@ def _shapes_str(shapes: Any) -> str:
     if shapes and isinstance(shapes[0], tuple):
         return "a table of " + str(len(shapes)) + " [" + ", ".join(map(_shapes_str, shapes)) + "]"
     return "(" + ", ".join(map(str, shapes)) + ("," if len(shapes) == 1 else "") + ")"
+
+
+def _zeros_for_integers(gin: Any) -> Any:
+    """Zeros (float32) for the gradient of an integer input (indices), which JAX gives as
+    ``float0``: Torch7's LookupTable returns a zero gradInput of the input's size."""
+    return jax.tree_util.tree_map(
+        lambda g: jnp.zeros(g.shape, jnp.float32) if g.dtype == jax.dtypes.float0 else g, gin
+    )
 
 
 def _is_property(cls: type, name: str) -> bool:

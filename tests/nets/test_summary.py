@@ -14,7 +14,7 @@ import nets
 from nets import models, nn, summary
 from nets._errors import ModuleError
 from nets.models.googlenet import INCEPTION, PAPER_ERRATA, PAPER_ROWS
-from nets.summary import infer_shape
+from nets.summary import _depth, infer_shape
 from tests.nets.test_models import abstract, counted, matches_paper
 
 
@@ -180,3 +180,25 @@ def test_summary_of_a_zoo_network_with_a_wrong_size_names_the_model():
     with pytest.raises(ModuleError, match=r"^vgg11: input of size 3x112x112 does not fit .*"
                        r"vgg11 accepts 3x224x224 \(H and W each from 224 to 255\)"):  # fmt: skip
         summary(abstract("vgg11"), (3, 112, 112), quiet=True)
+
+
+def test_a_gmodule_is_walked_in_data_flow_order_with_a_table_of_input_shapes():
+    x1, x2 = nn.Identity()(), nn.Identity()()
+    deep = nn.Linear(3, 3)(nn.ReLU()(nn.Linear(4, 3)(x1)))  # two weight layers on this path
+    net = nn.gModule([x1, x2], [nn.JoinTable(0, 1)([deep, nn.Linear(2, 5)(x2)])])
+    s = summary(net, [(4,), (2,)], quiet=True)
+    assert s.input_shape == [(4,), (2,)] and s.output_shape == (8,)
+    assert [r.type for r in s.rows] == [
+        "input 0",
+        "input 1",
+        "linear",
+        "linear",
+        "linear",
+        "JoinTable",
+    ]
+    assert [r.output for r in s.rows] == [(4,), (2,), (3,), (3,), (5,), (8,)]
+    assert s.params == (4 * 3 + 3) + (3 * 3 + 3) + (2 * 5 + 5)
+    assert s.ops == 4 * 3 + 3 * 3 + 2 * 5
+    assert [r.depth for r in s.rows] == [0, 0, 1, 1, 1, 0]
+    assert _depth(net) == 2  # the longest path holds two of the three linears
+    assert summary(net, [(4,), (2,)], quiet=True, expand=True).rows[3].type == "ReLU"
