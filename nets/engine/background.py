@@ -21,11 +21,25 @@ on a daemon thread; between steps it consults the handle:
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+_RUNNING: weakref.WeakSet = weakref.WeakSet()  # handles whose thread may still run
+EXIT_WAIT = 5.0  # seconds interpreter exit waits for a background run to reach a step boundary
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """Interpreter exit stops background training at a step boundary first: a daemon thread
+    still inside XLA while the interpreter finalizes can abort the process."""
+    for training in list(_RUNNING):
+        if training.running:
+            training.stop(timeout=EXIT_WAIT)
 
 
 class _Stderr:
@@ -95,6 +109,7 @@ class BackgroundTraining:
         self.thread = threading.Thread(
             target=self._run, args=(args, kwargs), name="nets-background-training", daemon=True
         )
+        _RUNNING.add(self)
         self.thread.start()
         return self
 
