@@ -97,9 +97,5 @@ class SessionLog:
             entry.seed = after
         self.entries.append(entry)
 
-    def record_seed(self, seed: int, source: str) -> None:
-        """The command line's `--seed N`: an entry whose `source` re-applies it on replay."""
-        self.entries.append(Entry(count=0, source=source, seed=seed, origin="th --seed"))
-
     def inputs(self) -> list[str]:
         return [e.source for e in self.entries]
