@@ -65,9 +65,9 @@ class RemoteEvaluator:
                     on_line(key, text, False)
                 elif text:
                     out(text + "\n")
-            elif kind == "execute_result" and mine:
+            elif kind == "execute_result" and mine:  # shown in order, before the timing line
                 result.value = KernelText(content["data"].get("text/plain", ""))
-                result.show = True
+                out(result.value.text + "\n")
             elif kind == "error" and mine:
                 tb = content.get("traceback") or [f"{content['ename']}: {content['evalue']}"]
                 result.error = ErrorInfo(content["ename"], content["evalue"], tb)
@@ -104,13 +104,12 @@ class RemoteEvaluator:
 
 
 class RemoteApp(App):
-    """th's loop on a kernel: values, errors and timing are shown as the kernel sent them."""
+    """th's loop on a kernel: values, errors and timing are shown as the kernel sent them, in
+    the order it sent them (the value comes before the kernel's timing line)."""
 
     def show(self, result: ExecResult) -> None:
         if result.help is not None:
             self._write(result.help.text + "\n")
-        if result.show:
-            self._write(repr(result.value) + "\n")
         if result.error is not None:
             self._write_err("\n".join(result.error.traceback) + "\n")
 

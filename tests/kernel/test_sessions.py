@@ -73,3 +73,69 @@ def test_background_error_surfaces_once_at_the_next_cell(kc):
     assert "the input holds nan at [3, 2]" in text
     _, outputs = execute(kc, "2 + 2")
     assert "background training failed" not in str(outputs)
+
+
+def _th(*args):
+    import os
+    import sys
+
+    import pexpect
+
+    env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
+    return pexpect.spawn(
+        sys.executable, ["-m", "trepl", *args], env=env, encoding="utf-8", timeout=60,
+        dimensions=(30, 100),
+    )  # fmt: skip
+
+
+def test_th_existing_shares_the_kernels_namespace(kernel, kc):
+    km = kernel[0]
+    child = _th("--existing", km.connection_file)
+    child.expect("th: attached to the kernel of")
+    child.expect("th>")
+    child.sendline("shared = 41; print('from th')")
+    child.expect(r"from th\r\n")
+    child.expect("th>")
+    _, outputs = execute(kc, "shared + 1")
+    assert "42" in of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"]
+    execute(kc, "from_notebook = jnp.arange(3.0)")
+    child.sendline("from_notebook * 2")
+    child.expect(r"\[0\. 2\. 4\.\]")
+    child.expect(r"\[jax.Array of size 3, float32, 12 B\]")
+    child.expect(r"\[\d+\.\d{4}s")  # the kernel's timing line
+    child.expect("th>")
+    child.sendline("undefined_name")
+    child.expect("NameError")
+    child.expect("th>")
+    child.sendcontrol("d")
+    child.expect("Do you really want to exit")
+    child.sendline("y")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 0
+    _, outputs = execute(kc, "shared")  # the kernel runs on, with what th defined
+    assert "41" in of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"]
+
+
+def pexpect_eof():
+    import pexpect
+
+    return pexpect.EOF
+
+
+def test_th_existing_refuses_a_kernel_that_is_not_there(tmp_path):
+    child = _th("--existing", "no-such-kernel-0000")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 2
+    assert "th --existing: no running kernel matches 'no-such-kernel-0000'" in child.before
+    stale = tmp_path / "kernel-stale.json"
+    stale.write_text(
+        '{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5, '
+        '"ip": "127.0.0.1", "key": "k", "transport": "tcp", "signature_scheme": "hmac-sha256"}'
+    )
+    child = _th("--existing", str(stale))
+    child.expect(pexpect_eof(), timeout=60)
+    child.close()
+    assert child.exitstatus == 2
+    assert f"the kernel of {stale} does not answer" in child.before
