@@ -41,12 +41,14 @@ class RemoteEvaluator:
         self.abandoned_work = False
         self.background = None
         self._syntax = Evaluator(preload=False)  # is_complete is syntax only: answered here
+        self._sent: set[str] = set()  # our requests: output of other front ends' is not shown
 
     def execute(self, code: str, on_stdout=None, on_stderr=None, on_line=None) -> ExecResult:
         kc = self.client
         out = on_stdout or sys.stdout.write
         err = on_stderr or sys.stderr.write
         msg_id = kc.execute(code, allow_stdin=False)
+        self._sent.add(msg_id)
         result = ExecResult()
         while True:
             try:
@@ -55,7 +57,10 @@ class RemoteEvaluator:
                 kc.control_channel.send(kc.session.msg("interrupt_request", {}))
                 continue
             kind, content = msg["msg_type"], msg["content"]
-            mine = msg["parent_header"].get("msg_id") == msg_id
+            parent = msg["parent_header"].get("msg_id")
+            mine = parent == msg_id
+            if parent not in self._sent:  # a notebook's cell, seen on the shared iopub
+                continue
             if kind == "stream":
                 (out if content["name"] == "stdout" else err)(content["text"])
             elif kind in ("display_data", "update_display_data"):
@@ -106,6 +111,13 @@ class RemoteEvaluator:
 class RemoteApp(App):
     """th's loop on a kernel: values, errors and timing are shown as the kernel sent them, in
     the order it sent them (the value comes before the kernel's timing line)."""
+
+    def _warm_up(self) -> None:
+        """Only the syntax colours: the code runs in the kernel, so JAX is not needed here."""
+        if self.config.color:
+            from trepl import style
+
+            style.warm_up()
 
     def show(self, result: ExecResult) -> None:
         if result.help is not None:

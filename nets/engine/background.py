@@ -179,6 +179,11 @@ class BackgroundTraining:
     def pause(self, timeout: float | None = None) -> BackgroundTraining:
         """Stop at the next step boundary, with the network holding the current parameters;
         returns once there (or once training has ended)."""
+        if self.lock._is_owned():
+            raise RuntimeError(
+                "pause() inside `with training.lock:` would wait forever (the loop needs the "
+                "lock to reach a step boundary); call it outside, or use training.paused()"
+            )
         with self._cond:
             self._pause_requested = True
             self._cond.wait_for(lambda: self._paused or self._done.is_set(), timeout)

@@ -51,6 +51,8 @@ def test_pause_publishes_current_parameters_and_stop_ends_at_a_boundary(problem,
         np.testing.assert_array_equal(value, np.asarray(training.state["params"][name]))
     with training.lock:  # the model can be used between steps
         out = net.forward(np.ones((2, 4), np.float32))
+        with pytest.raises(RuntimeError, match=r"pause\(\) inside `with training.lock:` would"):
+            training.pause()  # would deadlock: refused
     assert np.all(np.isfinite(np.asarray(out)))
     engine.resume()
     time.sleep(0.3)
