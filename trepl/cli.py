@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             return status
 
     if ran_something and not args.interactive:
+        if args.export:
+            print("th: --export writes an interactive session; add -i", file=sys.stderr)
         return 0
     if not sys.stdin.isatty():
         # `echo 'print(1)' | th`: the input is a script.
