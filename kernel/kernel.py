@@ -163,12 +163,16 @@ class ItorchKernel(Kernel):
 
     # ------------------------------------------------------------------ execute
 
-    def _run(self, code: str, out: _LimitedStream, err: _LimitedStream):
+    def _run(self, code: str, out: _LimitedStream, err: _LimitedStream, record: bool = True):
         from trepl.results import ErrorInfo, ExecResult
 
         try:
             return self.evaluator.execute(
-                code, on_stdout=out.write, on_stderr=err.write, on_line=self._show_line
+                code,
+                on_stdout=out.write,
+                on_stderr=err.write,
+                on_line=self._show_line,
+                record=record,
             )
         except KeyboardInterrupt:
             # The evaluator normally reports this itself; this covers an interrupt that lands
@@ -192,7 +196,7 @@ class ItorchKernel(Kernel):
         self._running = self.execution_count
         try:
             with self._forwarded_input(allow_stdin):
-                result = self._run(code, out, err)
+                result = self._run(code, out, err, record=store_history and not silent)
         finally:
             self._running = None
         for stream in (out, err):

@@ -169,11 +169,13 @@ class Evaluator:
         on_stdout: Callback = None,
         on_stderr: Callback = None,
         on_line: LineCallback | None = None,
+        record: bool = True,
     ) -> ExecResult:
         """Run one cell: Python code, `? name`, `?? name`, `?` or `$ cmd`.
 
-        The cell goes into `self.log`. An error of work that ran on after its cell (background
-        training) is reported first, once, through `on_stderr`.
+        The cell goes into `self.log` (unless `record` is False: a front end's silent
+        request, which Jupyter keeps out of the history too). An error of work that ran on
+        after its cell (background training) is reported first, once, through `on_stderr`.
 
         Text printed during the cell goes to the callbacks as it comes and into the result.
         `on_line(key, text, final)` redraws one status line in place (progress bars, and the
@@ -187,7 +189,8 @@ class Evaluator:
             (on_stderr or sys.stderr.write)(report + "\n")
         seed = current_seed()
         result = self._execute(code, on_stdout, on_stderr, on_line)
-        self.log.record(code, result, self.execution_count, self.print_level, seed)
+        if record:
+            self.log.record(code, result, self.execution_count, self.print_level, seed)
         return result
 
     def _execute(
