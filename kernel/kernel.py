@@ -26,7 +26,7 @@ from typing import Any
 
 from ipykernel.kernelbase import Kernel
 
-from kernel import display, itorch
+from kernel import background, display, itorch
 
 OUTPUT_LIMIT = 200_000  # characters of stdout/stderr one cell may send to the front end
 TEXT_WIDTH = 80  # columns for text/plain values and the right-aligned timing line, as in `th`
@@ -119,6 +119,7 @@ class ItorchKernel(Kernel):
         self.evaluator.self_help = KERNEL_HELP
         self.evaluator.namespace["itorch"] = itorch
         self.evaluator.namespace["display"] = display.display
+        self.evaluator.background = background.background_output(self)  # training in the background
         display.adopt_ipython_display()
         self._history: list[tuple[int, str, str]] = []  # (line, input, output text)
         self._running: int | None = None  # execution_count of the cell now running
@@ -162,12 +163,16 @@ class ItorchKernel(Kernel):
 
     # ------------------------------------------------------------------ execute
 
-    def _run(self, code: str, out: _LimitedStream, err: _LimitedStream):
+    def _run(self, code: str, out: _LimitedStream, err: _LimitedStream, record: bool = True):
         from trepl.results import ErrorInfo, ExecResult
 
         try:
             return self.evaluator.execute(
-                code, on_stdout=out.write, on_stderr=err.write, on_line=self._show_line
+                code,
+                on_stdout=out.write,
+                on_stderr=err.write,
+                on_line=self._show_line,
+                record=record,
             )
         except KeyboardInterrupt:
             # The evaluator normally reports this itself; this covers an interrupt that lands
@@ -191,7 +196,7 @@ class ItorchKernel(Kernel):
         self._running = self.execution_count
         try:
             with self._forwarded_input(allow_stdin):
-                result = self._run(code, out, err)
+                result = self._run(code, out, err, record=store_history and not silent)
         finally:
             self._running = None
         for stream in (out, err):

@@ -25,6 +25,7 @@ from prompt_toolkit.output import ColorDepth, Output
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl import printer, style
+from trepl.app_background import terminal_background
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
 from trepl.results import ExecResult
@@ -97,6 +98,7 @@ class App:
         config: AppConfig | None = None,
     ) -> None:
         self.evaluator = evaluator
+        evaluator.background = terminal_background()  # background training prints above the prompt
         self.config = config or AppConfig()
         self.stdout = stdout or sys.stdout
         history: History

@@ -5,6 +5,10 @@ th script.py [args]        run a script: sys.argv, __name__ == '__main__', statu
 th -e 'stmt'               run a statement; -i then opens the shell on the same namespace
 th -l module               import a module first (repeatable)
 th -g                      warn when a statement creates a new global
+th notebook.ipynb          run a notebook's code cells as a script
+th --export FILE.ipynb     on leaving the shell, write its inputs and outputs as a notebook
+th --seed N                seed nets and numpy first (recorded; replay() repeats it)
+th --existing [KERNEL]     the shell on a running itorch kernel (its namespace)
 th --doctor                what to send when the install misbehaves
 th --version               trepl's version
 """
@@ -48,6 +52,20 @@ def create_parser() -> argparse.ArgumentParser:
         help="colour scheme for a dark or a light background, or none (default: from "
         "$COLORFGBG when the terminal sets it, else dark)",
     )
+    parser.add_argument(
+        "--export", metavar="FILE.ipynb", help="write the session as a notebook when it ends"
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="nets.manual_seed(N) and np.random.seed(N) first"
+    )
+    parser.add_argument(
+        "--existing",
+        nargs="?",
+        const="",
+        metavar="KERNEL",
+        help="attach to a running itorch kernel (a connection file or its id; default: the "
+        "most recent)",
+    )
     parser.add_argument("--doctor", action="store_true", help="print install diagnostics and exit")
     parser.add_argument("--version", action="store_true", help="print trepl's version and exit")
     parser.add_argument("script", nargs="?", help="a Python script to run")
@@ -85,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         print(doctor.report())
         return 0
 
+    if args.existing is not None:
+        from trepl import attach
+
+        return attach.main(args)
+
     from trepl.app import use_color
     from trepl.evaluator import Evaluator
     from trepl.printer import scheme_from_env
@@ -104,6 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         err.write(text)
         err.flush()
 
+    if args.seed is not None:
+        if args.seed < 0:
+            print(f"th: --seed expects a non-negative integer, got {args.seed}", file=sys.stderr)
+            return 2
+        result = evaluator.execute(f"nets.manual_seed({args.seed}); np.random.seed({args.seed})")
+        if result.error is not None:
+            return _report(result, colors)
+        evaluator.log.entries[-1].origin = "th --seed"
+
     for module in args.modules:
         status = _report(evaluator.run_source(f"import {module}", "<-l>"), colors)
         if status:
@@ -120,11 +152,22 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         sys.argv = [args.script, *args.args]
         sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
-        status = _report(evaluator.run_file(args.script, write_out, write_err), colors)
+        if args.script.endswith(".ipynb"):
+            from trepl import notebooks
+
+            try:
+                status = notebooks.run_notebook(evaluator, args.script, write_out, write_err)
+            except notebooks.NotebookError as error:
+                print(error, file=sys.stderr)
+                return 2
+        else:
+            status = _report(evaluator.run_file(args.script, write_out, write_err), colors)
         if not args.interactive:
             return status
 
     if ran_something and not args.interactive:
+        if args.export:
+            print("th: --export writes an interactive session; add -i", file=sys.stderr)
         return 0
     if not sys.stdin.isatty():
         # `echo 'print(1)' | th`: the input is a script.
@@ -142,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     config = AppConfig(color=color, scheme=scheme, banner=not ran_something)
     app = App(evaluator, config=config)
     status = app.run()
+    if args.export:
+        _export(evaluator, args.export)
     warming = app.warm_up_thread is not None and app.warm_up_thread.is_alive()
     if evaluator.abandoned_work or warming:
         # An interrupted XLA program is still running (the runtime would wait for it at
@@ -151,6 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+def _export(evaluator: object, path: str) -> None:
+    from trepl import notebooks
+
+    try:
+        cells = notebooks.export(evaluator.log, path)  # type: ignore[attr-defined]
+    except (OSError, ValueError) as error:
+        print(f"th: --export could not write {path}: {error}", file=sys.stderr)
+        return
+    print(f"th: wrote the session ({cells} cells) to {path}", file=sys.stderr)
 
 
 def console_main() -> int:

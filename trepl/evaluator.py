@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, printer, shell, timing
+from trepl import commands, printer, session_names, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
+from trepl.background import BackgroundOutput
 from trepl.errors import error_info
 from trepl.resultlist import ResultList
 from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
+from trepl.session_log import SessionLog, current_seed
 from trepl.timing import LineCallback
 
 Callback = Callable[[str], None] | None
@@ -144,6 +146,9 @@ class Evaluator:
         ns["_RESULTS"] = ResultList()
         ns.setdefault("setresults", ns["_RESULTS"].set_limits)
         ns["_LAST"] = None
+        self.log = SessionLog()  # this session's inputs and outputs (export, snapshot, replay)
+        self.background = BackgroundOutput()  # where background training prints; front ends set it
+        session_names.install(self)
         # Names present before the user typed anything: hidden from who(), not -g warnings.
         self.preloaded: set[str] = set(ns)
         who = ns["who"]
@@ -164,8 +169,13 @@ class Evaluator:
         on_stdout: Callback = None,
         on_stderr: Callback = None,
         on_line: LineCallback | None = None,
+        record: bool = True,
     ) -> ExecResult:
         """Run one cell: Python code, `? name`, `?? name`, `?` or `$ cmd`.
+
+        The cell goes into `self.log` (unless `record` is False: a front end's silent
+        request, which Jupyter keeps out of the history too). An error of work that ran on
+        after its cell (background training) is reported first, once, through `on_stderr`.
 
         Text printed during the cell goes to the callbacks as it comes and into the result.
         `on_line(key, text, final)` redraws one status line in place (progress bars, and the
@@ -175,6 +185,17 @@ class Evaluator:
         binding made before the interrupt, except names bound to arrays still being computed,
         which get their previous value back.
         """
+        for report in self.background.take_errors():
+            (on_stderr or sys.stderr.write)(report + "\n")
+        seed = current_seed()
+        result = self._execute(code, on_stdout, on_stderr, on_line)
+        if record:
+            self.log.record(code, result, self.execution_count, self.print_level, seed)
+        return result
+
+    def _execute(
+        self, code: str, on_stdout: Callback, on_stderr: Callback, on_line: LineCallback | None
+    ) -> ExecResult:
         command = commands.parse(code)
         if command.kind == "empty":
             return ExecResult()
@@ -254,6 +275,7 @@ class Evaluator:
         before = dict(ns)
         start = time.perf_counter()
         with _captured(on_stdout, on_stderr, on_line) as (out, err), self._busy_notice(on_line):
+            out.background = err.background = self.background  # read by background training
             try:
                 if "import" in code:
                     # `import jax` must not race the warm-up thread's import of it.

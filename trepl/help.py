@@ -39,6 +39,9 @@ _COMMANDS = """\
   timeit(f, x)       median time of f(x) over runs, device work included, compile time apart
   %timeit expr       the same for an expression; await works at the top level of a cell
   display(obj)       show any object with a _repr_html_/_repr_png_/... view (or its text)
+  save_session('r')  arrays, modules, plain data, history to r.session (load_session('r'))
+  replay()           re-run this session's inputs afresh; report the first output that differs
+  nan_hunt(net, x)   the first layer whose output or gradient goes non-finite, and why
 """
 
 SELF_HELP = (

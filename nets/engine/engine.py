@@ -39,6 +39,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,7 @@ class Engine:
         self.seed = seed
         self.check_finite = bool(check_finite)
         self.check_gradients = bool(check_gradients)
+        self._background: Any = None  # the BackgroundTraining of train(..., background=True)
 
     # ---------------------------------------------------------------- compiled steps
 
@@ -273,8 +275,40 @@ class Engine:
         if fn is not None:
             fn(state)
 
-    def _bar(self, total: int, desc: str) -> ProgressBar:
-        return ProgressBar(total, desc, enabled=self.progress)
+    def _bar(self, total: int, desc: str, control: Any = None) -> ProgressBar:
+        stream = control.output if control is not None else None
+        return ProgressBar(total, desc, stream=stream, enabled=self.progress)
+
+    def _control(self) -> Any:
+        """The background run this thread is executing, if it is one."""
+        control = self._background
+        if control is not None and control.thread is threading.current_thread():
+            return control
+        return None
+
+    # ---------------------------------------------------------------- background control
+
+    def _running(self, what: str) -> Any:
+        control = self._background
+        if control is None or not control.running:
+            raise RuntimeError(
+                f"Engine.{what}: no training is running in the background on this engine "
+                "(start one with engine.train(..., background=True))"
+            )
+        return control
+
+    def pause(self) -> Any:
+        """Pause background training at the next step boundary (the network then holds the
+        current parameters); returns its handle."""
+        return self._running("pause").pause()
+
+    def resume(self) -> Any:
+        """Resume paused background training; returns its handle."""
+        return self._running("resume").resume()
+
+    def stop(self) -> dict:
+        """Stop background training at the next step boundary; returns its final state."""
+        return self._running("stop").stop()
 
     # ---------------------------------------------------------------- train
 
@@ -287,7 +321,8 @@ class Engine:
         config: Mapping[str, Any] | None = None,
         maxepoch: int = 1,
         checkpoint: str | Path | None = None,
-    ) -> dict:
+        background: bool = False,
+    ) -> Any:
         """Train `network` for `maxepoch` epochs over `iterator`; returns the engine state.
 
         Args:
@@ -302,7 +337,17 @@ class Engine:
             checkpoint: a path; if the file exists training resumes from it (parameters,
                 buffers, optimizer state, epoch and step), and it is rewritten atomically after
                 every epoch and when Ctrl-C stops training mid-epoch.
+            background: run on a thread and return at once a `BackgroundTraining` handle
+                (``engine.pause()``, ``resume()``, ``stop()`` act at a step boundary;
+                ``with handle.lock:`` or ``with handle.paused():`` to evaluate the network
+                meanwhile; see `nets.engine.background`).
         """
+        if background:
+            return self._train_in_background(
+                network, iterator, criterion, optimizer, config, maxepoch, checkpoint
+            )
+        control = self._control()
+        lock = control.lock if control is not None else nullcontext()
         tx, opt_name, tx_key = _transform(optimizer, config)
         params, buffers = _copy(network.split())
         # compiled init; _copy gives every leaf its own buffer, as each is donated on its own
@@ -323,6 +368,8 @@ class Engine:
             "loss": None,
             "interrupted": False,
         }
+        if control is not None:
+            control.state = state
         skip = 0  # steps of the current epoch done before an interrupted run stopped
         seed = self.seed
         if checkpoint is not None and Path(checkpoint).is_file():
@@ -342,8 +389,10 @@ class Engine:
 
         def publish() -> None:
             """Give the network (and the state) current copies of the donated arrays."""
-            state["params"], state["buffers"], state["optim_state"] = params, buffers, opt_state
-            network.merge(*_copy((params, buffers)))
+            with lock:
+                state["params"], state["buffers"] = params, buffers
+                state["optim_state"] = opt_state
+                network.merge(*_copy((params, buffers)))
 
         try:
             with _InterruptGuard() as guard:
@@ -356,10 +405,14 @@ class Engine:
                     bar = self._bar(
                         len(iterator) if hasattr(iterator, "__len__") else 0,
                         f"epoch {epoch}/{maxepoch}",
+                        control,
                     )
                     running = 0.0
                     done = 0  # steps of this epoch done
-                    for k, sample in enumerate(iterator):
+                    steps = enumerate(iterator)
+                    if control is not None:  # each step under its lock; pause/stop between
+                        steps = control.steps(steps, guard, publish)
+                    for k, sample in steps:
                         if k < skip:  # done before the interrupted run that wrote the checkpoint
                             done = k + 1
                             bar.update(1)
@@ -448,6 +501,17 @@ class Engine:
             except RuntimeError:  # a second Ctrl-C inside a step: its inputs were donated
                 pass  # the network keeps the copies of the last epoch end
         return state
+
+    def _train_in_background(self, *args: Any) -> Any:
+        from .background import BackgroundTraining
+
+        if self._background is not None and self._background.running:
+            raise RuntimeError(
+                "Engine.train: this engine is already training in the background; "
+                "engine.stop() it first, or use another Engine"
+            )
+        self._background = BackgroundTraining(self)
+        return self._background.start(args, {})
 
     # ---------------------------------------------------------------- test
 

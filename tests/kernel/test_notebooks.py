@@ -51,12 +51,31 @@ def test_notebook_runs_without_error(path, tmp_path):
         "zoo_tour.ipynb": lambda: _check_zoo(nb, outputs),
         "custom_layer.ipynb": lambda: _check_custom_layer(outputs),
         "ipython_habits.ipynb": lambda: _check_habits(outputs),
+        "beyond_sessions.ipynb": lambda: _check_sessions(outputs),
     }
     checks[path.name]()  # every notebook says what it shows
 
 
 def _text(outputs):
     return "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+
+
+def _check_sessions(outputs):
+    values = [out.data["text/plain"] for out in outputs if out.output_type == "execute_result"]
+    text = _text(outputs)
+    replays = [v for v in values if v.startswith("replay:")]
+    assert replays[0].endswith("re-run in a fresh namespace; every output is the same")
+    assert replays[1].startswith("replay: input 3 of 3 gives another output")
+    hunts = [v for v in values if v.startswith("nan_hunt:")]
+    assert "the first non-finite output is that of (2) nn.MulConstant" in hunts[0]
+    assert "parameter 0.weight is itself non-finite" in hunts[1]
+    saved = next(v for v in values if v.startswith("saved run1.session"))
+    assert "not saved: square: code (a function)" in saved
+    assert "{'lr': 0.1, 'sizes': (4, 2)} (2, 3) True" in text  # restored, same outputs
+    paused = int(re.search(r"paused at step (\d+)", text)[1])
+    stopped = re.search(r"<background training, stopped: epoch \d+/200, step (\d+)", text)
+    assert paused >= 20 and int(stopped[1]) >= paused
+    assert "total 45" in text  # the little notebook, run by th as a script
 
 
 def _check_habits(outputs):
