@@ -22,9 +22,9 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import ColorDepth, Output
 
+from trepl import guard, printer, style
 from trepl import help as help_pages
 from trepl import namespace as names
-from trepl import printer, style
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
 from trepl.results import ExecResult
@@ -216,6 +216,8 @@ class App:
             except KeyboardInterrupt:
                 # Ctrl-C that arrived outside the user's code (say, while printing).
                 self._write_err("\nKeyboardInterrupt\n")
+            except Exception as exc:  # noqa: BLE001 - the printer's guards missed one: go on
+                self._write_err(f"th: could not show the result: {guard.error_text(exc)}\n")
 
 
 def repl(

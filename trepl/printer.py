@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trepl import guard
 from trepl.results import ErrorInfo, ExecResult, HelpInfo
 from trepl.timing import imported
 
@@ -161,7 +162,29 @@ def _atom_fragments(value: Any) -> Fragments:
         return [("string", repr(value))]
     if _array_kind(value) is not None:
         return _short_array(value)
-    return [("", repr(value))]
+    return _repr_fragments(value)
+
+
+def _repr_fragments(value: Any) -> Fragments:
+    """repr(value); a __repr__ that raises gives a short note in the error style instead."""
+    try:
+        return [("", repr(value))]
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user's __repr__ must not end the session
+        return [("error", guard.failure(value, "repr()", exc))]
+
+
+def _guarded(value: Any, depth: int, indent: int, width: int, atom: bool = False) -> Fragments:
+    """`_nested` (or `_atom_fragments`), with any failure inside the user's object (its
+    __repr__, a dead weakref proxy, a raising __getattribute__, a broken `items()`) shown in
+    place of the value."""
+    try:
+        return _atom_fragments(value) if atom else _nested(value, depth, indent, width)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see guard.py
+        return [("error", guard.failure(value, "printing", exc))]
 
 
 def _brackets(value: Any) -> tuple[str, str]:
@@ -182,7 +205,7 @@ def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
         return _atom_fragments(value)
     open_, close = _brackets(value)
     if not value:
-        return [("", repr(value))]
+        return _repr_fragments(value)
     if depth <= 0:
         return [("ellipsis", f"{open_}...{close}")]
     items = list(value.items()) if isinstance(value, dict) else list(value)
@@ -193,10 +216,12 @@ def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
         if isinstance(value, dict):
             key, val = item
             parts.append(
-                _atom_fragments(key) + [("", ": ")] + _nested(val, depth - 1, indent + 2, width)
+                _guarded(key, 0, indent, width, atom=True)
+                + [("", ": ")]
+                + _guarded(val, depth - 1, indent + 2, width)
             )
         else:
-            parts.append(_nested(item, depth - 1, indent + 2, width))
+            parts.append(_guarded(item, depth - 1, indent + 2, width))
     if hidden:
         parts.append([("ellipsis", f"... ({hidden} more)")])
     one_line: Fragments = [("", open_)]
@@ -225,10 +250,19 @@ def _is_namedtuple(value: Any) -> bool:
 
 
 def fragments(value: Any, width: int = 80, depth: int = DEFAULT_DEPTH) -> Fragments:
-    """Styled fragments for `value` (the printer's one renderer)."""
-    if _array_kind(value) is not None:
-        return _array_fragments(value, width)
-    return _nested(value, depth, 0, width)
+    """Styled fragments for `value` (the printer's one renderer).
+
+    Never raises for a failure inside the user's object: that is shown as a short note naming
+    the object's type and what failed (`<B object: repr() failed: ZeroDivisionError: ...>`).
+    """
+    try:
+        if _array_kind(value) is not None:
+            return _array_fragments(value, width)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see guard.py
+        return [("error", guard.failure(value, "printing", exc))]
+    return _guarded(value, depth, 0, width)
 
 
 def render(value: Any, color: Color = False, width: int = 80, depth: int = DEFAULT_DEPTH) -> str:
