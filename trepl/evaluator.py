@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import codecs
 import codeop
 import inspect
 import linecache
@@ -17,11 +18,12 @@ import os
 import re
 import sys
 import time
+import tokenize
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, printer, shell, timing
+from trepl import commands, guard, printer, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl.errors import error_info
@@ -32,8 +34,16 @@ from trepl.timing import LineCallback
 Callback = Callable[[str], None] | None
 
 
+KEEP_HEAD = 100_000  # characters of a cell's output kept in ExecResult.stdout/stderr: the first
+KEEP_TAIL = 10_000  # ... and the last; what lies between is counted, not kept
+
+
 class _LiveStream:
-    """A text stream that hands each write to a callback and keeps a copy of everything.
+    """A text stream that hands each write to a callback and keeps a bounded copy.
+
+    The copy (ExecResult.stdout) holds the first KEEP_HEAD and the last KEEP_TAIL characters:
+    a script that prints gigabytes costs no more memory than one that prints a page (the
+    callback, which shows the text, sees all of it).
 
     With a `show_line` callback the stream also offers `show_line(key, text, final)`: progress
     bars (nets' `ProgressBar`) redraw one line through it, which `th` draws with a carriage
@@ -47,8 +57,13 @@ class _LiveStream:
             self.show_line = show_line
         self._callback = callback
         self._original = original
-        self._chunks: list[str] = []
+        self._head: list[str] = []
+        self._head_len = 0
+        self._tail: list[str] = []
+        self._tail_len = 0
+        self._total = 0
         self._in_callback = False
+        self._bytes: _BytesToText | None = None
         self.encoding = "utf-8"
         self.errors = "replace"
 
@@ -60,7 +75,7 @@ class _LiveStream:
             self._original.write(text)
             return len(text)
         if text:
-            self._chunks.append(text)
+            self._keep(text)
             if self._callback is not None:
                 self._in_callback = True
                 try:
@@ -68,6 +83,23 @@ class _LiveStream:
                 finally:
                     self._in_callback = False
         return len(text)
+
+    def _keep(self, text: str) -> None:
+        size = len(text)
+        self._total += size
+        if self._head_len < KEEP_HEAD:
+            room = KEEP_HEAD - self._head_len
+            self._head.append(text[:room])
+            self._head_len += min(room, size)
+            if size <= room:
+                return
+            text = text[room:]
+        self._tail.append(text)
+        self._tail_len += len(text)
+        if self._tail_len >= 2 * KEEP_TAIL:  # compact now and then: amortised O(1) a character
+            last = "".join(self._tail)[-KEEP_TAIL:]
+            self._tail = [last]
+            self._tail_len = len(last)
 
     def writelines(self, lines: list[str]) -> None:
         for line in lines:
@@ -85,6 +117,24 @@ class _LiveStream:
     def readable(self) -> bool:
         return False
 
+    def fileno(self) -> int:
+        """The descriptor of the stream the text ends up on, so that a child process can
+        write there directly (`subprocess.run(cmd, stdout=sys.stdout)`), as under python."""
+        self.flush()
+        return self._original.fileno()
+
+    @property
+    def buffer(self) -> Any:
+        """Bytes (`sys.stdout.buffer.write(b)`): the binary stream under the one the text ends
+        up on, or, where that has none (a kernel), a writer that decodes them as UTF-8."""
+        self.flush()
+        target = getattr(self._original, "buffer", None)
+        if target is not None:
+            return target
+        if self._bytes is None:
+            self._bytes = _BytesToText(self)
+        return self._bytes
+
     def close(self) -> None:
         """Nothing to close: logging handlers (absl's) call this at exit on what they hold."""
 
@@ -96,7 +146,33 @@ class _LiveStream:
         return True
 
     def getvalue(self) -> str:
-        return "".join(self._chunks)
+        """The text kept: all of it, or its head, a note of what was left out, and its tail."""
+        head = "".join(self._head)
+        if self._total == self._head_len:
+            return head
+        tail = "".join(self._tail)[-KEEP_TAIL:]
+        left_out = self._total - self._head_len - len(tail)
+        if not left_out:
+            return head + tail
+        return f"{head}\n[... {left_out:,} characters not kept ...]\n{tail}"
+
+
+class _BytesToText:
+    """`buffer` of a captured stream whose target takes only text: decodes UTF-8 as it comes."""
+
+    def __init__(self, text_stream: _LiveStream) -> None:
+        self._text = text_stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, data: bytes) -> int:
+        self._text.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self) -> None:
+        self._text.flush()
+
+    def writable(self) -> bool:
+        return True
 
 
 @contextmanager
@@ -198,8 +274,15 @@ class Evaluator:
         self, path: str, on_stdout: Callback = None, on_stderr: Callback = None
     ) -> ExecResult:
         """Run a script file (script mode): no auto-print, tracebacks name the file."""
-        with open(path, encoding="utf-8") as f:
-            source = f.read()
+        try:
+            with tokenize.open(path) as f:  # the source's own encoding (PEP 263), as python
+                source = f.read()
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            message = (
+                f"cannot read {path!r} as Python source: {guard.error_text(exc)}; expected "
+                "UTF-8, or the encoding a '# -*- coding: NAME -*-' line declares (PEP 263)"
+            )
+            return ExecResult(error=ErrorInfo("SyntaxError", message, [f"SyntaxError: {message}"]))
         self.namespace["__file__"] = os.path.abspath(path)
         return self.run_source(source, path, on_stdout, on_stderr)
 
