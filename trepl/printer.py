@@ -89,11 +89,14 @@ def to_text(fragments: Fragments, color: Color) -> str:
 def _array_kind(value: Any) -> str | None:
     """'numpy' or 'jax' for arrays, without importing either library."""
     np = imported("numpy")
-    if np is not None and isinstance(value, np.ndarray):
+    if np is not None and issubclass(type(value), np.ndarray):
         return "numpy"
     jax = imported("jax")
-    if jax is not None and isinstance(value, jax.Array):
-        return "jax"
+    try:
+        if jax is not None and isinstance(value, jax.Array):  # tracers too
+            return "jax"
+    except Exception:  # noqa: BLE001 - isinstance reads the object's `__class__`, which may raise
+        return None
     return None
 
 
@@ -154,11 +157,14 @@ def _short_array(value: Any) -> Fragments:
 
 
 def _atom_fragments(value: Any) -> Fragments:
-    if value is None or isinstance(value, bool):
+    # type(), not isinstance(): isinstance reads `__class__` through the object, which raises
+    # for a dead weakref.proxy or a raising __getattribute__.
+    kind = type(value)
+    if value is None or issubclass(kind, bool):
         return [("keyword", repr(value))]
-    if isinstance(value, int | float | complex):
+    if issubclass(kind, int | float | complex):
         return [("number", repr(value))]
-    if isinstance(value, str | bytes):
+    if issubclass(kind, str | bytes):
         return [("string", repr(value))]
     if _array_kind(value) is not None:
         return _short_array(value)
@@ -201,7 +207,7 @@ def _brackets(value: Any) -> tuple[str, str]:
 
 def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
     """Fragments for a (possibly nested) container; one line if it fits, else one item a line."""
-    if not isinstance(value, list | tuple | dict | set | frozenset) or _is_namedtuple(value):
+    if not issubclass(type(value), list | tuple | dict | set | frozenset) or _is_namedtuple(value):
         return _atom_fragments(value)
     open_, close = _brackets(value)
     if not value:
