@@ -29,6 +29,7 @@ _IDENT_TAIL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|$")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w\.\[\]'\"\- ]*?)\.([A-Za-z_]\w*)?$")
 # `<chain>[` then an optional quote and partial key.
 _SUBSCRIPT = re.compile(r"([A-Za-z_][\w\.\[\]'\"\-]*)\[\s*(['\"]?)([^'\"\]]*)$")
+_CHAIN_TAIL = re.compile(r"[\w.]*$")
 _IMPORT_LINE = re.compile(r"^\s*(import|from)\s")
 _SHELL_LINE = re.compile(r"^\s*[$!]\s*")
 _MISSING = object()
@@ -38,6 +39,7 @@ _MISSING = object()
 WINDOW = 20_000
 LINE_WINDOW = 500
 JEDI_WINDOW = 2_000
+MAX_NESTING = 100
 
 
 def _safe_eval(expr: str, namespace: dict[str, Any]) -> Any:
@@ -147,6 +149,18 @@ def _open_string(text: str) -> int | None:
     return start if quote is not None else None
 
 
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting in `text` (strings not told apart: an estimate suffices)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 class Completer:
     """Completion core; `get_namespace` returns the live dict (xeus-python/ptpython style)."""
 
@@ -179,6 +193,8 @@ class Completer:
             found = method(text, line[-LINE_WINDOW:], code[cursor_pos:])
             if found is not None:
                 return found
+        if len(_CHAIN_TAIL.search(line[-LINE_WINDOW - 1 :]).group(0)) >= LINE_WINDOW:
+            return Completions([], cursor_pos, cursor_pos)  # no name is this long: skip jedi
         return self._jedi(code, cursor_pos)
 
     # Each strategy returns Completions, or None to let the next one try.
@@ -309,7 +325,8 @@ class Completer:
         """jedi on the last JEDI_WINDOW characters before the cursor (from a line start).
 
         jedi's time grows with the square of the nesting (`f(f(f(...`: 1000 deep 0.3 s, 2000
-        deep 1 s, 5000 deep 10 s), so the text it sees is bounded, and with it the time.
+        deep 1 s, 5000 deep 10 s), so the text it sees is bounded, and text nested deeper than
+        MAX_NESTING brackets is not given to it.
         """
         names.wait_for_imports()  # the shell's warm-up thread may be importing jedi
         import jedi
@@ -323,6 +340,8 @@ class Completer:
         row = text.count("\n") + 1
         column = len(text.rsplit("\n", 1)[-1])
         none = Completions([], skip + cursor_pos, skip + cursor_pos)
+        if _nesting(text) > MAX_NESTING:
+            return none
         try:
             found = jedi.Interpreter(code, [self._get_namespace()]).complete(row, column)
         except Exception:  # noqa: BLE001 - jedi fails on some half-typed code: no completions

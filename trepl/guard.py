@@ -19,11 +19,8 @@ MESSAGE_CHARS = 200  # how much of a failing object's error message is quoted
 def type_name(obj: Any) -> str:
     """The object's class name, read with type() (never through the object's own attributes)."""
     cls = type(obj)
-    module = getattr(cls, "__module__", "")
-    name = getattr(cls, "__qualname__", None) or cls.__name__
-    if module in ("builtins", "__main__", None, "") or not isinstance(module, str):
-        return name
-    return f"{module}.{name}"
+    name = getattr(cls, "__qualname__", None)
+    return name if isinstance(name, str) else cls.__name__
 
 
 def error_text(exc: BaseException) -> str:

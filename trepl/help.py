@@ -177,7 +177,7 @@ def lookup(name: str, namespace: dict[str, Any], detail: int = 0) -> HelpInfo:
         found=True,
         signature=_signature(obj) if callable(obj) else "",
         doc=_doc(obj),
-        type_name=guard.type_name(obj),
+        type_name=type(obj).__name__,
         source_file=_source_file(obj),
     )
     if detail >= 1:

@@ -166,7 +166,7 @@ def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = Fals
             continue
         facts = guard.attempt(lambda value=value: _array_facts(value), None)
         if facts is None:
-            rows.append((name, guard.type_name(value), "", "", "", ""))
+            rows.append((name, type(value).__name__, "", "", "", ""))
         else:
             shape, dtype, device, nbytes = facts
             total += nbytes
