@@ -395,6 +395,14 @@ class ItorchKernel(Kernel):
         _fill_in(parent, code=None, cursor_pos=None)
         await super().inspect_request(stream, ident, parent)
 
+    async def is_complete_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, code=None)
+        await super().is_complete_request(stream, ident, parent)
+
+    async def history_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, hist_access_type="", output=False, raw=False)
+        await super().history_request(stream, ident, parent)
+
     async def do_complete(self, code: str, cursor_pos: int | None) -> dict:
         """Completions from the same completer `th` uses (an error reply for a bad request)."""
         try:
@@ -464,6 +472,26 @@ class ItorchKernel(Kernel):
         **kwargs: Any,
     ) -> dict:
         """This session's cells: `tail`, `range` and `search` (glob pattern), as IPython does."""
+        try:
+            return self._history_reply(hist_access_type, output, n, start, stop, pattern, unique)
+        except Exception as exc:  # noqa: BLE001 - a malformed request: still reply
+            return {"status": "error", "history": [], **_error_content("history_request", exc)}
+
+    def _history_reply(
+        self,
+        hist_access_type: str,
+        output: bool,
+        n: int | None,
+        start: int | None,
+        stop: int | None,
+        pattern: str | None,
+        unique: bool,
+    ) -> dict:
+        for field, value in (("n", n), ("start", start), ("stop", stop)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise TypeError(
+                    f"{field!r} must be an int or null, got {type(value).__name__} {value!r:.40}"
+                )
         entries = self._history
         if hist_access_type == "tail":
             entries = entries[-n:] if n else entries

@@ -172,21 +172,32 @@ def test_long_input_completes_at_once(kc):
     assert elapsed < 3.0, f"completion of 40,000 characters took {elapsed:.1f} s"
 
 
+# (case, msg_type, content, outcome, reply status, words in the evalue or None)
+MALFORMED_CASES = [
+    ("execute_request without code", "execute_request", {"silent": False}, "refused", "error",
+     "execute_request: 'code' must be a string, got NoneType"),
+    ("complete_request without code", "complete_request", {"cursor_pos": 0}, "refused", "error",
+     "complete_request: 'code' must be a string, got NoneType"),
+    ("complete_request without cursor_pos", "complete_request", {"code": "isinst"}, "recovered",
+     "ok", None),
+    ("inspect_request without code", "inspect_request", {}, "refused", "error",
+     "inspect_request: 'code' must be a string, got NoneType"),
+    ("is_complete_request without code", "is_complete_request", {}, "refused", "invalid", None),
+    ("history_request without fields", "history_request", {}, "recovered", "ok", None),
+    ("history_request with n a string", "history_request",
+     {"hist_access_type": "tail", "n": "x", "output": False, "raw": True}, "refused", "error",
+     "history_request: 'n' must be an int or null, got str 'x'"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("case", "msg_type", "content", "words"),
-    [
-        ("execute_request without code", "execute_request", {"silent": False},
-         "execute_request: 'code' must be a string, got NoneType"),
-        ("complete_request without code", "complete_request", {"cursor_pos": 0},
-         "complete_request: 'code' must be a string, got NoneType"),
-        ("inspect_request without code", "inspect_request", {},
-         "inspect_request: 'code' must be a string, got NoneType"),
-    ],
-    ids=lambda v: v,
-)  # fmt: skip
-def test_malformed_request_is_refused(kc, case, msg_type, content, words):
+    ("case", "msg_type", "content", "outcome", "status", "words"), MALFORMED_CASES, ids=lambda v: v
+)
+def test_malformed_request_gets_a_reply(kc, case, msg_type, content, outcome, status, words):
     reply = _raw(kc, msg_type, content)
-    assert reply["status"] == "error" and reply["evalue"] == words, reply
+    assert reply["status"] == status, (case, reply)
+    if words is not None:
+        assert reply["evalue"] == words, (case, reply)
 
 
 def test_complete_without_cursor_pos_means_the_end(kc):
