@@ -53,7 +53,7 @@ def _safe_eval(expr: str, namespace: dict[str, Any]) -> Any:
         return _MISSING
     try:
         return _walk(node, namespace)
-    except Exception:  # noqa: BLE001 - a failing property or index just means no completion
+    except (Exception, SystemExit):  # noqa: BLE001 - a failing property or index just means no completion
         return _MISSING
 
 
@@ -78,7 +78,7 @@ def _walk(node: ast.AST, namespace: dict[str, Any]) -> Any:
 def _kind(value: Any) -> str:
     try:
         return _kind_of(value)
-    except Exception:  # noqa: BLE001 - a dead weakref.proxy, a raising __getattribute__
+    except (Exception, SystemExit):  # noqa: BLE001 - a dead weakref.proxy, a raising __getattribute__
         return "instance"
 
 
@@ -104,7 +104,7 @@ def _attribute_kind(obj: Any, name: str) -> str:
         return "property"
     try:
         return _kind(getattr(obj, name, None))
-    except Exception:  # noqa: BLE001 - the attribute's own getter raised
+    except (Exception, SystemExit):  # noqa: BLE001 - the attribute's own getter raised
         return "instance"
 
 
@@ -265,7 +265,7 @@ class Completer:
             if not hasattr(obj, "keys"):
                 return None
             return list(itertools.islice(obj.keys(), 1000))
-        except Exception:  # noqa: BLE001 - the user's keys() or __getattribute__ raised
+        except (Exception, SystemExit):  # noqa: BLE001 - the user's keys() or __getattribute__ raised
             return None
 
     def _attribute(self, text: str, line: str, after: str) -> Completions | None:
@@ -282,7 +282,7 @@ class Completer:
             return None
         try:
             candidates = dir(obj)
-        except Exception:  # noqa: BLE001
+        except (Exception, SystemExit):  # noqa: BLE001
             return None
         matches = _filter(candidates, prefix)
         types = [_attribute_kind(obj, m) for m in matches] if len(matches) < 200 else []
@@ -344,7 +344,7 @@ class Completer:
             return none
         try:
             found = jedi.Interpreter(code, [self._get_namespace()]).complete(row, column)
-        except Exception:  # noqa: BLE001 - jedi fails on some half-typed code: no completions
+        except (Exception, SystemExit):  # noqa: BLE001 - jedi fails on some half-typed code: no completions
             return none
         if not found:
             return none

@@ -116,7 +116,7 @@ def _signature(obj: Any) -> str:
         sig = inspect.signature(obj)
     except KeyboardInterrupt:
         raise
-    except Exception:  # noqa: BLE001 - no signature (or the object's __signature__ raised)
+    except (Exception, SystemExit):  # noqa: BLE001 - no signature (or the object's __signature__ raised)
         return ""
     params = [
         p.replace(annotation=_Annotation(p.annotation)) if isinstance(p.annotation, str) else p
@@ -133,7 +133,7 @@ def _source_file(obj: Any) -> str:
         return inspect.getsourcefile(obj) or inspect.getfile(obj)
     except KeyboardInterrupt:
         raise
-    except Exception:  # noqa: BLE001 - built-ins have no file; a user object may raise
+    except (Exception, SystemExit):  # noqa: BLE001 - built-ins have no file; a user object may raise
         return ""
 
 
@@ -142,7 +142,7 @@ def _source(obj: Any) -> str:
         return inspect.getsource(obj)
     except KeyboardInterrupt:
         raise
-    except Exception:  # noqa: BLE001 - no source (or the object's attributes raise)
+    except (Exception, SystemExit):  # noqa: BLE001 - no source (or the object's attributes raise)
         return ""
 
 

@@ -33,6 +33,7 @@ SETUP = [
     "A = type('A', (), {'__getattr__': lambda s, n: 1/0}); a = A()",
     "D = type('D', (), {'__doc__': property(lambda s: 1/0)}); d = D()",
     "import weakref; C = type('C', (), {}); c = C(); p = weakref.proxy(c); del c",
+    "P = type('P', (), {'boom': property(lambda s: __import__('sys').exit(4))}); pp = P()",
 ]
 
 SHELL_CASES = [
@@ -61,6 +62,8 @@ SHELL_CASES = [
     ("? on a raising __repr__", "? br", "clear error",
      "value: <B object: repr() failed: ZeroDivisionError: division by zero>"),
     ("? on the dead proxy", "? p", "recovered", "type: ProxyType"),
+    ("? on a property calling sys.exit()", "? pp.boom", "clear error",
+     "? pp.boom: looking it up failed: SystemExit: 4"),
     ("del recovers", "del p, g, br; sorted({'p', 'g', 'br'} & set(dir()))", "recovered", "[]"),
 ]  # fmt: skip
 
