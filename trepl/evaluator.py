@@ -372,7 +372,7 @@ class Evaluator:
                 result.error = self._error(exc)
         result.elapsed = time.perf_counter() - start
         if self.monitor_globals:
-            for name in sorted(set(ns) - set(before) - self.preloaded):
+            for name in sorted(set(ns) - set(before) - self.preloaded, key=str):
                 result.warnings.append(f"th -g: new global variable {name!r}")
         result.stdout, result.stderr = out.getvalue(), err.getvalue()
         return result

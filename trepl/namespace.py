@@ -158,8 +158,8 @@ def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = Fals
     """The text of `who()`: one row per variable with type, shape, dtype, device and bytes."""
     rows = []
     total = 0
-    for name in sorted(namespace):
-        if name.startswith("_") or (name in hidden and not show_all):
+    for name in sorted(namespace, key=str):
+        if not isinstance(name, str) or name.startswith("_") or (name in hidden and not show_all):
             continue
         value = namespace[name]
         if issubclass(type(value), types.ModuleType) and name not in hidden and not show_all:

@@ -64,6 +64,7 @@ SHELL_CASES = [
     ("? on the dead proxy", "? p", "recovered", "type: ProxyType"),
     ("? on a property calling sys.exit()", "? pp.boom", "clear error",
      "? pp.boom: looking it up failed: SystemExit: 4"),
+    ("a name that is not a string", "globals()[1] = 2; who()", "recovered", "variable(s)"),
     ("del recovers", "del p, g, br; sorted({'p', 'g', 'br'} & set(dir()))", "recovered", "[]"),
 ]  # fmt: skip
 
