@@ -65,7 +65,7 @@ SHELL_CASES = [
     ("? on a property calling sys.exit()", "? pp.boom", "clear error",
      "? pp.boom: looking it up failed: SystemExit: 4"),
     ("a name that is not a string", "globals()[1] = 2; who()", "recovered", "variable(s)"),
-    ("del recovers", "del p, g, br; sorted({'p', 'g', 'br'} & set(dir()))", "recovered", "[]"),
+    ("del recovers", "del p, g, br; sorted({'p', 'g', 'br'} & set(globals()))", "recovered", "[]"),
 ]  # fmt: skip
 
 MARK = "print('end-' + 'of-case')"  # the screen shows end-of-case only when it ran
