@@ -12,9 +12,11 @@ finally leave with status 0: zero sessions ended.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -33,6 +35,7 @@ SETUP = [
     "A = type('A', (), {'__getattr__': lambda s, n: 1/0}); a = A()",
     "D = type('D', (), {'__doc__': property(lambda s: 1/0)}); d = D()",
     "import weakref; C = type('C', (), {}); c = C(); p = weakref.proxy(c); del c",
+    "deadproxy_only = weakref.proxy(C())",
     "P = type('P', (), {'boom': property(lambda s: __import__('sys').exit(4))}); pp = P()",
 ]
 
@@ -65,7 +68,6 @@ SHELL_CASES = [
     ("? on a property calling sys.exit()", "? pp.boom", "clear error",
      "? pp.boom: looking it up failed: SystemExit: 4"),
     ("a name that is not a string", "globals()[1] = 2; who()", "recovered", "variable(s)"),
-    ("del recovers", "del p, g, br; sorted({'p', 'g', 'br'} & set(globals()))", "recovered", "[]"),
 ]  # fmt: skip
 
 MARK = "print('end-' + 'of-case')"  # the screen shows end-of-case only when it ran
@@ -98,6 +100,36 @@ def test_shell_case(shell, case, line, outcome, words):
     shown = _screen(shell, line)
     assert words in shown, (case, shown)
     assert "Traceback" not in shown or line.startswith("raise"), (case, shown)
+
+
+# (case, typed before Tab, what Tab must draw or None, typed after, outcome, words shown)
+TAB_CASES = [
+    ("Tab on a raising __repr__'s attributes", "br.__cla", "ss__", ".__name__", "recovered",
+     "'B'"),
+    ("Tab on the name of a dead proxy", "deadprox", "y_only", "", "recovered", "<weakproxy at"),
+    ("Tab on a raising __getattribute__", "g.__cl", None, "", "recovered", "ZeroDivisionError"),
+    ("Tab among the dead proxy and friends", "isinst", "ance", "(p, int)", "recovered",
+     "ReferenceError: weakly-referenced object no longer exists"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "before", "drawn", "after", "outcome", "words"), TAB_CASES, ids=lambda v: v
+)
+def test_tab_case(shell, case, before, drawn, after, outcome, words):
+    shell.send(before + "\t")
+    if drawn is not None:
+        shell.expect(re.escape(drawn))
+    else:
+        time.sleep(1.0)  # whatever completion does, give it time to do it
+    shown = _screen(shell, after)
+    assert words in shown, (case, shown)
+
+
+def test_del_recovers(shell):
+    """Last in the shell's table: deleting the hostile objects works, and so does the next cell."""
+    shown = _screen(shell, "del p, g, br; sorted({'p', 'g', 'br'} & set(globals()))")
+    assert "[]" in shown, shown
 
 
 # ------------------------------------------------------------------------------ history file
