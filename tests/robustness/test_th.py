@@ -36,6 +36,8 @@ SETUP = [
     "D = type('D', (), {'__doc__': property(lambda s: 1/0)}); d = D()",
     "import weakref; C = type('C', (), {}); c = C(); p = weakref.proxy(c); del c",
     "deadproxy_only = weakref.proxy(C())",
+    "import pickle",
+    "def sq(x): return x * x",
     "P = type('P', (), {'boom': property(lambda s: __import__('sys').exit(4))}); pp = P()",
 ]
 
@@ -67,6 +69,8 @@ SHELL_CASES = [
     ("? on the dead proxy", "? p", "recovered", "type: ProxyType"),
     ("? on a property calling sys.exit()", "? pp.boom", "clear error",
      "? pp.boom: looking it up failed: SystemExit: 4"),
+    ("pickle a function of the shell's __main__", "pickle.loads(pickle.dumps(sq))(7)",
+     "recovered", "49"),
     ("a name that is not a string", "globals()[1] = 2; who()", "recovered", "variable(s)"),
 ]  # fmt: skip
 
