@@ -87,15 +87,19 @@ class _LiveStream:
     def _keep(self, text: str) -> None:
         size = len(text)
         self._total += size
+        start = 0
         if self._head_len < KEEP_HEAD:
-            room = KEEP_HEAD - self._head_len
-            self._head.append(text[:room])
-            self._head_len += min(room, size)
-            if size <= room:
+            start = KEEP_HEAD - self._head_len
+            self._head.append(text[:start])
+            self._head_len += min(start, size)
+            if size <= start:
                 return
-            text = text[room:]
-        self._tail.append(text)
-        self._tail_len += len(text)
+        if size - start >= KEEP_TAIL:  # one big write: keep its end, copy nothing else
+            self._tail = [text[-KEEP_TAIL:]]
+            self._tail_len = KEEP_TAIL
+            return
+        self._tail.append(text[start:] if start else text)
+        self._tail_len += size - start
         if self._tail_len >= 2 * KEEP_TAIL:  # compact now and then: amortised O(1) a character
             last = "".join(self._tail)[-KEEP_TAIL:]
             self._tail = [last]
