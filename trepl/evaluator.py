@@ -26,6 +26,7 @@ from typing import Any
 from trepl import commands, guard, printer, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
+from trepl.boundedtext import BoundedText
 from trepl.errors import error_info
 from trepl.resultlist import ResultList
 from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
@@ -57,11 +58,7 @@ class _LiveStream:
             self.show_line = show_line
         self._callback = callback
         self._original = original
-        self._head: list[str] = []
-        self._head_len = 0
-        self._tail: list[str] = []
-        self._tail_len = 0
-        self._total = 0
+        self._kept = BoundedText(KEEP_HEAD, KEEP_TAIL)
         self._in_callback = False
         self._bytes: _BytesToText | None = None
         self.encoding = "utf-8"
@@ -75,7 +72,7 @@ class _LiveStream:
             self._original.write(text)
             return len(text)
         if text:
-            self._keep(text)
+            self._kept.add(text)
             if self._callback is not None:
                 self._in_callback = True
                 try:
@@ -83,27 +80,6 @@ class _LiveStream:
                 finally:
                     self._in_callback = False
         return len(text)
-
-    def _keep(self, text: str) -> None:
-        size = len(text)
-        self._total += size
-        start = 0
-        if self._head_len < KEEP_HEAD:
-            start = KEEP_HEAD - self._head_len
-            self._head.append(text[:start])
-            self._head_len += min(start, size)
-            if size <= start:
-                return
-        if size - start >= KEEP_TAIL:  # one big write: keep its end, copy nothing else
-            self._tail = [text[-KEEP_TAIL:]]
-            self._tail_len = KEEP_TAIL
-            return
-        self._tail.append(text[start:] if start else text)
-        self._tail_len += size - start
-        if self._tail_len >= 2 * KEEP_TAIL:  # compact now and then: amortised O(1) a character
-            last = "".join(self._tail)[-KEEP_TAIL:]
-            self._tail = [last]
-            self._tail_len = len(last)
 
     def writelines(self, lines: list[str]) -> None:
         for line in lines:
@@ -151,14 +127,7 @@ class _LiveStream:
 
     def getvalue(self) -> str:
         """The text kept: all of it, or its head, a note of what was left out, and its tail."""
-        head = "".join(self._head)
-        if self._total == self._head_len:
-            return head
-        tail = "".join(self._tail)[-KEEP_TAIL:]
-        left_out = self._total - self._head_len - len(tail)
-        if not left_out:
-            return head + tail
-        return f"{head}\n[... {left_out:,} characters not kept ...]\n{tail}"
+        return self._kept.value()
 
 
 class _BytesToText:
