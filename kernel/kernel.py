@@ -190,7 +190,29 @@ class ItorchKernel(Kernel):
         cell_meta: dict | None = None,
         cell_id: str | None = None,
     ) -> dict:
-        """Run a cell: stream its prints, publish its value/error, return the execute_reply."""
+        """Run a cell: stream its prints, publish its value/error, return the execute_reply.
+
+        Every request gets its reply: a failure outside the user's code (say, in showing a
+        value whose hooks raise) becomes an error reply and an error message on IOPub.
+        """
+        try:
+            if not isinstance(code, str):
+                raise TypeError(f"'code' must be a string, got {type(code).__name__}")
+            return self._execute(code, silent, store_history, user_expressions, allow_stdin)
+        except Exception as exc:  # noqa: BLE001 - the printer's guards missed one: still reply
+            content = _error_content("execute_request", exc)
+            if not silent:
+                self._send_iopub("error", content)
+            return {"status": "error", "execution_count": self.execution_count, **content}
+
+    def _execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool,
+        user_expressions: dict | None,
+        allow_stdin: bool,
+    ) -> dict:
         out = _LimitedStream(self._stdout, OUTPUT_LIMIT)
         err = _LimitedStream(self._stderr, OUTPUT_LIMIT)
         self._running = self.execution_count
@@ -239,7 +261,7 @@ class ItorchKernel(Kernel):
                 "execute_result",
                 {
                     "execution_count": self.execution_count,
-                    "data": display.mime_bundle(result.value, text),
+                    "data": _mime_bundle(result.value, text),
                     "metadata": {},
                 },
             )
@@ -302,7 +324,7 @@ class ItorchKernel(Kernel):
             else:
                 results[key] = {
                     "status": "ok",
-                    "data": display.mime_bundle(value, self._render(value)),
+                    "data": _mime_bundle(value, self._render(value)),
                     "metadata": {},
                 }
         return results
@@ -364,9 +386,39 @@ class ItorchKernel(Kernel):
 
     # ------------------------------------------------------------------ other requests
 
+    # A request without `code` or `cursor_pos` would fail inside ipykernel's handler before
+    # any do_* runs, and get no reply: fill them in, so do_* answers with an error reply.
+    async def execute_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, code=None)
+        await super().execute_request(stream, ident, parent)
+
+    async def complete_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, code=None, cursor_pos=None)
+        await super().complete_request(stream, ident, parent)
+
+    async def inspect_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, code=None, cursor_pos=None)
+        await super().inspect_request(stream, ident, parent)
+
+    async def is_complete_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, code=None)
+        await super().is_complete_request(stream, ident, parent)
+
+    async def history_request(self, stream: Any, ident: Any, parent: dict) -> None:
+        _fill_in(parent, hist_access_type="", output=False, raw=False)
+        await super().history_request(stream, ident, parent)
+
     async def do_complete(self, code: str, cursor_pos: int | None) -> dict:
-        """Completions from the same completer `th` uses."""
-        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        """Completions from the same completer `th` uses (an error reply for a bad request)."""
+        try:
+            cursor_pos = _checked_cursor("complete_request", code, cursor_pos)
+            return self._complete(code, cursor_pos)
+        except Exception as exc:  # noqa: BLE001 - every request gets a reply
+            end = len(code) if isinstance(code, str) else 0
+            return {"status": "error", "matches": [], "cursor_start": end, "cursor_end": end,
+                    "metadata": {}, **_error_content("complete_request", exc)}  # fmt: skip
+
+    def _complete(self, code: str, cursor_pos: int) -> dict:
         found = self.evaluator.complete(code, cursor_pos)
         metadata = {}
         if found.types:
@@ -386,7 +438,14 @@ class ItorchKernel(Kernel):
         self, code: str, cursor_pos: int | None, detail_level: int = 0, omit_sections: Any = ()
     ) -> dict:
         """Help for the dotted name at the cursor: the same page as `? name` (`??` for detail 1)."""
-        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        try:
+            cursor_pos = _checked_cursor("inspect_request", code, cursor_pos)
+            return self._inspect(code, cursor_pos, detail_level)
+        except Exception as exc:  # noqa: BLE001 - every request gets a reply
+            content = _error_content("inspect_request", exc)
+            return {"status": "error", "found": False, "data": {}, "metadata": {}, **content}
+
+    def _inspect(self, code: str, cursor_pos: int, detail_level: int) -> dict:
         name = name_at(code, cursor_pos)
         if not name:
             return {"status": "ok", "found": False, "data": {}, "metadata": {}}
@@ -396,6 +455,8 @@ class ItorchKernel(Kernel):
 
     async def do_is_complete(self, code: str) -> dict:
         """Whether `code` can run yet (lets `jupyter console` take multi-line input)."""
+        if not isinstance(code, str):
+            return {"status": "invalid"}
         answer = self.evaluator.is_complete(code)
         reply = {"status": answer.status}
         if answer.status == "incomplete":
@@ -416,6 +477,26 @@ class ItorchKernel(Kernel):
         **kwargs: Any,
     ) -> dict:
         """This session's cells: `tail`, `range` and `search` (glob pattern), as IPython does."""
+        try:
+            return self._history_reply(hist_access_type, output, n, start, stop, pattern, unique)
+        except Exception as exc:  # noqa: BLE001 - a malformed request: still reply
+            return {"status": "error", "history": [], **_error_content("history_request", exc)}
+
+    def _history_reply(
+        self,
+        hist_access_type: str,
+        output: bool,
+        n: int | None,
+        start: int | None,
+        stop: int | None,
+        pattern: str | None,
+        unique: bool,
+    ) -> dict:
+        for field, value in (("n", n), ("start", start), ("stop", stop)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise TypeError(
+                    f"{field!r} must be an int or null, got {type(value).__name__} {value!r:.40}"
+                )
         entries = self._history
         if hist_access_type == "tail":
             entries = entries[-n:] if n else entries
@@ -460,6 +541,52 @@ class ItorchKernel(Kernel):
         timer.daemon = True
         timer.start()
         return {"status": "ok", "restart": restart}
+
+
+def _fill_in(parent: dict, **defaults: Any) -> None:
+    content = parent.get("content") if isinstance(parent, dict) else None
+    if isinstance(content, dict):
+        for key, value in defaults.items():
+            content.setdefault(key, value)
+
+
+def _checked_cursor(request: str, code: Any, cursor_pos: Any) -> int:
+    """`cursor_pos` (default: the end of `code`), refused with a clear error when it is not an
+    index into the code."""
+    if not isinstance(code, str):
+        raise TypeError(f"{request}: 'code' must be a string, got {type(code).__name__}")
+    if cursor_pos is None:
+        return len(code)
+    if not isinstance(cursor_pos, int) or isinstance(cursor_pos, bool):
+        raise TypeError(
+            f"{request}: 'cursor_pos' must be an int, got {type(cursor_pos).__name__} "
+            f"{cursor_pos!r:.40}"
+        )
+    if not 0 <= cursor_pos <= len(code):
+        raise ValueError(
+            f"{request}: cursor_pos {cursor_pos} is outside the code: expected 0..{len(code)}"
+        )
+    return cursor_pos
+
+
+def _error_content(request: str, exc: BaseException) -> dict:
+    """ename/evalue/traceback of an error reply; the evalue names the request."""
+    from trepl.guard import error_text
+
+    text = error_text(exc)
+    evalue = text.partition(": ")[2] or text
+    if not evalue.startswith(request):
+        evalue = f"{request}: {evalue}"
+    return {"ename": type(exc).__name__, "evalue": evalue,
+            "traceback": [f"{type(exc).__name__}: {evalue}"]}  # fmt: skip
+
+
+def _mime_bundle(value: Any, text: str) -> dict:
+    """display.mime_bundle, falling back to the text alone when the value's hooks raise."""
+    try:
+        return display.mime_bundle(value, text)
+    except Exception:  # noqa: BLE001 - the user's _repr_*_ or __getattribute__
+        return {"text/plain": text}
 
 
 def name_at(code: str, cursor_pos: int) -> str:

@@ -18,13 +18,14 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import ColorDepth, Output
 
+from trepl import guard, printer, style
 from trepl import help as help_pages
+from trepl import history as history_file
 from trepl import namespace as names
-from trepl import printer, style
 from trepl.app_background import terminal_background
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
@@ -60,7 +61,10 @@ class EvaluatorCompleter(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Any:
         if not complete_event.completion_requested:
             return
-        found = self._evaluator.complete(document.text, document.cursor_position)
+        try:
+            found = self._evaluator.complete(document.text, document.cursor_position)
+        except Exception:  # noqa: BLE001 - a failing completion must not break the prompt
+            return
         offset = found.cursor_start - document.cursor_position
         types = found.types if len(found.types) == len(found.matches) else [""] * len(found.matches)
         for match, kind in zip(found.matches, types, strict=True):
@@ -106,7 +110,12 @@ class App:
         if path == "":
             history = InMemoryHistory()
         else:
-            history = FileHistory(path or history_path())
+            path = path or history_path()
+            reason = history_file.problem(path)
+            if reason is not None:
+                self._write_err(history_file.warning(path, reason) + "\n")
+            warn = lambda text: self._write_err(text + "\n")  # noqa: E731
+            history = history_file.SafeFileHistory(path, warn, writable=reason is None)
         # Syntax colour arrives once the warm-up thread has imported pygments (~0.1 s): the
         # first prompt does not wait for it.
         lexer = style.InputLexer() if self.config.color else None
@@ -218,6 +227,8 @@ class App:
             except KeyboardInterrupt:
                 # Ctrl-C that arrived outside the user's code (say, while printing).
                 self._write_err("\nKeyboardInterrupt\n")
+            except Exception as exc:  # noqa: BLE001 - the printer's guards missed one: go on
+                self._write_err(f"th: could not show the result: {guard.error_text(exc)}\n")
 
 
 def repl(

@@ -16,8 +16,10 @@ th --version               trepl's version
 from __future__ import annotations
 
 import argparse
+import builtins
 import os
 import sys
+import types
 
 from trepl.results import ExecResult
 
@@ -89,6 +91,22 @@ def _report(result: ExecResult, color: bool | str) -> int:
     return 0
 
 
+def _main_module(script: str | None) -> types.ModuleType:
+    """A real module registered as `sys.modules['__main__']`, whose dict is the namespace.
+
+    As under python: pickle finds a script's functions as `__main__.f` (multiprocessing with
+    fork), and with `__file__` set and `__spec__` None, a spawned child re-runs the script as
+    `__mp_main__` to find them (multiprocessing.spawn, runpy.run_path).
+    """
+    module = types.ModuleType("__main__")
+    module.__spec__ = None
+    module.__dict__["__builtins__"] = builtins
+    if script is not None:
+        module.__file__ = os.path.abspath(script)
+    sys.modules["__main__"] = module
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `th` console script."""
     args = create_parser().parse_args(argv)
@@ -115,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     color = use_color(sys.stdout, args.no_color or args.colors == "none")
     scheme = args.colors if args.colors in ("dark", "light") else scheme_from_env()
     colors = scheme if color else False  # what the printer takes for error reports
-    evaluator = Evaluator()
+    evaluator = Evaluator(_main_module(args.script).__dict__)
     evaluator.monitor_globals = args.monitor_globals
     out, err = sys.stdout, sys.stderr
 

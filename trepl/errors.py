@@ -101,12 +101,20 @@ def error_info(exc: BaseException) -> ErrorInfo:
     lines = _lines(short)
     return ErrorInfo(
         ename=type(exc).__name__,
-        evalue=str(exc),
+        evalue=_message(exc),
         traceback=lines,
         message_lines=len(_lines(message)),
         hidden_frames=hidden,
         full_traceback=_lines(full),
     )
+
+
+def _message(exc: BaseException) -> str:
+    """str(exc); an exception class whose __str__ raises gets the traceback module's words."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - the user's exception class
+        return "<exception str() failed>"
 
 
 def _lines(chunks: list[str]) -> list[str]:

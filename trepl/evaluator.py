@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import codecs
 import codeop
 import inspect
 import linecache
@@ -17,14 +18,16 @@ import os
 import re
 import sys
 import time
+import tokenize
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, printer, session_names, shell, timing
+from trepl import commands, guard, printer, session_names, shell, timing
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl.background import BackgroundOutput
+from trepl.boundedtext import BoundedText
 from trepl.errors import error_info
 from trepl.resultlist import ResultList
 from trepl.results import Completeness, Completions, ErrorInfo, ExecResult, HelpInfo
@@ -34,8 +37,16 @@ from trepl.timing import LineCallback
 Callback = Callable[[str], None] | None
 
 
+KEEP_HEAD = 100_000  # characters of a cell's output kept in ExecResult.stdout/stderr: the first
+KEEP_TAIL = 10_000  # ... and the last; what lies between is counted, not kept
+
+
 class _LiveStream:
-    """A text stream that hands each write to a callback and keeps a copy of everything.
+    """A text stream that hands each write to a callback and keeps a bounded copy.
+
+    The copy (ExecResult.stdout) holds the first KEEP_HEAD and the last KEEP_TAIL characters:
+    a script that prints gigabytes costs no more memory than one that prints a page (the
+    callback, which shows the text, sees all of it).
 
     With a `show_line` callback the stream also offers `show_line(key, text, final)`: progress
     bars (nets' `ProgressBar`) redraw one line through it, which `th` draws with a carriage
@@ -49,8 +60,9 @@ class _LiveStream:
             self.show_line = show_line
         self._callback = callback
         self._original = original
-        self._chunks: list[str] = []
+        self._kept = BoundedText(KEEP_HEAD, KEEP_TAIL)
         self._in_callback = False
+        self._bytes: _BytesToText | None = None
         self.encoding = "utf-8"
         self.errors = "replace"
 
@@ -62,7 +74,7 @@ class _LiveStream:
             self._original.write(text)
             return len(text)
         if text:
-            self._chunks.append(text)
+            self._kept.add(text)
             if self._callback is not None:
                 self._in_callback = True
                 try:
@@ -87,6 +99,24 @@ class _LiveStream:
     def readable(self) -> bool:
         return False
 
+    def fileno(self) -> int:
+        """The descriptor of the stream the text ends up on, so that a child process can
+        write there directly (`subprocess.run(cmd, stdout=sys.stdout)`), as under python."""
+        self.flush()
+        return self._original.fileno()
+
+    @property
+    def buffer(self) -> Any:
+        """Bytes (`sys.stdout.buffer.write(b)`): the binary stream under the one the text ends
+        up on, or, where that has none (a kernel), a writer that decodes them as UTF-8."""
+        self.flush()
+        target = getattr(self._original, "buffer", None)
+        if target is not None:
+            return target
+        if self._bytes is None:
+            self._bytes = _BytesToText(self)
+        return self._bytes
+
     def close(self) -> None:
         """Nothing to close: logging handlers (absl's) call this at exit on what they hold."""
 
@@ -98,7 +128,26 @@ class _LiveStream:
         return True
 
     def getvalue(self) -> str:
-        return "".join(self._chunks)
+        """The text kept: all of it, or its head, a note of what was left out, and its tail."""
+        return self._kept.value()
+
+
+class _BytesToText:
+    """`buffer` of a captured stream whose target takes only text: decodes UTF-8 as it comes."""
+
+    def __init__(self, text_stream: _LiveStream) -> None:
+        self._text = text_stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, data: bytes) -> int:
+        self._text.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self) -> None:
+        self._text.flush()
+
+    def writable(self) -> bool:
+        return True
 
 
 @contextmanager
@@ -219,8 +268,15 @@ class Evaluator:
         self, path: str, on_stdout: Callback = None, on_stderr: Callback = None
     ) -> ExecResult:
         """Run a script file (script mode): no auto-print, tracebacks name the file."""
-        with open(path, encoding="utf-8") as f:
-            source = f.read()
+        try:
+            with tokenize.open(path) as f:  # the source's own encoding (PEP 263), as python
+                source = f.read()
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            message = (
+                f"cannot read {path!r} as Python source: {guard.error_text(exc)}; expected "
+                "UTF-8, or the encoding a '# -*- coding: NAME -*-' line declares (PEP 263)"
+            )
+            return ExecResult(error=ErrorInfo("SyntaxError", message, [f"SyntaxError: {message}"]))
         self.namespace["__file__"] = os.path.abspath(path)
         return self.run_source(source, path, on_stdout, on_stderr)
 
@@ -311,7 +367,7 @@ class Evaluator:
                 result.error = self._error(exc)
         result.elapsed = time.perf_counter() - start
         if self.monitor_globals:
-            for name in sorted(set(ns) - set(before) - self.preloaded):
+            for name in sorted(set(ns) - set(before) - self.preloaded, key=str):
                 result.warnings.append(f"th -g: new global variable {name!r}")
         result.stdout, result.stderr = out.getvalue(), err.getvalue()
         return result

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 import re
+from types import ModuleType
 from typing import Any
 
+from trepl import guard
 from trepl.results import HelpInfo
 
 # "th" in figlet's slant font, and one line of text beside each row, after a straight `|`.
@@ -115,7 +117,9 @@ def _signature(obj: Any) -> str:
     """`(kW: int, kH: int) -> None`: string annotations without their quotes."""
     try:
         sig = inspect.signature(obj)
-    except (TypeError, ValueError):
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit):  # noqa: BLE001 - no signature (or the object's __signature__ raised)
         return ""
     params = [
         p.replace(annotation=_Annotation(p.annotation)) if isinstance(p.annotation, str) else p
@@ -130,15 +134,29 @@ def _signature(obj: Any) -> str:
 def _source_file(obj: Any) -> str:
     try:
         return inspect.getsourcefile(obj) or inspect.getfile(obj)
-    except TypeError:
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit):  # noqa: BLE001 - built-ins have no file; a user object may raise
         return ""
 
 
 def _source(obj: Any) -> str:
     try:
         return inspect.getsource(obj)
-    except (OSError, TypeError):
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit):  # noqa: BLE001 - no source (or the object's attributes raise)
         return ""
+
+
+def _doc(obj: Any) -> str:
+    """inspect.getdoc(obj); a __doc__ that raises is named in the page instead."""
+    try:
+        return inspect.getdoc(obj) or ""
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see trepl/guard.py
+        return guard.failure(obj, "reading __doc__", exc)
 
 
 def lookup(name: str, namespace: dict[str, Any], detail: int = 0) -> HelpInfo:
@@ -147,7 +165,13 @@ def lookup(name: str, namespace: dict[str, Any], detail: int = 0) -> HelpInfo:
     if not _DOTTED.match(name):
         text = f"? {name!r}: expected a name such as 'nn.Linear' or 'jnp.zeros'"
         return HelpInfo(name=name, found=False, text=text)
-    obj = resolve(name, namespace)
+    try:
+        obj = resolve(name, namespace)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - an attribute of the user's object raised
+        text = f"? {name}: looking it up failed: {guard.error_text(exc)}"
+        return HelpInfo(name=name, found=False, text=text)
     if obj is _MISSING:
         text = f"? {name}: no such name in the namespace (try who(True) to list names)"
         return HelpInfo(name=name, found=False, text=text)
@@ -155,7 +179,7 @@ def lookup(name: str, namespace: dict[str, Any], detail: int = 0) -> HelpInfo:
         name=name,
         found=True,
         signature=_signature(obj) if callable(obj) else "",
-        doc=inspect.getdoc(obj) or "",
+        doc=_doc(obj),
         type_name=type(obj).__name__,
         source_file=_source_file(obj),
     )
@@ -169,8 +193,8 @@ def page_text(info: HelpInfo, obj: Any = None) -> str:
     """The whole page as plain text: header line, documentation, file and (for ??) source."""
     lines = [f"{info.name}{info.signature}" if info.signature else info.name]
     lines.append(f"type: {info.type_name}")
-    if obj is not None and not callable(obj) and not inspect.ismodule(obj):
-        value = repr(obj)
+    if obj is not None and not callable(obj) and not issubclass(type(obj), ModuleType):
+        value = guard.safe_repr(obj)
         lines.append(f"value: {value if len(value) < 200 else value[:197] + '...'}")
     if info.source_file:
         lines.append(f"file: {info.source_file}")

@@ -13,7 +13,7 @@ import threading
 import types
 from typing import Any
 
-from trepl import timing
+from trepl import guard, timing
 
 # Held while a preloaded module is imported. JAX's package cannot be imported from two threads at
 # once (the second sees partially initialised modules), so the warm-up thread and the main thread
@@ -98,7 +98,9 @@ def materialize(namespace: dict[str, Any], names: list[str] | None = None) -> No
     A name whose import fails keeps its stand-in, so the error shows when the user touches it.
     """
     for key, value in list(namespace.items()):
-        if not isinstance(value, LazyModule):
+        # type(), not isinstance(): isinstance reads `__class__` through the object, which
+        # raises for a dead weakref.proxy or a raising __getattribute__ (every cell would fail).
+        if not issubclass(type(value), LazyModule):
             continue
         if value.lazy_loaded or (names is not None and key in names):
             try:
@@ -156,13 +158,13 @@ def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = Fals
     """The text of `who()`: one row per variable with type, shape, dtype, device and bytes."""
     rows = []
     total = 0
-    for name in sorted(namespace):
-        if name.startswith("_") or (name in hidden and not show_all):
+    for name in sorted(namespace, key=str):
+        if not isinstance(name, str) or name.startswith("_") or (name in hidden and not show_all):
             continue
         value = namespace[name]
-        if isinstance(value, types.ModuleType) and name not in hidden and not show_all:
+        if issubclass(type(value), types.ModuleType) and name not in hidden and not show_all:
             continue
-        facts = _array_facts(value)
+        facts = guard.attempt(lambda value=value: _array_facts(value), None)
         if facts is None:
             rows.append((name, type(value).__name__, "", "", "", ""))
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trepl import guard
 from trepl.results import ErrorInfo, ExecResult, HelpInfo
 from trepl.timing import imported
 
@@ -88,11 +89,14 @@ def to_text(fragments: Fragments, color: Color) -> str:
 def _array_kind(value: Any) -> str | None:
     """'numpy' or 'jax' for arrays, without importing either library."""
     np = imported("numpy")
-    if np is not None and isinstance(value, np.ndarray):
+    if np is not None and issubclass(type(value), np.ndarray):
         return "numpy"
     jax = imported("jax")
-    if jax is not None and isinstance(value, jax.Array):
-        return "jax"
+    try:
+        if jax is not None and isinstance(value, jax.Array):  # tracers too
+            return "jax"
+    except Exception:  # noqa: BLE001 - isinstance reads the object's `__class__`, which may raise
+        return None
     return None
 
 
@@ -153,15 +157,40 @@ def _short_array(value: Any) -> Fragments:
 
 
 def _atom_fragments(value: Any) -> Fragments:
-    if value is None or isinstance(value, bool):
+    # type(), not isinstance(): isinstance reads `__class__` through the object, which raises
+    # for a dead weakref.proxy or a raising __getattribute__.
+    kind = type(value)
+    if value is None or issubclass(kind, bool):
         return [("keyword", repr(value))]
-    if isinstance(value, int | float | complex):
+    if issubclass(kind, int | float | complex):
         return [("number", repr(value))]
-    if isinstance(value, str | bytes):
+    if issubclass(kind, str | bytes):
         return [("string", repr(value))]
     if _array_kind(value) is not None:
         return _short_array(value)
-    return [("", repr(value))]
+    return _repr_fragments(value)
+
+
+def _repr_fragments(value: Any) -> Fragments:
+    """repr(value); a __repr__ that raises gives a short note in the error style instead."""
+    try:
+        return [("", repr(value))]
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user's __repr__ must not end the session
+        return [("error", guard.failure(value, "repr()", exc))]
+
+
+def _guarded(value: Any, depth: int, indent: int, width: int, atom: bool = False) -> Fragments:
+    """`_nested` (or `_atom_fragments`), with any failure inside the user's object (its
+    __repr__, a dead weakref proxy, a raising __getattribute__, a broken `items()`) shown in
+    place of the value."""
+    try:
+        return _atom_fragments(value) if atom else _nested(value, depth, indent, width)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see guard.py
+        return [("error", guard.failure(value, "printing", exc))]
 
 
 def _brackets(value: Any) -> tuple[str, str]:
@@ -178,11 +207,11 @@ def _brackets(value: Any) -> tuple[str, str]:
 
 def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
     """Fragments for a (possibly nested) container; one line if it fits, else one item a line."""
-    if not isinstance(value, list | tuple | dict | set | frozenset) or _is_namedtuple(value):
+    if not issubclass(type(value), list | tuple | dict | set | frozenset) or _is_namedtuple(value):
         return _atom_fragments(value)
     open_, close = _brackets(value)
     if not value:
-        return [("", repr(value))]
+        return _repr_fragments(value)
     if depth <= 0:
         return [("ellipsis", f"{open_}...{close}")]
     items = list(value.items()) if isinstance(value, dict) else list(value)
@@ -193,10 +222,12 @@ def _nested(value: Any, depth: int, indent: int, width: int) -> Fragments:
         if isinstance(value, dict):
             key, val = item
             parts.append(
-                _atom_fragments(key) + [("", ": ")] + _nested(val, depth - 1, indent + 2, width)
+                _guarded(key, 0, indent, width, atom=True)
+                + [("", ": ")]
+                + _guarded(val, depth - 1, indent + 2, width)
             )
         else:
-            parts.append(_nested(item, depth - 1, indent + 2, width))
+            parts.append(_guarded(item, depth - 1, indent + 2, width))
     if hidden:
         parts.append([("ellipsis", f"... ({hidden} more)")])
     one_line: Fragments = [("", open_)]
@@ -225,10 +256,19 @@ def _is_namedtuple(value: Any) -> bool:
 
 
 def fragments(value: Any, width: int = 80, depth: int = DEFAULT_DEPTH) -> Fragments:
-    """Styled fragments for `value` (the printer's one renderer)."""
-    if _array_kind(value) is not None:
-        return _array_fragments(value, width)
-    return _nested(value, depth, 0, width)
+    """Styled fragments for `value` (the printer's one renderer).
+
+    Never raises for a failure inside the user's object: that is shown as a short note naming
+    the object's type and what failed (`<B object: repr() failed: ZeroDivisionError: ...>`).
+    """
+    try:
+        if _array_kind(value) is not None:
+            return _array_fragments(value, width)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see guard.py
+        return [("error", guard.failure(value, "printing", exc))]
+    return _guarded(value, depth, 0, width)
 
 
 def render(value: Any, color: Color = False, width: int = 80, depth: int = DEFAULT_DEPTH) -> str:

@@ -17,7 +17,17 @@ DEFAULT_BYTES = 512 * 2**20  # 512 MiB of array data
 
 
 def nbytes(value: Any) -> int:
-    """Bytes held by the arrays in `value` (an array, or a list/tuple/dict of them)."""
+    """Bytes held by the arrays in `value` (an array, or a list/tuple/dict of them).
+
+    0 when the value cannot be measured (its attributes raise: a dead weakref.proxy).
+    """
+    try:
+        return _nbytes(value)
+    except Exception:  # noqa: BLE001 - the user's object, not ours
+        return 0
+
+
+def _nbytes(value: Any) -> int:
     if hasattr(value, "nbytes") and hasattr(value, "shape"):
         try:
             return int(value.nbytes)

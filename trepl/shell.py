@@ -7,6 +7,12 @@ import os
 import subprocess
 from collections.abc import Callable
 
+from trepl.boundedtext import BoundedText
+
+# What `$ cmd` keeps of its output (for `_LAST`): the first 16 Mi characters and the last 1 Mi.
+KEEP_HEAD = 16 * 2**20
+KEEP_TAIL = 2**20
+
 # TREPL's aliases (torch/trepl init.lua), without colour flags: the output is also stored as text.
 ALIASES: dict[str, str] = {
     "ls": "ls -F",
@@ -27,7 +33,8 @@ def expand_aliases(command: str) -> str:
 def run_shell(command: str, on_output: Callable[[str], None] | None = None) -> tuple[str, int]:
     """Run `command` with /bin/sh; call `on_output` with each chunk of output as it arrives.
 
-    stdout and stderr are merged, as on a terminal. Returns (all the output, exit status).
+    stdout and stderr are merged, as on a terminal. Returns (the output, exit status); output
+    beyond KEEP_HEAD + KEEP_TAIL characters is shown as it comes but kept only in part.
     Ctrl-C stops the command (it also gets the terminal's SIGINT) and is re-raised.
 
     Raises:
@@ -42,13 +49,13 @@ def run_shell(command: str, on_output: Callable[[str], None] | None = None) -> t
         stdin=subprocess.DEVNULL,
     )
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    chunks: list[str] = []
+    kept = BoundedText(KEEP_HEAD, KEEP_TAIL)
     try:
         while True:
             data = os.read(proc.stdout.fileno(), 65536)
             text = decoder.decode(data, final=not data)
             if text:
-                chunks.append(text)
+                kept.add(text)
                 if on_output is not None:
                     on_output(text)
             if not data:
@@ -60,4 +67,4 @@ def run_shell(command: str, on_output: Callable[[str], None] | None = None) -> t
         raise
     finally:
         proc.stdout.close()
-    return "".join(chunks), status
+    return kept.value(), status

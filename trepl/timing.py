@@ -90,15 +90,15 @@ def array_leaves(value: Any, limit: int = 10_000) -> list[Any]:
     jax = imported("jax")
     if jax is None:
         return []
-    if isinstance(value, jax.Array):
-        return [value]
-    if isinstance(value, str | bytes | int | float | complex | bool | type(None)):
-        return []
     try:
+        if isinstance(value, jax.Array):
+            return [value]
+        if isinstance(value, str | bytes | int | float | complex | bool | type(None)):
+            return []
         leaves = jax.tree_util.tree_leaves(value)
-    except Exception:  # noqa: BLE001 - exotic containers simply are not waited on
-        return []
-    return [leaf for leaf in leaves[:limit] if isinstance(leaf, jax.Array)]
+        return [leaf for leaf in leaves[:limit] if isinstance(leaf, jax.Array)]
+    except Exception:  # noqa: BLE001 - exotic containers (or a dead weakref.proxy, whose
+        return []  # isinstance check raises) simply are not waited on
 
 
 def is_ready(array: Any) -> bool:

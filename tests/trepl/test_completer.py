@@ -1,5 +1,7 @@
 """Completion on live objects: names, nested attributes, dict keys, paths in strings, jedi."""
 
+import time
+
 import pytest
 
 from trepl.completer import Completer
@@ -150,3 +152,18 @@ def test_after_dollar_or_bang_programs_then_paths(tmp_path, monkeypatch):
     found = completer.complete("$ frobnicate res", 16)
     assert found.matches == ["results.txt"] and found.cursor_start == 13
     assert completer.complete("$ cat b", 7).matches == ["bin/"]
+
+
+LONG_INPUTS = ["a" * 40_000, "x = '" + "a" * 40_000, "d[" + "a" * 40_000, "a" * 40_000 + ".",
+               "f(" * 20_000, "x = 1\n" * 20_000 + "x."]  # fmt: skip
+
+
+@pytest.mark.parametrize("code", LONG_INPUTS, ids=lambda code: code[:8])
+def test_long_input_completes_at_once(ev, code):
+    """`'a' * 40000` took 12.4 s to complete: only the text near the cursor is looked at.
+    (jedi is warmed first: its first completion loads its caches.)"""
+    ev.complete("str(1).upp")
+    start = time.perf_counter()
+    found = ev.complete(code)
+    assert time.perf_counter() - start < 3.0, code[:10]
+    assert found.cursor_end == len(code)

@@ -255,3 +255,22 @@ def test_timeit_magic_takes_ipythons_number_and_repeat(ev):
     result = ev.execute("%timeit -n 3 -r 2 sum(range(10))")
     assert (result.value.calls, result.value.runs) == (3, 2)
     assert ev.execute("%timeit sum(range(10))").value.runs == 7
+
+
+def test_output_kept_for_the_result_is_bounded():
+    """A cell's printed text reaches the callback whole; the copy kept in the result holds only
+    its head and tail (a script printing 790 MB kept all of it)."""
+    from trepl.evaluator import KEEP_HEAD, KEEP_TAIL
+
+    ev = Evaluator()
+    seen = []
+    result = ev.execute(
+        "for i in range(30_000): print(f'{i:09d}')", on_stdout=lambda t: seen.append(len(t))
+    )
+    printed = 30_000 * 10
+    assert sum(seen) == printed
+    assert result.stdout.startswith("000000000\n000000001\n")
+    assert result.stdout.endswith("000029998\n000029999\n")
+    left_out = printed - KEEP_HEAD - KEEP_TAIL
+    assert f"[... {left_out:,} characters not kept ...]" in result.stdout
+    assert len(result.stdout) < KEEP_HEAD + KEEP_TAIL + 100
