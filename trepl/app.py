@@ -171,6 +171,8 @@ class App:
             self._write_err(f"[exit status {result.shell_status}]\n")
         for warning in result.warnings:
             self._write_err(warning + "\n")
+        for note in result.notes:  # recompilations: dim, as the timing line
+            self._write(printer.to_text([("hint", note)], color) + "\n")
         self._write(printer.format_timing(result, color, self._width()) + "\n")
 
     # -------------------------------------------------------------------------------- loop
