@@ -23,8 +23,8 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import ColorDepth, Output
 
 from trepl import help as help_pages
+from trepl import hints, printer, style
 from trepl import namespace as names
-from trepl import printer, style
 from trepl.evaluator import Evaluator
 from trepl.keybindings import create_key_bindings
 from trepl.results import ExecResult
@@ -108,8 +108,10 @@ class App:
         # Syntax colour arrives once the warm-up thread has imported pygments (~0.1 s): the
         # first prompt does not wait for it.
         lexer = style.InputLexer() if self.config.color else None
-        self.session: PromptSession[str] = PromptSession(
-            PROMPT,
+        self.toolbar = hints.Toolbar(lambda: self.evaluator.namespace)  # shape hints
+        self.session: PromptSession[str] = hints.hinting_session(
+            self.toolbar,
+            message=PROMPT,
             multiline=True,
             prompt_continuation=CONTINUATION,
             history=history,
