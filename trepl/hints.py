@@ -122,6 +122,8 @@ def _signature_of(value: Any) -> str | None:
             init = klass.__dict__.get("__init__")
             if init is not None:
                 break
+        if init is object.__init__:
+            return "()"
         if not _is(init, types.FunctionType):
             return None
         try:

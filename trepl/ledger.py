@@ -20,6 +20,7 @@ from trepl.timing import array_leaves, imported
 # `_RESULTS` holding more than this share of the device's memory (or, on the CPU, of the
 # machine's) draws a warning after the cell; `free()` or `setresults()` then help.
 WARN_SHARE = 0.25
+WARN_FLOOR = 64 << 20  # below this many bytes `_RESULTS` is not worth a warning
 
 
 def _bytes(n: float) -> str:
@@ -104,7 +105,7 @@ class ResultsWarning:
 
     def check(self, namespace: dict[str, Any]) -> str | None:
         total = getattr(namespace.get("_RESULTS"), "total_bytes", 0)
-        if total < (64 << 20):  # nothing worth a look below 64 MiB
+        if total < WARN_FLOOR:
             self._warned = False
             return None
         if self._limit is None:
