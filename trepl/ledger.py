@@ -169,7 +169,8 @@ class Free:
                 )
             if name not in ns:
                 raise NameError(f"free: no variable {name!r} in the namespace")
-            if name in self._protected or name.startswith("_"):
+            rebound = name in self._protected and bool(_leaves(ns[name]))  # `stats = ...`
+            if name in ("_RESULTS", "_LAST") or (name in self._protected and not rebound):
                 raise ValueError(f"free: {name!r} is one of the shell's own names, not yours")
         ids, refs = _weak_leaves([ns[name] for name in names])
         held = sum(size for _, size in refs)

@@ -39,6 +39,11 @@ def test_free_releases_and_says_what_is_still_held(ev):
     assert "released 0 B of 40 B in arrays" in out and "(still bound to alias)" in out
 
 
+def test_a_preloaded_name_rebound_to_an_array_can_be_freed(ev):
+    ev.execute("stats = np.ones(4)")
+    assert "released 32 B of 32 B" in ev.execute("free('stats')").stdout
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -50,6 +55,7 @@ def test_free_releases_and_says_what_is_still_held(ev):
     ],
 )
 def test_free_refuses_with_a_reason(ev, call, message):
+    ev.execute("np.ones(3)")  # _RESULTS holds an array: still the shell's
     result = ev.execute(call)
     assert message in result.error.evalue
     assert "jnp" in ev.namespace and "_RESULTS" in ev.namespace
