@@ -8,7 +8,8 @@ draws the picture in place, choosing by what the terminal says it is:
 - otherwise Unicode half blocks: each character cell shows two pixels, the upper one as the
   foreground colour of `▀` and the lower one as the background, in 24-bit colour.
 
-Not a terminal (a pipe, a file, `TERM=dumb`) keeps the file and its path. `TREPL_IMAGES` set to
+Inside tmux or screen, half blocks (a multiplexer does not pass graphics escapes on). Not a
+terminal (a pipe, a file, `TERM=dumb`) keeps the file and its path. `TREPL_IMAGES` set to
 `kitty`, `iterm`, `blocks` or `file` overrides the choice (the terminal must still be one).
 """
 
@@ -42,6 +43,8 @@ def protocol(stream: TextIO, environ: dict[str, str] | None = None) -> str:
             )
         return chosen
     program = env.get("TERM_PROGRAM", "")
+    if "TMUX" in env or term.startswith(("screen", "tmux")) or program == "tmux":
+        return "blocks"  # a multiplexer swallows graphics escapes (KITTY_WINDOW_ID leaks in)
     if term in ("xterm-kitty", "xterm-ghostty") or "KITTY_WINDOW_ID" in env or program == "ghostty":
         return "kitty"
     if program in ("iTerm.app", "WezTerm") or env.get("LC_TERMINAL") == "iTerm2":
