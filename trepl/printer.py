@@ -147,8 +147,8 @@ def _array_fragments(value: Any, width: int) -> Fragments:
         flag = nonfinite_flag(host)
     except Exception as exc:  # noqa: BLE001 - e.g. a deleted buffer: say so, keep the footer
         body = f"<values unavailable: {exc}>"
-    footer: Fragments = [("number", body), ("", "\n"), ("footer", array_footer(value))]
-    return footer + ([("error", " " + flag)] if flag else [])
+    frags: Fragments = [("number", body), ("", "\n"), ("footer", array_footer(value))]
+    return frags + ([("error", " " + flag)] if flag else [])  # `NaN!`, `Inf!`
 
 
 def _short_array(value: Any) -> Fragments:
