@@ -23,18 +23,18 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass
 
 from trepl.timing import imported
 
 _LOGGER = "jax._src.interpreters.partial_eval"
 _HEADER = "TRACING CACHE MISS"
-_FOR = re.compile(r"^\s*for (?P<name>.+?) defined at (?P<where>\S+)\s*$")
-_NEVER_SEEN = re.compile(r"^\s*never seen function:\s*$")
-_NEW_FUNCTION = re.compile(r"^\s*(?P<name>\S+) id=\d+ defined at (?P<where>\S+)\s*$")
+# (patterns as strings: `re` compiles and caches them at first use, not at the shell's start)
+_FOR = r"^\s*for (?P<name>.+?) defined at (?P<where>\S+)\s*$"
+_NEVER_SEEN = r"^\s*never seen function:\s*$"
+_NEW_FUNCTION = r"^\s*(?P<name>\S+) id=\d+ defined at (?P<where>\S+)\s*$"
 _REDEFINED = "seen another function defined on the same line"
-_TYPE_DIFF = re.compile(r"^\s*\* at (?P<arg>.+?), now (?P<now>\S+) and before (?P<before>\S+)\s*$")
-_TYPE = re.compile(r"^(?P<dtype>[a-z]+\d*)\[(?P<shape>[^\]]*)\]")
+_TYPE_DIFF = r"^\s*\* at (?P<arg>.+?), now (?P<now>\S+) and before (?P<before>\S+)\s*$"
+_TYPE = r"^(?P<dtype>[a-z]+\d*)\[(?P<shape>[^\]]*)\]"
 _DTYPES = {"f": "float", "bf": "bfloat", "i": "int", "u": "uint", "c": "complex"}
 # Helpers of the shell itself compile per shape (stats(x) on a new array): not the user's.
 _OWN_DIRS = tuple(
@@ -48,14 +48,21 @@ _owned = False  # True when we turned the explanation on (so its log lines are o
 _pending: list[Recompile] = []
 
 
-@dataclass
 class Recompile:
-    """One recompilation: the function, where it was defined, and what changed."""
+    """One recompilation: the function, where it was defined, and what changed.
 
-    function: str
-    where: str
-    changes: list[tuple[str, str, str]]  # (argument, before, now), in JAX's short type notation
-    reason: str = ""  # when no argument type differs: JAX's reason, in a few words
+    `changes` holds (argument, before, now) in JAX's short type notation (`f32[31,3]`);
+    `reason`, when no argument type differs, JAX's reason in a few words. (A plain class, not a
+    dataclass: this module loads with the shell, before its first prompt.)
+    """
+
+    def __init__(
+        self, function: str, where: str, changes: list[tuple[str, str, str]], reason: str = ""
+    ) -> None:
+        self.function, self.where, self.changes, self.reason = function, where, changes, reason
+
+    def __repr__(self) -> str:
+        return f"Recompile({self.function!r}, {self.where!r}, {self.changes!r}, {self.reason!r})"
 
 
 def _dtype_name(short: str) -> str:
@@ -68,7 +75,7 @@ def _dtype_name(short: str) -> str:
 
 def _split_type(text: str) -> tuple[str, str, bool]:
     """`f32[31,3]({})` or `f32[]{weak_type=True}` -> ('float32', '(31,3)', weak)."""
-    match = _TYPE.match(text)
+    match = re.match(_TYPE, text)
     if match is None:
         return text, "", False
     return _dtype_name(match.group("dtype")), f"({match.group('shape')})", "weak_type=True" in text
@@ -96,21 +103,21 @@ def parse(message: str) -> Recompile | None:
     if not lines or not lines[0].startswith(_HEADER):
         return None
     for i, line in enumerate(lines[1:], 1):
-        if _NEVER_SEEN.match(line):
+        if re.match(_NEVER_SEEN, line):
             # A function object JAX has not seen; a recompilation only if another function was
             # defined on the same line before (a `jax.jit(lambda ...)` re-made at every call).
             if not any(_REDEFINED in rest for rest in lines[i:]):
                 return None
-            match = _NEW_FUNCTION.match(lines[i + 1]) if i + 1 < len(lines) else None
+            match = re.match(_NEW_FUNCTION, lines[i + 1]) if i + 1 < len(lines) else None
             name, where = (match.group("name"), match.group("where")) if match else ("?", "")
             reason = "a new function object from the same line (is jit re-applied each time?)"
             return Recompile(name, where, [], reason)
-        match = _FOR.match(line)
+        match = re.match(_FOR, line)
         if match:
             changes = []
             reason = ""
             for rest in lines[i + 1 :]:
-                diff = _TYPE_DIFF.match(rest)
+                diff = re.match(_TYPE_DIFF, rest)
                 if diff:
                     changes.append((diff.group("arg"), diff.group("before"), diff.group("now")))
                 elif not reason and rest.strip() and "previously seen" not in rest:

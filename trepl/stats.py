@@ -10,7 +10,6 @@ cheap check for arrays it already holds on the host.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from trepl.timing import imported
@@ -20,24 +19,38 @@ BINS = 16
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
-@dataclass
 class ArrayStats:
-    """What `stats(x)` found; its repr is the page `th` prints."""
+    """What `stats(x)` found; its repr is the page `th` prints.
 
-    kind: str
-    shape: tuple[int, ...]
-    dtype: str
-    device: str
-    nbytes: int
-    count: int  # elements read (all of them, or the sample)
-    total: int  # elements in the array
-    nan: int
-    inf: int
-    min: float | None  # over the finite elements; None when there are none
-    max: float | None
-    mean: float | None
-    std: float | None
-    histogram: list[int]
+    kind, shape, dtype, device, nbytes: the array's; count: the elements read (all of them, or
+    the sample) of `total`; nan, inf: their counts; min, max, mean, std: over the finite
+    elements (None when there are none); histogram: BINS counts from min to max. (A plain
+    class, not a dataclass: this module loads with the shell, before its first prompt.)
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        dtype: str,
+        device: str,
+        nbytes: int,
+        count: int,
+        total: int,
+        nan: int,
+        inf: int,
+        min: float | None,  # noqa: A002 - the statistic's name
+        max: float | None,  # noqa: A002
+        mean: float | None,
+        std: float | None,
+        histogram: list[int],
+    ) -> None:
+        self.kind, self.shape, self.dtype, self.device, self.nbytes = (
+            kind, shape, dtype, device, nbytes
+        )  # fmt: skip
+        self.count, self.total, self.nan, self.inf = count, total, nan, inf
+        self.min, self.max, self.mean, self.std = min, max, mean, std
+        self.histogram = histogram
 
     @property
     def sampled(self) -> bool:
