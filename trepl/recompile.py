@@ -27,6 +27,7 @@ import threading
 from trepl.timing import imported
 
 _LOGGER = "jax._src.interpreters.partial_eval"
+MAX_ARGS = 3  # arguments named per line (a new network changes every parameter's shape)
 _HEADER = "TRACING CACHE MISS"
 # (patterns as strings: `re` compiles and caches them at first use, not at the shell's start)
 _FOR = r"^\s*for (?P<name>.+?) defined at (?P<where>\S+)\s*$"
@@ -192,7 +193,10 @@ def summary_lines(found: list[Recompile]) -> list[str]:
                 first.setdefault(arg, before)
                 last[arg] = now
         if first:
-            what = ", ".join(f"{arg} {describe_change(first[arg], last[arg])}" for arg in first)
+            shown = list(first)[:MAX_ARGS]
+            what = ", ".join(f"{arg} {describe_change(first[arg], last[arg])}" for arg in shown)
+            if len(first) > MAX_ARGS:
+                what += f" and {len(first) - MAX_ARGS} more argument(s)"
         else:
             what = items[-1].reason or "JAX gave no reason"
         lines.append(f"recompiled {name}{times}: {what}")

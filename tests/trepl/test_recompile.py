@@ -44,6 +44,15 @@ def test_a_network_forward_and_a_rejitted_lambda(ev):
     ]
 
 
+def test_a_line_names_three_arguments_at_most(ev):
+    ev.execute("g = jax.jit(lambda a, b, c, d: a + b + c + d)")
+    ev.execute("g(*[jnp.ones(2)] * 4)")
+    notes = ev.execute("g(*[jnp.ones(3)] * 4)").notes
+    assert notes == [
+        "recompiled <lambda>: a (2) -> (3), b (2) -> (3), c (2) -> (3) and 1 more argument(s)"
+    ]
+
+
 def test_turned_off_it_still_counts(ev):
     before = ev.recompiles.count
     ev.execute("recompiles(False)")
