@@ -30,14 +30,21 @@ def _bytes(n: float) -> str:
 
 
 def _leaves(value: Any) -> list[Any]:
-    """The array leaves of a value: JAX arrays (any pytree) and numpy arrays at the top."""
+    """The array leaves of a value: JAX arrays (any pytree) and numpy arrays at the top.
+
+    Types are read with type(), not isinstance(), which may ask the object for `__class__`;
+    an object that raises anyway holds no arrays as far as the ledger is concerned.
+    """
     np = imported("numpy")
-    if np is not None and isinstance(value, np.ndarray):
-        return [value]
-    leaves = array_leaves(value)
-    if np is not None and isinstance(value, list | tuple | dict):
-        items = value.values() if isinstance(value, dict) else value
-        leaves += [v for v in items if isinstance(v, np.ndarray)]
+    try:
+        if np is not None and issubclass(type(value), np.ndarray):
+            return [value]
+        leaves = array_leaves(value)
+        if np is not None and type(value) in (list, tuple, dict):
+            items = value.values() if type(value) is dict else value
+            leaves += [v for v in items if issubclass(type(v), np.ndarray)]
+    except Exception:  # noqa: BLE001 - a user object that raises on inspection
+        return []
     return leaves
 
 

@@ -96,10 +96,10 @@ class ArrayStats:
 def is_array(value: Any) -> bool:
     """A numpy or JAX array (never imports either)."""
     np = imported("numpy")
-    if np is not None and isinstance(value, np.ndarray):
+    if np is not None and issubclass(type(value), np.ndarray):  # type(): no user code runs
         return True
     jax = imported("jax")
-    return jax is not None and isinstance(value, jax.Array)
+    return jax is not None and issubclass(type(value), jax.Array)
 
 
 @functools.cache

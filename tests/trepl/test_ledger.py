@@ -73,3 +73,22 @@ def test_results_warning_fires_once_past_the_share(ev, monkeypatch):
     ev.execute("_RESULTS.clear()")
     ev.execute("setresults(1)")
     assert ev.execute("np.zeros(300, np.float32)").warnings != []  # fell below, crossed again
+
+
+def test_objects_that_raise_on_inspection_do_not_stop_free(capsys):
+    class Hostile:
+        @property
+        def __class__(self):
+            raise RuntimeError("inspected")
+
+    import numpy as np
+
+    from trepl import stats
+
+    ns = {"h": Hostile(), "z": np.ones(8), "_RESULTS": [], "_LAST": None}
+    free = ledger.Free(ns, set())
+    free("z")
+    assert "released 64 B of 64 B" in capsys.readouterr().out
+    assert not stats.is_array(ns["h"])
+    free("h")  # holds no arrays: nothing released, and no error
+    assert "released 0 B of 0 B in arrays\n" in capsys.readouterr().out
