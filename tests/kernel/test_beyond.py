@@ -44,6 +44,9 @@ def test_stats_of_an_array_with_nan_and_inf(kc):
     assert re.fullmatch(r"1 \|[ ▁-█]{16}\| 4", hist)
     shown = of_type(_ok(kc, "v"), "execute_result")[0]["content"]["data"]["text/plain"]
     assert shown.endswith("[jax.Array of size 6, float32, 24 B] NaN! Inf!")
+    reply, _ = execute(kc, "v?")  # the statistics as the pager's page
+    page = reply["payload"][0]["data"]["text/plain"]
+    assert page.startswith("jax.Array of size 6, float32, 24 B, on cpu:0\n") and "NaN 1" in page
     refused = execute(kc, "stats([1, 2])")[0]
     assert refused["status"] == "error" and "expected a numpy or JAX array" in refused["evalue"]
 
