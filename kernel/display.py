@@ -234,8 +234,9 @@ def image(
     """itorch.image(img | batch | list, [nrow], [padding], [scale], [scale_each]).
 
     Shows one image, a batch or a list of images as one PNG collage, values normalised to the
-    displayable range. In a kernel it appears in the notebook; elsewhere it is written to a PNG
-    file whose path is printed.
+    displayable range. In a kernel it appears in the notebook; on a terminal it is drawn in
+    place (kitty or iTerm2 graphics, else Unicode half blocks: `kernel.terminal_image`);
+    elsewhere it is written to a PNG file whose path is printed.
 
     Example:
         >>> itorch.image(model.modules[0].weight)          # doctest: +SKIP
@@ -243,6 +244,12 @@ def image(
     pixels = collage(x, nrow=nrow, padding=padding, scale=scale, scale_each=scale_each)
     png = png_bytes(pixels)
     if _publisher is None:
+        from kernel import terminal_image
+
+        # Half blocks show two pixels a character: small images at their own size, unzoomed.
+        cells = pixels if scale else collage(x, nrow, padding, 1, scale_each)
+        if terminal_image.draw(png, cells, sys.stdout):
+            return None
         path = _next_file("image", ".png")
         path.write_bytes(png)
         print(f"itorch.image: wrote {path}")

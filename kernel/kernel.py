@@ -242,6 +242,8 @@ class ItorchKernel(Kernel):
                     "user_expressions": {}}  # fmt: skip
         for warning in result.warnings:
             self._stderr.write(warning + "\n")
+        for note in getattr(result, "notes", ()):  # recompilations
+            self._stdout.write(note + "\n")
         self._stderr.flush()
         if result.error is not None:
             content = {

@@ -22,7 +22,7 @@ from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import ColorDepth, Output
 
-from trepl import guard, printer, style
+from trepl import guard, hints, printer, style
 from trepl import help as help_pages
 from trepl import history as history_file
 from trepl import namespace as names
@@ -119,8 +119,10 @@ class App:
         # Syntax colour arrives once the warm-up thread has imported pygments (~0.1 s): the
         # first prompt does not wait for it.
         lexer = style.InputLexer() if self.config.color else None
-        self.session: PromptSession[str] = PromptSession(
-            PROMPT,
+        self.toolbar = hints.Toolbar(lambda: self.evaluator.namespace)  # shape hints
+        self.session: PromptSession[str] = hints.hinting_session(
+            self.toolbar,
+            message=PROMPT,
             multiline=True,
             prompt_continuation=CONTINUATION,
             history=history,
@@ -182,6 +184,8 @@ class App:
             self._write_err(f"[exit status {result.shell_status}]\n")
         for warning in result.warnings:
             self._write_err(warning + "\n")
+        for note in result.notes:  # recompilations: dim, as the timing line
+            self._write(printer.to_text([("hint", note)], color) + "\n")
         self._write(printer.format_timing(result, color, self._width()) + "\n")
 
     # -------------------------------------------------------------------------------- loop

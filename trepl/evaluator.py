@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from trepl import commands, guard, printer, session_names, shell, timing
+from trepl import commands, guard, ledger, printer, recompile, session_names, shell, stats, timing
 from trepl import help as help_pages
 from trepl import namespace as names
 from trepl.background import BackgroundOutput
@@ -192,6 +192,12 @@ class Evaluator:
         ns.setdefault("debug", self.debug)
         ns.setdefault("timeit", self._timeit)
         ns.setdefault("display", printer.display)
+        self.recompiles = recompile.Watch()
+        ns.setdefault("recompiles", self.recompiles)
+        ns.setdefault("stats", stats.stats)
+        self._before: dict[str, Any] | None = None  # the running cell's view of the names
+        ns.setdefault("free", ledger.Free(ns, set(), lambda: self._before))
+        self._results_warning = ledger.ResultsWarning()
         ns["_RESULTS"] = ResultList()
         ns.setdefault("setresults", ns["_RESULTS"].set_limits)
         ns["_LAST"] = None
@@ -203,6 +209,9 @@ class Evaluator:
         who = ns["who"]
         if isinstance(who, names.Who):
             who._hidden = self.preloaded
+            who.footer = self._ledger_lines
+        if isinstance(ns["free"], ledger.Free):
+            ns["free"]._protected = self.preloaded
         self.execution_count = 0
         # True once Ctrl-C left an XLA program running: exiting must not wait for it.
         self.abandoned_work = False
@@ -254,7 +263,7 @@ class Evaluator:
             return ExecResult(help=page)
         if command.kind == "help":
             names.materialize(self.namespace, [command.text.split(".")[0]])
-            return ExecResult(help=self.help(command.text, command.detail))
+            return ExecResult(help=self._stats_page(command.text, command.detail))
         if command.kind == "shell":
             return self._run_shell(command.text, on_stdout, on_stderr)
         if command.kind == "magic":
@@ -328,7 +337,7 @@ class Evaluator:
             lines = [line + "\n" for line in code.split("\n")]
             linecache.cache[filename] = (len(code), None, lines, filename)
         result = ExecResult()
-        before = dict(ns)
+        before = self._before = dict(ns)  # `free()` in the cell takes its names out of it
         start = time.perf_counter()
         with _captured(on_stdout, on_stderr, on_line) as (out, err), self._busy_notice(on_line):
             out.background = err.background = self.background  # read by background training
@@ -337,6 +346,7 @@ class Evaluator:
                     # `import jax` must not race the warm-up thread's import of it.
                     names.wait_for_imports()
                 names.materialize(ns)
+                recompile.install()  # explain cache misses from now on (once JAX is loaded)
                 with timing.CompileWatch() as watch:
                     body, last = self._compile(code, filename, script)
                     _run(body, ns)
@@ -366,6 +376,11 @@ class Evaluator:
             except BaseException as exc:  # noqa: BLE001 - every user error becomes an ErrorInfo
                 result.error = self._error(exc)
         result.elapsed = time.perf_counter() - start
+        self._before = None
+        result.notes += self.recompiles.after_cell()
+        pinned = self._results_warning.check(ns)
+        if pinned:
+            result.warnings.append(pinned)
         if self.monitor_globals:
             for name in sorted(set(ns) - set(before) - self.preloaded, key=str):
                 result.warnings.append(f"th -g: new global variable {name!r}")
@@ -478,6 +493,24 @@ class Evaluator:
         """`? name` (detail 0: signature and doc) or `?? name` (detail 1: also the source)."""
         names.materialize(self.namespace, [name.split(".")[0]])
         return help_pages.lookup(name, self.namespace, detail)
+
+    def _stats_page(self, name: str, detail: int) -> HelpInfo:
+        """`x?` for an array is its statistics (`stats(x)`); anything else, its help page."""
+        obj = help_pages.resolve(name, self.namespace) if detail == 0 else None
+        if not stats.is_array(obj):
+            return self.help(name, detail)
+        try:
+            text = repr(stats.stats(obj))
+        except Exception as exc:  # noqa: BLE001 - say why, as a page
+            text = f"{name}?: {exc}"
+        return HelpInfo(name=name, found=True, type_name=type(obj).__name__, text=text)
+
+    def _ledger_lines(self) -> list[str]:
+        """What `who()` adds under its table: results, device memory, recompilations."""
+        lines = [ledger.results_line(self.namespace) or ""] + ledger.device_lines()
+        count = self.recompiles.count
+        lines.append(f"recompilations this session: {count} (recompiles() lists them)")
+        return [line for line in lines if line]
 
     def is_complete(self, code: str) -> Completeness:
         """Can `code` run now? An open block waits for a blank line, as in Python's own REPL."""

@@ -33,7 +33,10 @@ _COMMANDS = """\
   ? name  /  name?   signature and documentation of name (?? name: its source)
   ?                  this page
   $ cmd  /  !cmd     run a shell command (ls, ll, la are TREPL's aliases); output goes to _LAST
-  who()              your variables: type, shape, dtype, device, bytes (who(True): all names)
+  who()              your variables, largest arrays first, then device memory and _RESULTS
+  stats(x), x?       an array's min/max/mean/std, NaN/Inf counts and histogram (on its device)
+  free('x')          unbind x, drop it from _RESULTS, report the bytes released
+  recompiles()       this session's recompilations (recompiles(False) hides the line)
   import_('pkg')     copy a module's public names into the namespace
   setprintlevel(n)   how deep nested lists and dicts are printed (default 3)
   tb()               the full traceback of the last error (library frames included)

@@ -157,6 +157,7 @@ def _format_bytes(n: int) -> str:
 def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = False) -> str:
     """The text of `who()`: one row per variable with type, shape, dtype, device and bytes."""
     rows = []
+    sizes: dict[str, int] = {}
     total = 0
     for name in sorted(namespace, key=str):
         if not isinstance(name, str) or name.startswith("_") or (name in hidden and not show_all):
@@ -170,8 +171,10 @@ def who_table(namespace: dict[str, Any], hidden: set[str], show_all: bool = Fals
         else:
             shape, dtype, device, nbytes = facts
             total += nbytes
+            sizes[name] = nbytes
             kind = "numpy.ndarray" if type(value).__module__ == "numpy" else "jax.Array"
             rows.append((name, kind, shape, dtype, device, _format_bytes(nbytes)))
+    rows.sort(key=lambda row: -sizes.get(row[0], -1))  # the largest arrays first
     header = ("name", "type", "shape", "dtype", "device", "bytes")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
@@ -187,9 +190,13 @@ class Who:
     def __init__(self, namespace: dict[str, Any], hidden: set[str]) -> None:
         self._namespace = namespace
         self._hidden = hidden
+        self.footer: Any = None  # a callable giving more lines (the evaluator's memory ledger)
 
     def __call__(self, show_all: bool = False) -> None:
         print(who_table(self._namespace, self._hidden, show_all))
+        if self.footer is not None:
+            for line in self.footer():
+                print(line)
 
     def __repr__(self) -> str:
         return "<who(): list variables with shape, dtype, device and bytes; who(True) for all>"

@@ -142,12 +142,17 @@ def array_footer(value: Any) -> str:
 def _array_fragments(value: Any, width: int) -> Fragments:
     import numpy as np
 
+    from trepl.stats import nonfinite_flag
+
+    flag = ""
     try:
         host = np.asarray(value)
         body = np.array2string(host, max_line_width=width, threshold=1000, edgeitems=3)
+        flag = nonfinite_flag(host)
     except Exception as exc:  # noqa: BLE001 - e.g. a deleted buffer: say so, keep the footer
         body = f"<values unavailable: {exc}>"
-    return [("number", body), ("", "\n"), ("footer", array_footer(value))]
+    frags: Fragments = [("number", body), ("", "\n"), ("footer", array_footer(value))]
+    return frags + ([("error", " " + flag)] if flag else [])  # `NaN!`, `Inf!`
 
 
 def _short_array(value: Any) -> Fragments:

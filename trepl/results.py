@@ -62,6 +62,7 @@ class ExecResult:
     compile_count: int = 0  # how many XLA compilations the cell triggered
     exit_code: int | None = None  # set when the cell raised SystemExit (sys.exit(), exit())
     warnings: list[str] = field(default_factory=list)  # e.g. `th -g` new-global notices
+    notes: list[str] = field(default_factory=list)  # dim lines after the value (recompilations)
 
     @property
     def ok(self) -> bool:

@@ -52,6 +52,7 @@ def test_notebook_runs_without_error(path, tmp_path):
         "custom_layer.ipynb": lambda: _check_custom_layer(outputs),
         "ipython_habits.ipynb": lambda: _check_habits(outputs),
         "beyond_sessions.ipynb": lambda: _check_sessions(outputs),
+        "beyond.ipynb": lambda: _check_beyond(outputs),
     }
     checks[path.name]()  # every notebook says what it shows
 
@@ -150,3 +151,22 @@ def _check_tour(nb, outputs):
     results = [out for out in outputs if out.output_type == "execute_result"]
     assert [("itorch-array" in r.data["text/html"]) for r in results] == [True, False]
     assert results[1].data["text/html"].startswith('<div class="itorch-module"><pre>nn.Sequential')
+
+
+def _check_beyond(outputs):
+    text = _text(outputs)
+    assert "recompiled forward: input (32,8) -> (31,8)\n" in text
+    assert "recompiled forward: input float32 -> bfloat16\n" in text
+    values = [out.data["text/plain"] for out in outputs if out.output_type == "execute_result"]
+    page = next(v for v in values if v.startswith("jax.Array of size 1000, float32"))
+    assert "NaN 0  Inf 0" in page and re.search(r"\|[ ▁-█]{16}\|", page)
+    assert any(v.endswith("] NaN! Inf!") for v in values)  # log of 0 and of -1
+    table = text[text.index("name ") :]
+    arrays = [line.split()[0] for line in table.split("\n") if "jax.Array" in line]
+    assert arrays == ["big", "x", "w", "small"]  # by bytes: 256 KiB, 3.9 KiB, 128 B, 64 B
+    assert "recompilations this session: 2 (recompiles() lists them)" in table
+    assert "released 256.0 KiB of 256.0 KiB in arrays" in text
+    images = [out for out in outputs if "image/png" in out.get("data", {})]
+    assert len(images) == 1
+    rows = [line for line in text.split("\n") if "▀" in line]
+    assert len(rows) == 14 and all(row.count("▀") == 28 for row in rows)
