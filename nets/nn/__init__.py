@@ -77,6 +77,9 @@ from .dimensions import Squeeze as Squeeze
 from .dimensions import Sum as Sum
 from .dimensions import Transpose as Transpose
 from .dimensions import Unsqueeze as Unsqueeze
+from .feature_activations import CReLU as CReLU
+from .feature_activations import GatedLinearUnit as GatedLinearUnit
+from .feature_activations import Maxout as Maxout
 from .gradient import GradientReversal as GradientReversal
 from .gradient import L1Penalty as L1Penalty
 from .jacobian import Jacobian as Jacobian
@@ -148,6 +151,7 @@ from .transfer import SoftSign as SoftSign
 from .transfer import SpatialLogSoftMax as SpatialLogSoftMax
 from .transfer import SpatialSoftMax as SpatialSoftMax
 from .transfer import Tanh as Tanh
+from .transfer import TanhShrink as TanhShrink
 from .transfer import Threshold as Threshold
 from .upsampling import SpatialUpSamplingBilinear as SpatialUpSamplingBilinear
 from .upsampling import SpatialUpSamplingNearest as SpatialUpSamplingNearest

@@ -1321,3 +1321,82 @@ def center_crop2d(x: Array, height: int, width: int) -> Array:
     top = (x.shape[-2] - height) // 2
     left = (x.shape[-1] - width) // 2
     return x[..., top : top + height, left : left + width]
+
+
+# ---- more Torch7 layers (issue 19)
+
+
+def tanh_shrink(x: Array) -> Array:
+    """Torch7 TanhShrink: ``x - tanh(x)``."""
+    return x - jnp.tanh(x)
+
+
+def gated_linear(x: Array, axis: int) -> Array:
+    """Torch7 GatedLinearUnit (THNN GatedLinear): the first half of `axis` times the sigmoid of
+    the second half, ``a * sigmoid(b)``."""
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * jax.nn.sigmoid(b)
+
+
+def crelu(x: Array, axis: int) -> Array:
+    """Torch7 CReLU: ``[relu(x), relu(-x)]`` joined along `axis` (the feature axis)."""
+    return jnp.concatenate([relu(x), relu(-x)], axis=axis)
+
+
+def maxout(x: Array, weight: Array, bias: Array, pieces: int) -> Array:
+    """Torch7 Maxout: ``max_k (W x + b)[k * outputSize + o]`` over the `pieces` linear maps
+    (Linear, View(pieces, outputSize), Max); the gradient goes to the first maximum."""
+    y = linear(x, weight, bias)
+    y = jnp.reshape(y, y.shape[:-1] + (pieces, y.shape[-1] // pieces))
+    return max_along(y, y.ndim - 2)
+
+
+def layer_norm(x: Array, weight: Array | None, bias: Array | None, eps: float) -> Array:
+    """Torch7 LayerNormalization over the last axis: ``sqrt(n) * (x - mean) / sqrt(sum (x -
+    mean)^2 + eps)`` (Normalize(2, eps) of the centred row, times sqrt(n)), then ``* weight +
+    bias`` when affine."""
+    n = x.shape[-1]
+    c = x - jnp.mean(x, axis=-1, keepdims=True)
+    y = normalize(c, 2.0, eps) * np.sqrt(n).astype(x.dtype)
+    if weight is not None:
+        y = y * weight + bias
+    return y
+
+
+def white_noise(x: Array, mean: float, std: float, key: Array) -> Array:
+    """Torch7 WhiteNoise in training: ``x + N(mean, std^2)`` noise, one draw per element."""
+    return x + (mean + std * jax.random.normal(key, x.shape, x.dtype))
+
+
+def weighted_euclidean(x: Array, templates: Array, diag_cov: Array) -> Array:
+    """Torch7 WeightedEuclidean: ``y_j = || diagCov_j * (x - w_j) ||`` for the columns ``w_j``
+    of the (D, outputSize) templates and diagonal covariances, for a (D,) or (N, D) input."""
+    d = (x[..., :, None] - templates) * diag_cov
+    return jnp.sqrt(jnp.sum(d * d, axis=-2))
+
+
+def mixture_table(gater: Array, experts: Array, dim: int) -> Array:
+    """Torch7 MixtureTable: ``sum_i gater[..., i] * expert_i`` for the experts stacked along
+    `dim` of `experts`, and an (N, E) gater of a batch or an (E,) gater of one sample."""
+    shape = [1] * experts.ndim
+    if gater.ndim == 2:
+        shape[0] = gater.shape[0]
+    shape[dim] = gater.shape[-1]
+    return jnp.sum(jnp.reshape(gater, shape) * experts, axis=dim)
+
+
+def mv(m: Array, v: Array, trans: bool = False) -> Array:
+    """Torch7 MV: the matrix-vector product ``M v`` (``M^T v`` with `trans`), or a batch of
+    them for an (N, R, C) ``M`` and an (N, C) ``v``."""
+    if trans:
+        m = jnp.swapaxes(m, -1, -2)
+    return jnp.einsum("...rc,...c->...r", m, v)
+
+
+def pixel_shuffle(x: Array, r: int) -> Array:
+    """Torch7 PixelShuffle of an NCHW batch: ``(N, C r^2, H, W) -> (N, C, H r, W r)``, with
+    ``y[n, c, h r + i, w r + j] = x[n, c r^2 + i r + j, h, w]``."""
+    n, c, h, w = x.shape
+    y = jnp.reshape(x, (n, c // (r * r), r, r, h, w))
+    y = jnp.transpose(y, (0, 1, 4, 2, 5, 3))
+    return jnp.reshape(y, (n, c // (r * r), h * r, w * r))
