@@ -1359,7 +1359,8 @@ def layer_norm(x: Array, weight: Array | None, bias: Array | None, eps: float) -
     c = x - jnp.mean(x, axis=-1, keepdims=True)
     y = normalize(c, 2.0, eps) * np.sqrt(n).astype(x.dtype)
     if weight is not None:
-        y = y * weight + bias
+        lead = (1,) * (x.ndim - 1)
+        y = y * jnp.reshape(weight, lead + (n,)) + jnp.reshape(bias, lead + (n,))
     return y
 
 
@@ -1371,7 +1372,9 @@ def white_noise(x: Array, mean: float, std: float, key: Array) -> Array:
 def weighted_euclidean(x: Array, templates: Array, diag_cov: Array) -> Array:
     """Torch7 WeightedEuclidean: ``y_j = || diagCov_j * (x - w_j) ||`` for the columns ``w_j``
     of the (D, outputSize) templates and diagonal covariances, for a (D,) or (N, D) input."""
-    d = (x[..., :, None] - templates) * diag_cov
+    lead = (1,) * (x.ndim - 1)
+    shape = lead + templates.shape
+    d = (x[..., :, None] - jnp.reshape(templates, shape)) * jnp.reshape(diag_cov, shape)
     return jnp.sqrt(jnp.sum(d * d, axis=-2))
 
 
@@ -1400,3 +1403,13 @@ def pixel_shuffle(x: Array, r: int) -> Array:
     y = jnp.reshape(x, (n, c // (r * r), r, r, h, w))
     y = jnp.transpose(y, (0, 1, 4, 2, 5, 3))
     return jnp.reshape(y, (n, c // (r * r), h * r, w * r))
+
+
+def zero_grad(x: object) -> object:
+    """Torch7 ZeroGrad: `x` (an array or a table) itself, with a zero gradient."""
+    return jax.tree.map(lax.stop_gradient, x)
+
+
+def one_hot(indices: Array, n: int, dtype: object = jnp.float32) -> Array:
+    """Torch7 OneHot: a trailing axis of size `n` with a one at each (0-based) index."""
+    return jax.nn.one_hot(indices.astype(jnp.int32), n, dtype=dtype)
