@@ -63,6 +63,7 @@ from .criterion_margin import SoftMarginCriterion as SoftMarginCriterion
 from .debug import NaN as NaN
 from .debug import PrintSize as PrintSize
 from .debug import Profile as Profile
+from .dimensions import Collapse as Collapse
 from .dimensions import Contiguous as Contiguous
 from .dimensions import Copy as Copy
 from .dimensions import Index as Index
@@ -126,6 +127,7 @@ from .simple import SpatialDropout as SpatialDropout
 from .simple import SpatialZeroPadding as SpatialZeroPadding
 from .simple import View as View
 from .table import CAddTable as CAddTable
+from .table import CAddTensorTable as CAddTensorTable
 from .table import CDivTable as CDivTable
 from .table import CMaxTable as CMaxTable
 from .table import CMinTable as CMinTable
@@ -135,10 +137,13 @@ from .table import CSubTable as CSubTable
 from .table import DotProduct as DotProduct
 from .table import FlattenTable as FlattenTable
 from .table import JoinTable as JoinTable
+from .table import MixtureTable as MixtureTable
 from .table import NarrowTable as NarrowTable
 from .table import PairwiseDistance as PairwiseDistance
 from .table import SelectTable as SelectTable
 from .table import SplitTable as SplitTable
+from .table import ZipTable as ZipTable
+from .table import ZipTableOneToMany as ZipTableOneToMany
 from .trainer import StochasticGradient as StochasticGradient
 from .transfer import ELU as ELU
 from .transfer import HardShrink as HardShrink
@@ -161,5 +166,7 @@ from .transfer import SpatialSoftMax as SpatialSoftMax
 from .transfer import Tanh as Tanh
 from .transfer import TanhShrink as TanhShrink
 from .transfer import Threshold as Threshold
+from .upsampling import PixelShuffle as PixelShuffle
 from .upsampling import SpatialUpSamplingBilinear as SpatialUpSamplingBilinear
 from .upsampling import SpatialUpSamplingNearest as SpatialUpSamplingNearest
+from .upsampling import UpSampling as UpSampling

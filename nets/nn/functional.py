@@ -1413,3 +1413,22 @@ def zero_grad(x: object) -> object:
 def one_hot(indices: Array, n: int, dtype: object = jnp.float32) -> Array:
     """Torch7 OneHot: a trailing axis of size `n` with a one at each (0-based) index."""
     return jax.nn.one_hot(indices.astype(jnp.int32), n, dtype=dtype)
+
+
+def upsample_nearest_nd(x: Array, scale: int) -> Array:
+    """Torch7 UpSampling, nearest: every axis after (N, C) enlarged `scale` times by repeating
+    each element (SpatialUpSamplingNearest, VolumetricUpSamplingNearest)."""
+    for axis in range(2, x.ndim):
+        x = jnp.repeat(x, scale, axis=axis)
+    return x
+
+
+def upsample_linear_nd(x: Array, out: tuple[int, ...]) -> Array:
+    """Torch7 UpSampling, linear: bilinear (NCHW) or trilinear (NCDHW) interpolation to the
+    sizes `out`, corners aligned, one interpolation matrix per axis (see `_bilinear_matrix`)."""
+    x = _as_float(x)
+    for i, size in enumerate(out):
+        axis = 2 + i
+        m = jnp.asarray(_bilinear_matrix(x.shape[axis], size), x.dtype)
+        x = jnp.moveaxis(jnp.tensordot(x, m, axes=[[axis], [1]]), -1, axis)
+    return x
