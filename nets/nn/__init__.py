@@ -100,7 +100,10 @@ from .normalization import SpatialSubtractiveNormalization as SpatialSubtractive
 from .normalization import VolumetricBatchNormalization as VolumetricBatchNormalization
 from .padding import SpatialReflectionPadding as SpatialReflectionPadding
 from .padding import SpatialReplicationPadding as SpatialReplicationPadding
+from .padding import VolumetricReplicationPadding as VolumetricReplicationPadding
+from .pooling import FeatureLPPooling as FeatureLPPooling
 from .pooling import SpatialAdaptiveAveragePooling as SpatialAdaptiveAveragePooling
+from .pooling import SpatialAdaptiveMaxPooling as SpatialAdaptiveMaxPooling
 from .pooling import SpatialAveragePooling as SpatialAveragePooling
 from .pooling import SpatialDilatedMaxPooling as SpatialDilatedMaxPooling
 from .pooling import SpatialFractionalMaxPooling as SpatialFractionalMaxPooling
@@ -108,7 +111,9 @@ from .pooling import SpatialLPPooling as SpatialLPPooling
 from .pooling import SpatialMaxPooling as SpatialMaxPooling
 from .pooling import SpatialSubSampling as SpatialSubSampling
 from .pooling import TemporalMaxPooling as TemporalMaxPooling
+from .pooling import TemporalSubSampling as TemporalSubSampling
 from .pooling import VolumetricAveragePooling as VolumetricAveragePooling
+from .pooling import VolumetricDilatedMaxPooling as VolumetricDilatedMaxPooling
 from .pooling import VolumetricMaxPooling as VolumetricMaxPooling
 from .products import MM as MM
 from .products import MV as MV

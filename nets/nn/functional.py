@@ -1432,3 +1432,45 @@ def upsample_linear_nd(x: Array, out: tuple[int, ...]) -> Array:
         m = jnp.asarray(_bilinear_matrix(x.shape[axis], size), x.dtype)
         x = jnp.moveaxis(jnp.tensordot(x, m, axes=[[axis], [1]]), -1, axis)
     return x
+
+
+def replication_pad3d(x: Array, pads: tuple[int, int, int, int, int, int]) -> Array:
+    """Torch7 VolumetricReplicationPadding of the last three axes (T, H, W), amounts
+    ``(left, right, top, bottom, front, back)``: edges repeated outwards; a negative amount
+    crops."""
+    pl, pr, pt, pb, pf, pk = pads
+    pairs = [(pf, pk), (pt, pb), (pl, pr)]
+    widths = [(0, 0)] * (x.ndim - 3) + [(max(a, 0), max(b, 0)) for a, b in pairs]
+    y = jnp.pad(x, widths, mode="edge")
+    crop = tuple(
+        slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(pairs, y.shape[-3:], strict=True)
+    )
+    return y[(...,) + crop]
+
+
+def adaptive_max_pool2d(x: Array, out_hw: Pair) -> Array:
+    """Torch7 SpatialAdaptiveMaxPooling of an NCHW batch: the max over the windows
+    ``[floor(i*H/oH), ceil((i+1)*H/oH))`` (likewise along the width)."""
+    rows = adaptive_pool_bounds(x.shape[-2], out_hw[0])
+    cols = adaptive_pool_bounds(x.shape[-1], out_hw[1])
+    out = [
+        jnp.stack([jnp.max(x[..., r0:r1, c0:c1], axis=(-2, -1)) for c0, c1 in cols], axis=-1)
+        for r0, r1 in rows
+    ]
+    return jnp.stack(out, axis=-2)
+
+
+def temporal_subsampling(x: Array, weight: Array, bias: Array, kW: int, dW: int) -> Array:
+    """Torch7 TemporalSubSampling of an (N, T, F) batch: ``y[t, i] = bias[i] + weight[i] *
+    sum_{k < kW} x[t*dW + k, i]``."""
+    sums = lax.reduce_window(x, 0.0, lax.add, (1, kW, 1), (1, dW, 1), "VALID")
+    return sums * weight[None, None, :] + bias[None, None, :]
+
+
+def feature_lp_pool(x: Array, width: int, stride: int, power: float) -> Array:
+    """Torch7 FeatureLPPooling over axis 1 of a batch (N, F, ...): ``y[f] = (sum_{j < width}
+    x[f*stride + j]^power)^(1/power)`` (THNN raises ``x`` to the power as it is, no abs)."""
+    window = (1, width) + (1,) * (x.ndim - 2)
+    strides = (1, stride) + (1,) * (x.ndim - 2)
+    sums = lax.reduce_window(x**power, 0.0, lax.add, window, strides, "VALID")
+    return sums ** (1.0 / power)

@@ -1,7 +1,8 @@
 """Pooling layers (torch/nn doc/convolution.md): SpatialMaxPooling, SpatialAveragePooling,
 SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
-SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling and
-VolumetricAveragePooling."""
+SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling,
+VolumetricAveragePooling; SpatialAdaptiveMaxPooling, TemporalSubSampling,
+VolumetricDilatedMaxPooling and FeatureLPPooling."""
 
 from __future__ import annotations
 
@@ -555,4 +556,179 @@ class VolumetricAveragePooling(Module):
         return (
             f"nn.VolumetricAveragePooling({self.kT}x{self.kW}x{self.kH}, "
             f"{self.dT},{self.dW},{self.dH})"
+        )
+
+
+# ---- more Torch7 pooling layers (issue 19)
+
+
+class SpatialAdaptiveMaxPooling(Module):
+    """nn.SpatialAdaptiveMaxPooling(W, H): max pooling of each plane of a CHW sample or NCHW
+    batch to exactly ``H x W``; output cell ``(i, j)`` takes the max over rows
+    ``[floor(i*iH/H), ceil((i+1)*iH/H))`` and the same columns along the width."""
+
+    def __init__(self, W: int, H: int) -> None:
+        super().__init__()
+        self.W = int_arg(self, "W", "the output width", W)
+        self.H = int_arg(self, "H", "the output height", H)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        return (*inShape[:-2], self.H, self.W)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        self.output = unbatch(F.adaptive_max_pool2d(x, (self.H, self.W)), batched)
+        return self.output
+
+
+class TemporalSubSampling(Module):
+    """nn.TemporalSubSampling(inputFrameSize, kW, [dW=1]): ``y[t, i] = bias[i] + weight[i] *
+    sum_{k < kW} x[t*dW + k, i]`` over a ``(nInputFrame, inputFrameSize)`` sequence (or an
+    (N, nInputFrame, inputFrameSize) batch); ``floor((nInputFrame - kW) / dW) + 1`` output
+    frames. ``weight`` and ``bias`` (inputFrameSize,) start uniform in
+    ``[-1/sqrt(kW), 1/sqrt(kW)]``."""
+
+    def __init__(self, inputFrameSize: int, kW: int, dW: int = 1) -> None:
+        super().__init__()
+        self.inputFrameSize = int_arg(
+            self, "inputFrameSize", "the size of each input frame", inputFrameSize
+        )
+        self.kW = int_arg(self, "kW", "the number of frames in each window", kW)
+        self.dW = int_arg(self, "dW", "the step of the window in frames", dW)
+        self.weight = np.zeros((self.inputFrameSize,), np.float32)
+        self.bias = np.zeros((self.inputFrameSize,), np.float32)
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> TemporalSubSampling:
+        """Uniform in ``[-stdv, stdv]``; ``stdv`` defaults to ``1/sqrt(kW)``."""
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(self.kW)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape, without computing."""
+        return (*inShape[:-2], conv_output_size(inShape[-2], self.kW, self.dW), inShape[-1])
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input, self.inputFrameSize)
+        check_frames(self, input, self.kW)
+        y = F.temporal_subsampling(x, self.weight, self.bias, self.kW, self.dW)
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class VolumetricDilatedMaxPooling(VolumetricMaxPooling):
+    """nn.VolumetricDilatedMaxPooling(kT, kW, kH, [dT=kT], [dW=kW], [dH=kH], [padT=0],
+    [padW=0], [padH=0], [dilationT=1], [dilationW=1], [dilationH=1])
+
+    VolumetricMaxPooling whose window taps are ``dilation`` apart: a window covers
+    ``dilation*(k-1) + 1`` inputs along each axis (the output size uses that extent).
+    """
+
+    def __init__(
+        self,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int | None = None,
+        dW: int | None = None,
+        dH: int | None = None,
+        padT: int = 0,
+        padW: int = 0,
+        padH: int = 0,
+        dilationT: int = 1,
+        dilationW: int = 1,
+        dilationH: int = 1,
+    ) -> None:
+        super().__init__(kT, kW, kH, dT, dW, dH, padT, padW, padH)
+        self.dilationT = int_arg(self, "dilationT", "the spacing of the taps in time", dilationT)
+        self.dilationW = int_arg(self, "dilationW", "the spacing of the taps in width", dilationW)
+        self.dilationH = int_arg(self, "dilationH", "the spacing of the taps in height", dilationH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:],
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.dilationT, self.dilationH, self.dilationW),
+            strict=True,
+        )
+        return (
+            *inShape[:-3],
+            *(
+                pool_output_size(n, r * (k - 1) + 1, d, p, self.ceil_mode)
+                for n, k, d, p, r in sizes
+            ),
+        )
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        y = F.max_pool_nd(
+            x,
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.dilationT, self.dilationH, self.dilationW),
+            self.ceil_mode,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", {self.dilationT},{self.dilationW},{self.dilationH})"
+
+
+class FeatureLPPooling(Module):
+    """nn.FeatureLPPooling(width, stride, power, batch_mode): Lp pooling across features,
+    ``y[f] = (sum_{j < width} x[f*stride + j]^power)^(1/power)`` along the feature dimension:
+    dim 0 of a 1-3D input, or dim 1 of a 2-4D batch with ``batch_mode``; that dimension becomes
+    ``(F - width) / stride + 1``. As THNN, ``2 <= width <= 16`` and ``1 <= stride <= 4``, and
+    ``x`` is raised to the power as it is (keep it positive for odd or fractional powers).
+    """
+
+    def __init__(self, width: int, stride: int, power: float, batch_mode: bool) -> None:
+        super().__init__()
+        self.width = int_arg(self, "width", "the features pooled together", width, 2)
+        if self.width > 16:
+            raise ModuleError("nn.FeatureLPPooling", f"expected width <= 16, got {width}")
+        self.stride = int_arg(self, "stride", "the step between pools", stride)
+        if self.stride > 4:
+            raise ModuleError("nn.FeatureLPPooling", f"expected stride <= 4, got {stride}")
+        self.power = number_arg(self, "power", "the norm's exponent", power, 0, low_open=True)
+        if not isinstance(batch_mode, (bool, np.bool_)):
+            raise ModuleError(
+                "nn.FeatureLPPooling", f"expected batch_mode to be a bool, got {batch_mode!r}"
+            )
+        self.batch_mode = bool(batch_mode)
+
+    def updateOutput(self, input: Any) -> Any:
+        lo = 2 if self.batch_mode else 1
+        ndim = getattr(input, "ndim", None)
+        if ndim is None or not lo <= ndim <= lo + 2:
+            mode = "batch mode" if self.batch_mode else "non-batch mode"
+            raise ModuleError(
+                self._describe(),
+                f"expected an input of {lo} to {lo + 2} dimensions for {mode}, "
+                f"got {shape_str(input)}",
+            )
+        x = input if self.batch_mode else input[None]
+        if x.shape[1] < self.width:
+            raise ModuleError(
+                self._describe(),
+                f"expected at least width = {self.width} features (dim {lo - 1} of the input), "
+                f"got {shape_str(input)}",
+            )
+        y = F.feature_lp_pool(x, self.width, self.stride, self.power)
+        self.output = y if self.batch_mode else y[0]
+        return self.output
+
+    def __repr__(self) -> str:
+        return (
+            f"nn.FeatureLPPooling(w{self.width} s{self.stride} power {self.power:g} "
+            f"batch {int(self.batch_mode)}"
         )

@@ -393,3 +393,109 @@ def test_new_poolings_against_pytorch():
     )
     np.testing.assert_array_equal(F.fractional_max_pool2d(x, (3, 4), (3, 2), samples), want.numpy())
     assert frac.forward(x).shape == want.shape
+
+
+# ------------------------------------------------ issue 19: adaptive max, temporal sub-sampling,
+# dilated volumetric max and feature Lp pooling
+
+
+def test_spatial_adaptive_max_pooling_against_loops():
+    x = rand(2, 2, 5, 7)
+    y = np.asarray(nn.SpatialAdaptiveMaxPooling(3, 2).forward(x))  # W = 3, H = 2
+    assert y.shape == (2, 2, 2, 3)
+    for i, j in np.ndindex(2, 3):
+        r0, r1 = (i * 5) // 2, -((-(i + 1) * 5) // 2)
+        c0, c1 = (j * 7) // 3, -((-(j + 1) * 7) // 3)
+        np.testing.assert_array_equal(y[..., i, j], x[..., r0:r1, c0:c1].max((-2, -1)))
+    np.testing.assert_array_equal(nn.SpatialAdaptiveMaxPooling(3, 2).forward(x[1]), y[1])
+
+
+def test_temporal_subsampling_against_loops():
+    m = nn.TemporalSubSampling(3, 2, 2)
+    x = rand(2, 5, 3)
+    w, b = np.asarray(m.weight, np.float64), np.asarray(m.bias, np.float64)
+    want = np.stack([b + w * x[:, 2 * t : 2 * t + 2].sum(1) for t in range(2)], 1)
+    close(m.forward(x), want, 2 + 2)  # a window sum of 2, the product and the bias
+    close(m.forward(x[0]), want[0], 2 + 2)
+    assert np.abs(w).max() <= 1 / math.sqrt(2)
+
+
+def test_volumetric_dilated_max_pooling_against_loops():
+    m = nn.VolumetricDilatedMaxPooling(2, 2, 1, 1, 1, 1, 0, 1, 0, 2, 1, 1)
+    x = rand(1, 2, 4, 3, 3)
+    y = np.asarray(m.forward(x))
+    xp = np.pad(x, [(0, 0), (0, 0), (0, 0), (0, 0), (1, 1)], constant_values=-np.inf)
+    want = np.full((1, 2, 2, 3, 4), -np.inf, np.float32)  # T: 4 - 2 - 1 + 1, W: 3 + 2 - 2 + 1
+    for t, h, w in np.ndindex(2, 3, 4):
+        window = xp[:, :, [t, t + 2], h, w : w + 2]
+        want[:, :, t, h, w] = window.max((-2, -1))
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(m.forward(x[0]), want[0])
+
+
+def test_feature_lp_pooling_against_loops():
+    x = rand(2, 5, 3) ** 2 + 0.5  # positive: fractional powers
+    for p in (2, 1.5):
+        m = nn.FeatureLPPooling(3, 2, p, True)
+        want = np.stack(
+            [(x[:, 2 * f : 2 * f + 3].astype(np.float64) ** p).sum(1) ** (1 / p) for f in range(2)],
+            1,
+        )
+        close(m.forward(x), want, 3 + 8)  # a sum of 3 and two library powers
+        single = nn.FeatureLPPooling(3, 2, p, False)
+        close(single.forward(x[1]), want[1], 3 + 8)
+
+
+@pytest.mark.parametrize("form", ["batch", "single"])
+def test_more_pooling_gradients_match_finite_differences(form):
+    batch = form == "batch"
+    cases = [
+        (nn.SpatialAdaptiveMaxPooling(2, 2), (1, 1, 3, 3)),
+        (nn.TemporalSubSampling(2, 2, 1), (2, 3, 2)),
+        (nn.VolumetricDilatedMaxPooling(2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1), (1, 1, 3, 2, 2)),
+        (nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
+    ]
+    for m, shape in cases:
+        errors = nn.Jacobian.testAll(m, np.zeros(shape if batch else shape[1:]), 0.5, 2.0)
+        assert max(errors.values()) < 1e-6, (m, errors)
+
+
+def test_more_pooling_printed_forms_errors_checkpoint(tmp_path):
+    assert repr(nn.SpatialAdaptiveMaxPooling(3, 2)) == "nn.SpatialAdaptiveMaxPooling"
+    m = nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2)
+    assert repr(m) == "nn.VolumetricDilatedMaxPooling(2x2x2, 1,1,1, 1,1,1, 2,2,2)"
+    assert repr(nn.FeatureLPPooling(2, 1, 2, True)) == "nn.FeatureLPPooling(w2 s1 power 2 batch 1"
+    with pytest.raises(ModuleError, match=r"nn\.FeatureLPPooling: expected width <= 16, got 17"):
+        nn.FeatureLPPooling(17, 1, 2, True)
+    with pytest.raises(ModuleError, match=r"expected stride <= 4, got 5"):
+        nn.FeatureLPPooling(2, 5, 2, True)
+    with pytest.raises(ModuleError, match=r"expected an input of 2 to 4 dimensions for batch mode"):
+        nn.FeatureLPPooling(2, 1, 2, True).forward(jnp.zeros(3))
+    with pytest.raises(ModuleError, match=r"expected at least width = 3 features \(dim 0"):
+        nn.FeatureLPPooling(3, 1, 2, False).forward(jnp.zeros((2, 4)))
+    with pytest.raises(ModuleError, match=r"nn\.TemporalSubSampling: expected frames of size 3"):
+        nn.TemporalSubSampling(3, 2).forward(jnp.zeros((4, 2)))
+    with pytest.raises(ModuleError, match=r"input sequence smaller than kernel size"):
+        nn.TemporalSubSampling(3, 5).forward(jnp.zeros((4, 3)))
+    with pytest.raises(ModuleError, match=r"expected dilationT .* >= 1, got 0"):
+        nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 0, 0, 0, 0)
+    with pytest.raises(ModuleError, match=r"input is too small"):  # windows span 3 inputs
+        nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 0, 0, 0, 2, 2, 2).forward(
+            jnp.zeros((1, 1, 2, 2, 2))
+        )
+    with pytest.raises(ModuleError, match=r"expected a 3D \(C, H, W\) sample or a 4D"):
+        nn.SpatialAdaptiveMaxPooling(2, 2).forward(jnp.zeros((2, 2)))
+    net = nn.Sequential(
+        nn.VolumetricDilatedMaxPooling(1, 2, 2, 1, 1, 1, 0, 0, 0, 1, 1, 1),
+        nn.View(-1, 2, 2),
+        nn.SpatialAdaptiveMaxPooling(1, 1),
+        nn.View(2, 2),
+        nn.TemporalSubSampling(2, 1),
+        nn.FeatureLPPooling(2, 1, 2, False),
+    )
+    x = rand(2, 2, 3, 3) ** 2
+    want = net.forward(x)
+    nets.save(tmp_path / "pool.nets", net)
+    back = nets.load(tmp_path / "pool.nets")
+    assert repr(back) == repr(net)
+    np.testing.assert_array_equal(back.forward(x), want)
