@@ -29,11 +29,16 @@ from .containers import Parallel as Parallel
 from .containers import ParallelTable as ParallelTable
 from .containers import Sequential as Sequential
 from .convolution import SpatialConvolution as SpatialConvolution
+from .convolution import SpatialConvolutionLocal as SpatialConvolutionLocal
 from .convolution import SpatialConvolutionMap as SpatialConvolutionMap
+from .convolution import SpatialDepthWiseConvolution as SpatialDepthWiseConvolution
 from .convolution import SpatialDilatedConvolution as SpatialDilatedConvolution
 from .convolution import SpatialFullConvolution as SpatialFullConvolution
 from .convolution import TemporalConvolution as TemporalConvolution
+from .convolution import TemporalRowConvolution as TemporalRowConvolution
 from .convolution import VolumetricConvolution as VolumetricConvolution
+from .convolution import VolumetricDilatedConvolution as VolumetricDilatedConvolution
+from .convolution import VolumetricFullConvolution as VolumetricFullConvolution
 from .convolution import tables as tables
 from .criterion import AbsCriterion as AbsCriterion
 from .criterion import BCECriterion as BCECriterion

@@ -1474,3 +1474,98 @@ def feature_lp_pool(x: Array, width: int, stride: int, power: float) -> Array:
     strides = (1, stride) + (1,) * (x.ndim - 2)
     sums = lax.reduce_window(x**power, 0.0, lax.add, window, strides, "VALID")
     return sums ** (1.0 / power)
+
+
+def full_conv_nd(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    adj: tuple[int, ...],
+) -> Array:
+    """`full_conv2d` for any number of spatial axes (Torch7 VolumetricFullConvolution with 3):
+    the transpose of a strided convolution, weight (nIn, nOut, *kernel), output size
+    ``(size - 1)*stride - 2*pad + kernel + adj`` on each axis."""
+    x = _as_float(x, weight)
+    nd = x.ndim - 2
+    kernel = weight.shape[2:]
+    pads = [
+        (k - 1 - int(p), k - 1 - int(p) + int(a))
+        for k, p, a in zip(kernel, padding, adj, strict=True)
+    ]
+    axes = "DHW"[3 - nd :]
+    y = lax.conv_general_dilated(
+        x,
+        jnp.flip(weight, tuple(range(2, 2 + nd))),
+        window_strides=(1,) * nd,
+        padding=pads,
+        lhs_dilation=tuple(int(s) for s in stride),
+        dimension_numbers=("NC" + axes, "IO" + axes, "NC" + axes),
+    )
+    if bias is not None:
+        y = y + channel_view(bias, y.ndim)
+    return y
+
+
+def depthwise_conv2d(
+    x: Array, weight: Array, bias: Array | None, stride: Pair, padding: Pair
+) -> Array:
+    """Torch7 SpatialDepthWiseConvolution of an NCHW batch: each input plane ``i`` convolved
+    with its own ``nOutputPlane`` kernels ``weight[o, i]`` (weight (nOut, nIn, kH, kW), bias
+    (nOut, nIn)); output plane ``i*nOut + o``."""
+    x = _as_float(x, weight)
+    n_out, n_in = weight.shape[:2]
+    kernel = jnp.reshape(jnp.swapaxes(weight, 0, 1), (n_in * n_out, 1) + weight.shape[2:])
+    y = lax.conv_general_dilated(
+        x,
+        kernel,
+        window_strides=tuple(int(s) for s in stride),
+        padding=[(int(p), int(p)) for p in padding],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+        feature_group_count=n_in,
+    )
+    if bias is not None:
+        y = y + channel_view(jnp.reshape(jnp.swapaxes(bias, 0, 1), (-1,)), y.ndim)
+    return y
+
+
+def local_conv2d(
+    x: Array, weight: Array, bias: Array, stride: Pair, padding: Pair, out_hw: Pair
+) -> Array:
+    """Torch7 SpatialConvolutionLocal of an NCHW batch: a convolution whose kernel differs at
+    every output position, ``out[n, o, p, q] = bias[o, p, q] + sum_{i, kh, kw} weight[p, q, o,
+    i, kh, kw] * xpad[n, i, p*dH + kh, q*dW + kw]`` (weight (oH, oW, nOut, nIn, kH, kW))."""
+    x = _as_float(x, weight)
+    kh, kw = weight.shape[-2:]
+    patches = lax.conv_general_dilated_patches(
+        x,
+        (kh, kw),
+        tuple(int(s) for s in stride),
+        [(int(p), int(p)) for p in padding],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+    )  # (N, nIn*kH*kW, oH, oW), features in (i, kh, kw) order
+    oh, ow = out_hw
+    w = jnp.reshape(weight, (oh, ow, weight.shape[2], -1))
+    y = jnp.einsum("nfpq,pqof->nopq", patches, w, precision=lax.Precision.HIGHEST)
+    return y + bias[None]
+
+
+def temporal_row_conv(
+    x: Array, weight: Array, bias: Array | None, kW: int, dW: int, padW: int
+) -> Array:
+    """Torch7 TemporalRowConvolution of an (N, inputFrameSize, nInputFrame) batch: each
+    feature row convolved with its own kernel, ``out[n, f, t] = bias[f] + sum_k weight[f, 0,
+    k] * xpad[n, f, t*dW + k]`` (weight (inputFrameSize, 1, kW))."""
+    x = _as_float(x, weight)
+    y = lax.conv_general_dilated(
+        x,
+        weight,
+        window_strides=(int(dW),),
+        padding=[(int(padW), int(padW))],
+        dimension_numbers=("NCH", "OIH", "NCH"),
+        feature_group_count=x.shape[1],
+    )
+    if bias is not None:
+        y = y + channel_view(bias, y.ndim)
+    return y
