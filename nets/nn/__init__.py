@@ -54,6 +54,8 @@ from .criterion import SpatialAutoCropMSECriterion as SpatialAutoCropMSECriterio
 from .criterion import WeightedMSECriterion as WeightedMSECriterion
 from .criterion_class import ClassSimplexCriterion as ClassSimplexCriterion
 from .criterion_class import SpatialClassNLLCriterion as SpatialClassNLLCriterion
+from .criterion_composite import CriterionTable as CriterionTable
+from .criterion_composite import ModuleCriterion as ModuleCriterion
 from .criterion_composite import MultiCriterion as MultiCriterion
 from .criterion_composite import ParallelCriterion as ParallelCriterion
 from .criterion_margin import CosineEmbeddingCriterion as CosineEmbeddingCriterion
