@@ -133,7 +133,9 @@ from .products import WeightNorm as WeightNorm
 from .simple import Dropout as Dropout
 from .simple import Identity as Identity
 from .simple import Linear as Linear
+from .simple import LinearWeightNorm as LinearWeightNorm
 from .simple import MulConstant as MulConstant
+from .simple import PartialLinear as PartialLinear
 from .simple import Reshape as Reshape
 from .simple import SpatialDropout as SpatialDropout
 from .simple import SpatialZeroPadding as SpatialZeroPadding

@@ -1569,3 +1569,17 @@ def temporal_row_conv(
     if bias is not None:
         y = y + channel_view(bias, y.ndim)
     return y
+
+
+def linear_weight_norm(v: Array, g: Array, eps: float) -> Array:
+    """Torch7 LinearWeightNorm's weight: ``g * v / max(||v_row||, eps)`` for the (out, in)
+    direction `v` and the (out, 1) lengths `g`."""
+    norm = jnp.maximum(jnp.sqrt(jnp.sum(v * v, axis=1, keepdims=True)), eps)
+    return v * (g / norm)
+
+
+def partial_linear(x: Array, weight: Array, bias: Array | None, columns: Array) -> Array:
+    """Torch7 PartialLinear: `linear` restricted to the output columns (rows of `weight`)
+    listed in `columns`, with the (1, out) bias's matching entries."""
+    b = None if bias is None else jnp.take(bias[0], columns)
+    return linear(x, jnp.take(weight, columns, axis=0), b)
