@@ -485,19 +485,26 @@ def test_depthwise_local_and_row_convolutions_match_loops():
     close(m.forward(np.swapaxes(x, 1, 2).astype(np.float32)), np.swapaxes(want, 1, 2), 2 + 1)
 
 
+# (builder, batch input shape): one sample is the shape without its first axis
+MORE_CONVOLUTIONS = [
+    (
+        lambda: nn.VolumetricDilatedConvolution(1, 2, 2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1),
+        (1, 1, 3, 2, 2),
+    ),
+    (
+        lambda: nn.VolumetricFullConvolution(1, 2, 2, 2, 1, 2, 1, 1, 0, 0, 0, 1, 0, 0),
+        (1, 1, 2, 1, 2),
+    ),
+    (lambda: nn.SpatialDepthWiseConvolution(2, 2, 2, 2, 1, 1, 1), (1, 2, 2, 2)),
+    (lambda: nn.SpatialConvolutionLocal(1, 2, 3, 2, 2, 2), (1, 1, 2, 3)),
+    (lambda: nn.TemporalRowConvolution(2, 2), (2, 3, 2)),
+]
+
+
 @pytest.mark.parametrize("form", ["batch", "single"])
 def test_more_convolution_gradients_match_finite_differences(form):
-    cases = [
-        (
-            nn.VolumetricDilatedConvolution(1, 2, 2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1),
-            (1, 1, 3, 2, 2),
-        ),
-        (nn.VolumetricFullConvolution(1, 2, 2, 2, 1, 2, 1, 1, 0, 0, 0, 1, 0, 0), (1, 1, 2, 1, 2)),
-        (nn.SpatialDepthWiseConvolution(2, 2, 2, 2, 1, 1, 1), (1, 2, 2, 2)),
-        (nn.SpatialConvolutionLocal(1, 2, 3, 2, 2, 2), (1, 1, 2, 3)),
-        (nn.TemporalRowConvolution(2, 2), (2, 3, 2)),
-    ]
-    for m, shape in cases:
+    for build, shape in MORE_CONVOLUTIONS:
+        m = build()
         errors = nn.Jacobian.testAll(m, np.zeros(shape if form == "batch" else shape[1:]))
         assert set(errors) == {"input", "weight", "bias"}
         assert max(errors.values()) < 1e-6, (m, errors)

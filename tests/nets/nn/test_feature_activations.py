@@ -48,16 +48,18 @@ def test_maxout_is_the_max_of_linear_pieces():
     assert m.weight.shape == (6, 4) and np.abs(w).max() <= 0.5  # Linear's 1/sqrt(inputSize)
 
 
+FEATURE_ACTIVATIONS = [
+    lambda: nn.CReLU(1),
+    lambda: nn.GatedLinearUnit(),
+    lambda: nn.Maxout(4, 3, 2),
+    lambda: nn.TanhShrink(),
+]
+
+
 @pytest.mark.parametrize("form", ["batch", "single"])
 def test_feature_activation_gradients_match_finite_differences(form):
     shape, dim = ((2, 4), 1) if form == "batch" else ((4,), 0)
-    m = nn.Concat(
-        dim,
-        nn.CReLU(1),
-        nn.GatedLinearUnit(),
-        nn.Maxout(4, 3, 2),
-        nn.TanhShrink(),
-    )
+    m = nn.Concat(dim, *(build() for build in FEATURE_ACTIVATIONS))
     errors = nn.Jacobian.testAll(m, np.zeros(shape))
     assert set(errors) == {"input", "2.weight", "2.bias"}
     assert max(errors.values()) < FD_TOL, errors

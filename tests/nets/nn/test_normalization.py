@@ -262,6 +262,10 @@ def test_volumetric_batch_norm_against_pytorch():
 
 # ---------------------------------------------------------------- issue 19: LayerNormalization
 
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"LayerNormalization"}
+
 
 def test_layer_normalization_formula_batch_and_single():
     x = rand(3, 5)

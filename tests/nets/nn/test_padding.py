@@ -121,6 +121,11 @@ def test_edge_padding_against_pytorch():
         assert_close(m.backward(x, g), xt.grad.numpy(), terms=5 * 5, scale=float(np.abs(g).max()))
 
 
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's completeness
+# check)
+FINITE_DIFFERENCES = {"VolumetricReplicationPadding"}
+
+
 def test_volumetric_replication_padding_against_numpy_and_gradients(tmp_path):
     x = rand(1, 2, 2, 3, 2)
     m = nn.VolumetricReplicationPadding(1, 0, 2, -1, 1, 2)

@@ -446,16 +446,23 @@ def test_feature_lp_pooling_against_loops():
         close(single.forward(x[1]), want[1], 3 + 8)
 
 
+# (builder of batch mode, batch input shape): one sample is the shape without its first axis
+MORE_POOLING = [
+    (lambda batch: nn.SpatialAdaptiveMaxPooling(2, 2), (1, 1, 3, 3)),
+    (lambda batch: nn.TemporalSubSampling(2, 2, 1), (2, 3, 2)),
+    (
+        lambda batch: nn.VolumetricDilatedMaxPooling(2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1),
+        (1, 1, 3, 2, 2),
+    ),
+    (lambda batch: nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
+]
+
+
 @pytest.mark.parametrize("form", ["batch", "single"])
 def test_more_pooling_gradients_match_finite_differences(form):
     batch = form == "batch"
-    cases = [
-        (nn.SpatialAdaptiveMaxPooling(2, 2), (1, 1, 3, 3)),
-        (nn.TemporalSubSampling(2, 2, 1), (2, 3, 2)),
-        (nn.VolumetricDilatedMaxPooling(2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1), (1, 1, 3, 2, 2)),
-        (nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
-    ]
-    for m, shape in cases:
+    for build, shape in MORE_POOLING:
+        m = build(batch)
         errors = nn.Jacobian.testAll(m, np.zeros(shape if batch else shape[1:]), 0.5, 2.0)
         assert max(errors.values()) < 1e-6, (m, errors)
 

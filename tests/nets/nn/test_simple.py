@@ -231,6 +231,10 @@ def test_spatial_zero_padding_too_much_crop_is_an_error():
 # ---------------------------------------------------------------- issue 19: LinearWeightNorm,
 # PartialLinear
 
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"LinearWeightNorm", "PartialLinear"}
+
 
 def test_linear_weight_norm_formula_gradients_and_conversions(tmp_path):
     rng = np.random.default_rng(41)

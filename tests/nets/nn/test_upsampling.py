@@ -139,6 +139,10 @@ def test_upsampling_against_pytorch():
 
 # ------------------------------------------------------- issue 19: UpSampling, PixelShuffle
 
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"UpSampling", "PixelShuffle"}
+
 
 def trilinear_loops(x, od, oh, ow):
     """THNN's VolumetricUpSamplingTrilinear with corners aligned, one axis at a time (the
