@@ -34,6 +34,7 @@ from .convolution import SpatialConvolutionMap as SpatialConvolutionMap
 from .convolution import SpatialDepthWiseConvolution as SpatialDepthWiseConvolution
 from .convolution import SpatialDilatedConvolution as SpatialDilatedConvolution
 from .convolution import SpatialFullConvolution as SpatialFullConvolution
+from .convolution import SpatialFullConvolutionMap as SpatialFullConvolutionMap
 from .convolution import TemporalConvolution as TemporalConvolution
 from .convolution import TemporalRowConvolution as TemporalRowConvolution
 from .convolution import VolumetricConvolution as VolumetricConvolution
@@ -117,6 +118,7 @@ from .pooling import SpatialFractionalMaxPooling as SpatialFractionalMaxPooling
 from .pooling import SpatialLPPooling as SpatialLPPooling
 from .pooling import SpatialMaxPooling as SpatialMaxPooling
 from .pooling import SpatialSubSampling as SpatialSubSampling
+from .pooling import TemporalDynamicKMaxPooling as TemporalDynamicKMaxPooling
 from .pooling import TemporalMaxPooling as TemporalMaxPooling
 from .pooling import TemporalSubSampling as TemporalSubSampling
 from .pooling import VolumetricAveragePooling as VolumetricAveragePooling

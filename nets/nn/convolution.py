@@ -2,7 +2,7 @@
 SpatialConvolutionMap, the connection tables ``nn.tables.full/oneToOne/random``,
 SpatialDilatedConvolution, SpatialFullConvolution, TemporalConvolution, VolumetricConvolution;
 VolumetricDilatedConvolution, VolumetricFullConvolution, SpatialDepthWiseConvolution,
-SpatialConvolutionLocal and TemporalRowConvolution."""
+SpatialConvolutionLocal, TemporalRowConvolution and SpatialFullConvolutionMap."""
 
 from __future__ import annotations
 
@@ -1004,3 +1004,25 @@ class TemporalRowConvolution(Module):
         if self.dW != 1:
             s += f", {self.dW}"
         return s + (")" if self.bias is not None else ") without bias")
+
+
+class SpatialFullConvolutionMap(SpatialConvolutionMap):
+    """nn.SpatialFullConvolutionMap(connTable, kW, kH, [dW=1], [dH=1])
+
+    The transposed (full) convolution of SpatialConvolutionMap: each input pixel of plane ``i``
+    scatters ``weight[k]`` into output plane ``o`` for the table rows ``k = [i, o]``; output
+    size ``((H - 1)*dH + kH, (W - 1)*dW + kW)``, no padding. The table, parameters and their
+    start are SpatialConvolutionMap's. A CHW sample (Torch7) or an NCHW batch.
+    """
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = (inShape[-2] - 1) * self.dH + self.kH
+        w = (inShape[-1] - 1) * self.dW + self.kW
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        y = F.full_conv2d_map(x, self.weight, self.bias, self.connTable, (self.dH, self.dW))
+        self.output = unbatch(y, batched)
+        return self.output

@@ -1583,3 +1583,25 @@ def partial_linear(x: Array, weight: Array, bias: Array | None, columns: Array) 
     listed in `columns`, with the (1, out) bias's matching entries."""
     b = None if bias is None else jnp.take(bias[0], columns)
     return linear(x, jnp.take(weight, columns, axis=0), b)
+
+
+def full_conv2d_map(
+    x: Array, weight: Array, bias: Array, conn_table: Array | np.ndarray, stride: Pair
+) -> Array:
+    """Torch7 SpatialFullConvolutionMap: `full_conv2d` whose plane connections come from a
+    table, ``output[o] = bias[o] + sum_k fullconv(x[i], weight[k])`` over rows
+    ``conn_table[k] == (i, o)`` (each input pixel scatters its kernel, no padding)."""
+    conn = jnp.asarray(conn_table, dtype=jnp.int32)
+    n_out, n_in = bias.shape[0], x.shape[1]
+    dense = jnp.zeros((n_in, n_out) + weight.shape[1:], weight.dtype)
+    dense = dense.at[conn[:, 0], conn[:, 1]].add(weight)
+    return full_conv2d(x, dense, bias, stride=stride)
+
+
+def dynamic_k_max(x: Array, k: int) -> Array:
+    """Torch7 TemporalDynamicKMaxPooling of an (N, T, F) batch: the `k` largest values of each
+    feature over time, kept in their time order."""
+    xt = jnp.swapaxes(x, 1, 2)  # (N, F, T)
+    _, idx = lax.top_k(xt, k)
+    idx = jnp.sort(idx, axis=-1)
+    return jnp.swapaxes(jnp.take_along_axis(xt, idx, axis=-1), 1, 2)

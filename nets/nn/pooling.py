@@ -2,7 +2,7 @@
 SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
 SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling,
 VolumetricAveragePooling; SpatialAdaptiveMaxPooling, TemporalSubSampling,
-VolumetricDilatedMaxPooling and FeatureLPPooling."""
+VolumetricDilatedMaxPooling, FeatureLPPooling and TemporalDynamicKMaxPooling."""
 
 from __future__ import annotations
 
@@ -732,3 +732,29 @@ class FeatureLPPooling(Module):
             f"nn.FeatureLPPooling(w{self.width} s{self.stride} power {self.power:g} "
             f"batch {int(self.batch_mode)}"
         )
+
+
+class TemporalDynamicKMaxPooling(Module):
+    """nn.TemporalDynamicKMaxPooling(minK, [factor=0]): the ``k`` largest values of each feature
+    of a ``(nInputFrame, frameSize)`` sequence (or an (N, ...) batch), kept in time order, with
+    ``k = max(minK, ceil(factor * nInputFrame))`` (Kalchbrenner et al., 2014). ``k`` depends on
+    the input's length only, so it is fixed when a network is compiled for that length.
+    """
+
+    def __init__(self, minK: int, factor: float = 0.0) -> None:
+        super().__init__()
+        self.minK = int_arg(self, "minK", "the smallest k", minK)
+        self.factor = number_arg(self, "factor", "k's share of the sequence length", factor, 0)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input)
+        length = x.shape[1]
+        k = max(self.minK, math.ceil(self.factor * length))
+        if length < k:
+            raise ModuleError(
+                self._describe(),
+                f"input sequence length ({length}) too small for the desired k value ({k}), "
+                f"got input of shape {shape_str(input)}",
+            )
+        self.output = unbatch(F.dynamic_k_max(x, k), batched)
+        return self.output

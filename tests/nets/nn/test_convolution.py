@@ -498,6 +498,10 @@ MORE_CONVOLUTIONS = [
     (lambda: nn.SpatialDepthWiseConvolution(2, 2, 2, 2, 1, 1, 1), (1, 2, 2, 2)),
     (lambda: nn.SpatialConvolutionLocal(1, 2, 3, 2, 2, 2), (1, 1, 2, 3)),
     (lambda: nn.TemporalRowConvolution(2, 2), (2, 3, 2)),
+    (
+        lambda: nn.SpatialFullConvolutionMap(np.array([[0, 0], [1, 0], [1, 1]]), 2, 2, 2),
+        (1, 2, 2, 2),
+    ),
 ]
 
 
@@ -565,3 +569,23 @@ def test_more_convolutions_print_init_errors_and_checkpoint(tmp_path):
     back = nets.load(tmp_path / "conv.nets")
     assert repr(back) == repr(net)
     np.testing.assert_array_equal(back.forward(x), want)
+
+
+def test_spatial_full_convolution_map_is_a_scatter_over_the_table(tmp_path):
+    table = np.array([[0, 0], [1, 0], [1, 1], [1, 1]])  # a repeated row: both kernels add up
+    m = nn.SpatialFullConvolutionMap(table, 2, 3, 2, 1)
+    assert (m.nInputPlane, m.nOutputPlane) == (2, 2) and m.weight.shape == (4, 3, 2)
+    x = rand(2, 2, 2, 3)
+    w, b = f64(m)
+    dense = np.zeros((2, 2, 3, 2))
+    for k, (i, o) in enumerate(table):
+        dense[i, o] += w[k]
+    want = full_conv_loops(x.astype(np.float64), dense, b, (1, 2), (0, 0), (0, 0))
+    assert m.forward(x).shape == m.outputShape(x.shape) == want.shape == (2, 2, 4, 6)
+    close(m.forward(x), want, 2 * 2 + 1)
+    close(m.forward(x[1]), want[1], 2 * 2 + 1)
+    assert repr(m) == "nn.SpatialFullConvolutionMap"  # gradients: MORE_CONVOLUTIONS
+    with pytest.raises(ModuleError, match=r"expected 2 input planes \(dim 0 of the input\)"):
+        m.forward(jnp.zeros((3, 2, 2)))
+    nets.save(tmp_path / "fcm.nets", m)
+    np.testing.assert_array_equal(nets.load(tmp_path / "fcm.nets").forward(x), m.forward(x))

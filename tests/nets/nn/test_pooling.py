@@ -455,6 +455,7 @@ MORE_POOLING = [
         (1, 1, 3, 2, 2),
     ),
     (lambda batch: nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
+    (lambda batch: nn.TemporalDynamicKMaxPooling(2), (2, 4, 2)),
 ]
 
 
@@ -506,3 +507,20 @@ def test_more_pooling_printed_forms_errors_checkpoint(tmp_path):
     back = nets.load(tmp_path / "pool.nets")
     assert repr(back) == repr(net)
     np.testing.assert_array_equal(back.forward(x), want)
+
+
+def test_temporal_dynamic_k_max_pooling_keeps_the_top_k_in_time_order():
+    x = rand(2, 6, 3)
+    m = nn.TemporalDynamicKMaxPooling(2, 0.5)  # k = max(2, ceil(0.5 * 6)) = 3
+    y = np.asarray(m.forward(x))
+    assert y.shape == (2, 3, 3)
+    for n, f in np.ndindex(2, 3):
+        top = np.sort(np.argsort(-x[n, :, f], kind="stable")[:3])
+        np.testing.assert_array_equal(y[n, :, f], x[n, top, f])
+    np.testing.assert_array_equal(m.forward(x[1]), y[1])
+    assert nn.TemporalDynamicKMaxPooling(4).forward(x).shape == (2, 4, 3)
+    # gradients: MORE_POOLING
+    with pytest.raises(ModuleError, match=r"input sequence length \(6\) too small for the desired"):
+        nn.TemporalDynamicKMaxPooling(7).forward(x)
+    with pytest.raises(ModuleError, match=r"expected factor .* >= 0, got -1"):
+        nn.TemporalDynamicKMaxPooling(1, -1)
