@@ -123,6 +123,7 @@ from .pooling import TemporalMaxPooling as TemporalMaxPooling
 from .pooling import TemporalSubSampling as TemporalSubSampling
 from .pooling import VolumetricAveragePooling as VolumetricAveragePooling
 from .pooling import VolumetricDilatedMaxPooling as VolumetricDilatedMaxPooling
+from .pooling import VolumetricFractionalMaxPooling as VolumetricFractionalMaxPooling
 from .pooling import VolumetricMaxPooling as VolumetricMaxPooling
 from .products import MM as MM
 from .products import MV as MV

@@ -1605,3 +1605,27 @@ def dynamic_k_max(x: Array, k: int) -> Array:
     _, idx = lax.top_k(xt, k)
     idx = jnp.sort(idx, axis=-1)
     return jnp.swapaxes(jnp.take_along_axis(xt, idx, axis=-1), 1, 2)
+
+
+def fractional_max_pool3d(
+    x: Array, out: tuple[int, int, int], pool: tuple[int, int, int], samples: Array
+) -> Array:
+    """Torch7 VolumetricFractionalMaxPooling of an NCTHW batch: `fractional_max_pool2d` with a
+    third axis. `out` and `pool` are (T, H, W); `samples` (N, C, 3) are Torch7's
+    ``randomSamples`` in its order (time, width, height)."""
+    x = _as_float(x)
+    n, c = x.shape[:2]
+    samples = samples.astype(x.dtype)
+    order = (0, 2, 1)  # the sample of axis T, H, W
+    y = x
+    for a in range(3):
+        axis = 2 + a
+        idx = fractional_starts(samples[..., order[a]], x.shape[axis], out[a], pool[a])
+        taps = jnp.reshape(jnp.arange(pool[a]), (1,) * idx.ndim + (-1,))
+        idx = jnp.reshape(idx[..., None] + taps, (n, c, -1))
+        shape = [n, c, 1, 1, 1]
+        shape[axis] = out[a] * pool[a]
+        y = jnp.take_along_axis(y, jnp.reshape(idx, shape), axis=axis)
+    to, ho, wo = out
+    pt, ph, pw = pool
+    return jnp.max(jnp.reshape(y, (n, c, to, pt, ho, ph, wo, pw)), axis=(3, 5, 7))

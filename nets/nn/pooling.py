@@ -2,7 +2,8 @@
 SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
 SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling,
 VolumetricAveragePooling; SpatialAdaptiveMaxPooling, TemporalSubSampling,
-VolumetricDilatedMaxPooling, FeatureLPPooling and TemporalDynamicKMaxPooling."""
+VolumetricDilatedMaxPooling, FeatureLPPooling, TemporalDynamicKMaxPooling and
+VolumetricFractionalMaxPooling."""
 
 from __future__ import annotations
 
@@ -758,3 +759,93 @@ class TemporalDynamicKMaxPooling(Module):
             )
         self.output = unbatch(F.dynamic_k_max(x, k), batched)
         return self.output
+
+
+class VolumetricFractionalMaxPooling(Module):
+    """nn.VolumetricFractionalMaxPooling(poolSizeT, poolSizeW, poolSizeH, outT, outW, outH) or
+    nn.VolumetricFractionalMaxPooling(poolSizeT, poolSizeW, poolSizeH, ratioT, ratioW, ratioH)
+
+    SpatialFractionalMaxPooling for volumes (CTHW samples, NCTHW batches): pseudo-random
+    ``poolSizeT x poolSizeH x poolSizeW`` windows, to exactly ``outT x outH x outW`` or to the
+    input's size times the ratios. Each sample and plane draws three numbers in [0, 1), anew at
+    every training forward; ``fixPoolingRegions()`` and evaluation mode keep the regions from
+    ``seed``, as SpatialFractionalMaxPooling does.
+    """
+
+    def __init__(
+        self,
+        poolSizeT: int,
+        poolSizeW: int,
+        poolSizeH: int,
+        arg1: float,
+        arg2: float,
+        arg3: float,
+    ) -> None:
+        super().__init__()
+        self.poolSizeT = int_arg(self, "poolSizeT", "the depth of each window", poolSizeT, 2)
+        self.poolSizeW = int_arg(self, "poolSizeW", "the width of each window", poolSizeW, 2)
+        self.poolSizeH = int_arg(self, "poolSizeH", "the height of each window", poolSizeH, 2)
+        self.outT = self.outW = self.outH = None
+        self.ratioT = self.ratioW = self.ratioH = None
+        names = ("T", "W", "H")
+        if all(_is_count(a) for a in (arg1, arg2, arg3)):
+            for name, a in zip(names, (arg1, arg2, arg3), strict=True):
+                setattr(self, "out" + name, int_arg(self, "out" + name, "an output size", a))
+        elif any(_is_count(a) for a in (arg1, arg2, arg3)):
+            raise ModuleError(
+                "nn.VolumetricFractionalMaxPooling",
+                f"expected three sizes (integers >= 1) or three ratios in (0, 1), got "
+                f"{arg1!r}, {arg2!r}, {arg3!r}",
+            )
+        else:
+            for name, a in zip(names, (arg1, arg2, arg3), strict=True):
+                ratio = number_arg(self, "ratio" + name, "an output share", a, 0, 1, True)
+                setattr(self, "ratio" + name, ratio)
+        self.newRandomPool = False
+        self.seed = 0 if _random.is_shape_only() else int(_random.generator().integers(2**31))
+
+    def fixPoolingRegions(self, val: bool = True) -> VolumetricFractionalMaxPooling:
+        """Stop (or with False, resume) drawing new regions at each training forward."""
+        self.newRandomPool = bool(val)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        if self.ratioT is None:
+            return (*inShape[:-3], self.outT, self.outH, self.outW)
+        ratios = (self.ratioT, self.ratioH, self.ratioW)
+        return (
+            *inShape[:-3],
+            *(math.floor(s * r) for s, r in zip(inShape[-3:], ratios, strict=True)),
+        )
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        out = self.outputShape(x.shape)[2:]
+        check_output_size(self, x, x.shape[1], out)
+        pools = (self.poolSizeT, self.poolSizeH, self.poolSizeW)
+        for axis, o, pool, size in zip("THW", out, pools, x.shape[2:], strict=True):
+            if o + pool - 1 >= size:
+                raise ModuleError(
+                    self._describe(),
+                    f"poolSize{axis} ({pool}) too large relative to the input's size along "
+                    f"{axis} ({size}): expected out{axis} + poolSize{axis} - 1 < {size}, got "
+                    f"{o} + {pool} - 1 in input of shape {shape_str(input)}",
+                )
+        fixed = self.newRandomPool or not self.train
+        key = jax.random.key(self.seed) if fixed else self.next_key()
+        samples = jax.random.uniform(key, (x.shape[0], x.shape[1], 3))
+        y = F.fractional_max_pool3d(x, out, pools, samples)
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        sizes = (
+            (self.outT, self.outW, self.outH)
+            if self.ratioT is None
+            else (f"{self.ratioT:g}", f"{self.ratioW:g}", f"{self.ratioH:g}")
+        )
+        return (
+            f"nn.VolumetricFractionalMaxPooling({'x'.join(map(str, sizes))}, "
+            f"{self.poolSizeT},{self.poolSizeW},{self.poolSizeH})"
+        )

@@ -456,6 +456,7 @@ MORE_POOLING = [
     ),
     (lambda batch: nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
     (lambda batch: nn.TemporalDynamicKMaxPooling(2), (2, 4, 2)),
+    (lambda batch: nn.VolumetricFractionalMaxPooling(2, 2, 2, 2, 2, 2), (1, 1, 4, 4, 4)),
 ]
 
 
@@ -524,3 +525,49 @@ def test_temporal_dynamic_k_max_pooling_keeps_the_top_k_in_time_order():
         nn.TemporalDynamicKMaxPooling(7).forward(x)
     with pytest.raises(ModuleError, match=r"expected factor .* >= 0, got -1"):
         nn.TemporalDynamicKMaxPooling(1, -1)
+
+
+def test_volumetric_fractional_max_pooling_against_loops(tmp_path):
+    m = nn.VolumetricFractionalMaxPooling(2, 3, 2, 3, 2, 4).evaluate()  # T, W, H; outT, outW, outH
+    x = rand(2, 2, 5, 6, 5)
+    y = np.asarray(m.forward(x))
+    assert y.shape == m.outputShape(x.shape) == (2, 2, 3, 4, 2)
+    samples = np.asarray(jax.random.uniform(jax.random.key(m.seed), (2, 2, 3)), np.float32)
+    for b, p in np.ndindex(2, 2):
+        ts = thnn_intervals(samples[b, p, 0], 5, 3, 2)  # Torch7's order: time, width, height
+        ws = thnn_intervals(samples[b, p, 1], 5, 2, 3)
+        hs = thnn_intervals(samples[b, p, 2], 6, 4, 2)
+        for i, j, k in np.ndindex(3, 4, 2):
+            window = x[b, p, ts[i] : ts[i] + 2, hs[j] : hs[j] + 2, ws[k] : ws[k] + 3]
+            assert y[b, p, i, j, k] == window.max()
+    assert m.forward(x[0]).shape == (2, 3, 4, 2)
+    ratio = nn.VolumetricFractionalMaxPooling(2, 2, 2, 0.5, 0.5, 0.75)
+    assert ratio.forward(x).shape == (
+        2,
+        2,
+        2,
+        4,
+        2,
+    )  # floor(5 * 0.5), floor(6 * 0.75), floor(5 * 0.5)
+    m.training()
+    a, b = np.asarray(m.forward(x)), np.asarray(m.forward(x))
+    assert not np.array_equal(a, b)  # training: new regions at each forward
+    m.fixPoolingRegions()
+    np.testing.assert_array_equal(m.forward(x), y)
+    # gradients: MORE_POOLING
+    assert repr(m) == "nn.VolumetricFractionalMaxPooling(3x2x4, 2,3,2)"
+    assert repr(ratio) == "nn.VolumetricFractionalMaxPooling(0.5x0.5x0.75, 2,2,2)"
+    with pytest.raises(
+        ModuleError, match=r"expected three sizes \(integers >= 1\) or three ratios"
+    ):
+        nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 0.5, 2)
+    with pytest.raises(ModuleError, match=r"expected poolSizeT .* >= 2, got 1"):
+        nn.VolumetricFractionalMaxPooling(1, 2, 2, 2, 2, 2)
+    with pytest.raises(
+        ModuleError, match=r"poolSizeT \(2\) too large relative to the input's size"
+    ):
+        nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 2, 2).forward(jnp.zeros((1, 4, 5, 5)))
+    nets.save(tmp_path / "vf.nets", m)
+    back = nets.load(tmp_path / "vf.nets")
+    assert back.seed == m.seed
+    np.testing.assert_array_equal(back.evaluate().forward(x), y)
