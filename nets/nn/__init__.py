@@ -117,6 +117,7 @@ from .pooling import SpatialDilatedMaxPooling as SpatialDilatedMaxPooling
 from .pooling import SpatialFractionalMaxPooling as SpatialFractionalMaxPooling
 from .pooling import SpatialLPPooling as SpatialLPPooling
 from .pooling import SpatialMaxPooling as SpatialMaxPooling
+from .pooling import SpatialMaxUnpooling as SpatialMaxUnpooling
 from .pooling import SpatialSubSampling as SpatialSubSampling
 from .pooling import TemporalDynamicKMaxPooling as TemporalDynamicKMaxPooling
 from .pooling import TemporalMaxPooling as TemporalMaxPooling
@@ -125,6 +126,7 @@ from .pooling import VolumetricAveragePooling as VolumetricAveragePooling
 from .pooling import VolumetricDilatedMaxPooling as VolumetricDilatedMaxPooling
 from .pooling import VolumetricFractionalMaxPooling as VolumetricFractionalMaxPooling
 from .pooling import VolumetricMaxPooling as VolumetricMaxPooling
+from .pooling import VolumetricMaxUnpooling as VolumetricMaxUnpooling
 from .products import MM as MM
 from .products import MV as MV
 from .products import Bilinear as Bilinear

@@ -1629,3 +1629,37 @@ def fractional_max_pool3d(
     to, ho, wo = out
     pt, ph, pw = pool
     return jnp.max(jnp.reshape(y, (n, c, to, pt, ho, ph, wo, pw)), axis=(3, 5, 7))
+
+
+def max_unpool_nd(
+    y: Array, pooled_input: Array, kernel: tuple[int, ...], padding: tuple[int, ...]
+) -> Array:
+    """Torch7 SpatialMaxUnpooling / VolumetricMaxUnpooling: `y` (the pooled size) placed where
+    the max pooling of `pooled_input` (windows of `kernel`, stride equal to the kernel,
+    `padding`) found each window's first maximum, zeros elsewhere; the output has
+    `pooled_input`'s shape."""
+    nd = len(kernel)
+    lead = y.shape[:2]
+    sizes, out = pooled_input.shape[2:], y.shape[2:]
+    grid = tuple(o * k for o, k in zip(out, kernel, strict=True))
+    # the pooling's window grid over the padded input: padding (never the max) is -inf
+    widths = [(0, 0), (0, 0)] + [
+        (p, max(g - s - p, 0)) for s, g, p in zip(sizes, grid, padding, strict=True)
+    ]
+    xp = jnp.pad(pooled_input, widths, constant_values=-jnp.inf)
+    xp = xp[(...,) + tuple(slice(0, g) for g in grid)]
+    split = lead + tuple(v for o, k in zip(out, kernel, strict=True) for v in (o, k))
+    windows = jnp.reshape(xp, split)
+    order = (0, 1) + tuple(2 + 2 * a for a in range(nd)) + tuple(3 + 2 * a for a in range(nd))
+    windows = jnp.reshape(jnp.transpose(windows, order), lead + tuple(out) + (-1,))
+    first = jax.nn.one_hot(jnp.argmax(windows, axis=-1), windows.shape[-1], dtype=y.dtype)
+    placed = first * y[..., None]  # (N, C, *out, prod(kernel))
+    placed = jnp.reshape(placed, lead + tuple(out) + tuple(kernel))
+    back = (0, 1) + tuple(v for a in range(nd) for v in (2 + a, 2 + nd + a))
+    placed = jnp.reshape(jnp.transpose(placed, back), lead + grid)
+    # grid position g is input position g - pad: shift back, zeros beyond the grid
+    widths = [(0, 0), (0, 0)] + [
+        (0, max(s + p - g, 0)) for s, g, p in zip(sizes, grid, padding, strict=True)
+    ]
+    placed = jnp.pad(placed, widths)
+    return placed[(...,) + tuple(slice(p, p + s) for s, p in zip(sizes, padding, strict=True))]

@@ -2,13 +2,14 @@
 SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
 SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling,
 VolumetricAveragePooling; SpatialAdaptiveMaxPooling, TemporalSubSampling,
-VolumetricDilatedMaxPooling, FeatureLPPooling, TemporalDynamicKMaxPooling and
-VolumetricFractionalMaxPooling."""
+VolumetricDilatedMaxPooling, FeatureLPPooling, TemporalDynamicKMaxPooling,
+VolumetricFractionalMaxPooling, SpatialMaxUnpooling and VolumetricMaxUnpooling."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import uuid
 from typing import Any
 
 import jax
@@ -119,6 +120,7 @@ class SpatialMaxPooling(_Pooling):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = self._batch(input)
+        self.handoff()["input"] = x  # for a SpatialMaxUnpooling partner later in the pass
         self.output = unbatch(lowering.max_pool2d(x, **self._window()), batched)
         return self.output
 
@@ -496,6 +498,7 @@ class VolumetricMaxPooling(Module):
     def updateOutput(self, input: Any) -> Any:
         x, batched = volumetric_batch(self, input)
         check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        self.handoff()["input"] = x  # for a VolumetricMaxUnpooling partner later in the pass
         y = F.max_pool_nd(
             x,
             (self.kT, self.kH, self.kW),
@@ -849,3 +852,92 @@ class VolumetricFractionalMaxPooling(Module):
             f"nn.VolumetricFractionalMaxPooling({'x'.join(map(str, sizes))}, "
             f"{self.poolSizeT},{self.poolSizeW},{self.poolSizeH})"
         )
+
+
+class _MaxUnpooling(Module):
+    """What Spatial- and VolumetricMaxUnpooling share: the partner pooling module, held as the
+    one child (so it is printed and saved with the unpooling), whose input of the same pass
+    gives the positions of the maxima."""
+
+    _partner: type = Module
+    _axes = ("W", "H")
+
+    def __init__(self, poolingModule: Module) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if type(poolingModule) is not self._partner:
+            raise ModuleError(
+                f"nn.{name}",
+                f"expected an nn.{self._partner.__name__} as poolingModule, got "
+                f"{type(poolingModule).__name__}",
+            )
+        for a in self._axes:
+            k, d = getattr(poolingModule, "k" + a), getattr(poolingModule, "d" + a)
+            if k != d:
+                raise ModuleError(
+                    f"nn.{name}",
+                    f"expected the pooling module's kernel to equal its stride, got k{a}={k} "
+                    f"and d{a}={d}",
+                )
+        if "handoffKey" not in poolingModule.__dict__:
+            # names the pooling module's handoff, so that a rebuilt copy finds it too
+            poolingModule.handoffKey = uuid.uuid4().hex
+        self.modules = [poolingModule]
+
+    @property
+    def pooling(self) -> Module:
+        """The partner pooling module (Torch7's ``pooling``)."""
+        return self.modules[0]
+
+    def _unpool(self, input: Any, batched_input: Any, batched: bool) -> Any:
+        pool = self.pooling
+        x = pool.handoff().get("input")
+        if x is None:
+            raise ModuleError(
+                self._describe(),
+                f"its {pool._describe()} has not run in this pass: run both in one network "
+                "(e.g. one nn.Sequential), the pooling first",
+            )
+        want = pool.outputShape(x.shape)
+        if batched_input.shape != want:
+            shown = want if batched else want[1:]
+            raise ModuleError(
+                self._describe(),
+                f"expected an input of the pooling's output shape {shown}, got {shape_str(input)}",
+            )
+        kernel = tuple(getattr(pool, "k" + a) for a in reversed(self._axes))
+        padding = tuple(getattr(pool, "pad" + a) for a in reversed(self._axes))
+        return unbatch(F.max_unpool_nd(batched_input, x, kernel, padding), batched)
+
+    def __repr__(self) -> str:
+        return f"nn.{type(self).__name__} associated to {self.pooling!r}"
+
+
+class SpatialMaxUnpooling(_MaxUnpooling):
+    """nn.SpatialMaxUnpooling(poolingModule): the inverse of an nn.SpatialMaxPooling whose
+    kernel equals its stride: each input value goes back to where that pooling found its
+    window's maximum (the first one), zeros elsewhere, at the pooling's input size.
+
+    The pooling module must run earlier in the same forward pass (one network, as in a
+    SegNet-style encoder-decoder): its input of that pass gives the positions.
+    """
+
+    _partner = SpatialMaxPooling
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        self.output = self._unpool(input, x, batched)
+        return self.output
+
+
+class VolumetricMaxUnpooling(_MaxUnpooling):
+    """nn.VolumetricMaxUnpooling(poolingModule): SpatialMaxUnpooling for an
+    nn.VolumetricMaxPooling whose kernel equals its stride (CTHW samples, NCTHW batches)."""
+
+    _partner = VolumetricMaxPooling
+    _axes = ("W", "H", "T")
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        self.output = self._unpool(input, x, batched)
+        return self.output

@@ -11,7 +11,13 @@ import pytest
 
 from nets import nn
 from nets._errors import NetsError
-from tests.nets.nn import test_normalization, test_padding, test_simple, test_upsampling
+from tests.nets.nn import (
+    test_normalization,
+    test_padding,
+    test_pooling,
+    test_simple,
+    test_upsampling,
+)
 from tests.nets.nn.test_convolution import MORE_CONVOLUTIONS
 from tests.nets.nn.test_feature_activations import FEATURE_ACTIVATIONS
 from tests.nets.nn.test_pooling import MORE_POOLING
@@ -187,7 +193,7 @@ def test_every_layer_in_nn_is_in_the_sweep():
     checked |= {type(build()).__name__ for build in FEATURE_ACTIVATIONS}
     checked |= {type(build()).__name__ for build, _ in MORE_CONVOLUTIONS}
     checked |= {type(build(True)).__name__ for build, _ in MORE_POOLING}
-    for part in (test_simple, test_normalization, test_padding, test_upsampling):
+    for part in (test_simple, test_normalization, test_padding, test_pooling, test_upsampling):
         checked |= part.FINITE_DIFFERENCES
     layers = {
         n

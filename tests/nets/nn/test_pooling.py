@@ -571,3 +571,85 @@ def test_volumetric_fractional_max_pooling_against_loops(tmp_path):
     back = nets.load(tmp_path / "vf.nets")
     assert back.seed == m.seed
     np.testing.assert_array_equal(back.evaluate().forward(x), y)
+
+
+# ------------------------------------------------ issue 19: max unpooling with its pooling partner
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's completeness
+# check)
+FINITE_DIFFERENCES = {"SpatialMaxUnpooling", "VolumetricMaxUnpooling"}
+
+
+def unpool_loops(y, x, kernel, pad):
+    """THNN's MaxUnpooling: each value of `y` goes to the first maximum of its pooling window
+    over `x` (the window at ``o*k - pad``, clipped to the input), zeros elsewhere."""
+    out = np.zeros(x.shape, np.float64)
+    for idx in np.ndindex(*y.shape):
+        lead, pos = idx[:2], idx[2:]
+        lo = [max(o * k - p, 0) for o, k, p in zip(pos, kernel, pad, strict=True)]
+        hi = [
+            min(o * k - p + k, s) for o, k, p, s in zip(pos, kernel, pad, x.shape[2:], strict=True)
+        ]
+        window = x[lead + tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
+        first = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+        out[lead + tuple(a + f for a, f in zip(lo, first, strict=True))] = y[idx]
+    return out
+
+
+def test_spatial_max_unpooling_puts_values_back_at_the_maxima(tmp_path):
+    x = rand(2, 2, 5, 6)
+    x[0, 0, 0, 1:3] = 3.0  # a tie inside one window (columns 1-2): the first wins, as THNN
+    pool = nn.SpatialMaxPooling(2, 3, 2, 3, 1, 1)
+    net = nn.Sequential(pool, nn.Tanh(), nn.SpatialMaxUnpooling(pool))
+    y = np.asarray(net.forward(x))
+    pooled = np.tanh(np.asarray(pool.forward(x), np.float64))
+    want = unpool_loops(pooled, x, (3, 2), (1, 1))
+    assert_close(y, want, terms=4)  # a library tanh
+    assert y[0, 0, 0, 1] != 0 and y[0, 0, 0, 2] == 0
+    assert_close(net.forward(x[1]), want[1], terms=4)
+    assert nets.nn.binding.handoffs() is None and "_handoff" not in pool.__dict__
+    # d output / d input: through the pooled values only (the positions are constants)
+    errors = nn.Jacobian.testAll(net, np.zeros((1, 1, 4, 4)))
+    assert errors["input"] < 1e-6, errors
+    # Torch7's eager order works too: the pooling, then the unpooling
+    unpool = nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(2, 2))
+    p = unpool.pooling.updateOutput(x)
+    np.testing.assert_array_equal(
+        unpool.updateOutput(p), unpool_loops(np.asarray(p, np.float64), x, (2, 2), (0, 0))
+    )
+    assert repr(net.modules[2]) == (
+        "nn.SpatialMaxUnpooling associated to nn.SpatialMaxPooling(2x3, 2,3, 1,1)"
+    )
+    nets.save(tmp_path / "unpool.nets", net)
+    back = nets.load(tmp_path / "unpool.nets")
+    # the unpooling's reference comes back as a copy of the pooling module, with its key
+    assert back.modules[2].pooling.handoffKey == back.modules[0].handoffKey == pool.handoffKey
+    np.testing.assert_array_equal(back.forward(x), y)
+    # a pooling module that is not the partner (equal settings, another key) is not used
+    other = nn.SpatialMaxPooling(2, 3, 2, 3, 1, 1)
+    with pytest.raises(ModuleError, match=r"has not run in this pass"):
+        nn.Sequential(other, nn.SpatialMaxUnpooling(pool)).forward(x)
+
+
+def test_volumetric_max_unpooling_and_unpooling_errors():
+    x = rand(1, 2, 4, 3, 4)
+    pool = nn.VolumetricMaxPooling(2, 2, 2).ceil()
+    net = nn.Sequential(pool, nn.VolumetricMaxUnpooling(pool))
+    want = unpool_loops(np.asarray(pool.forward(x), np.float64), x, (2, 2, 2), (0, 0, 0))
+    np.testing.assert_array_equal(net.forward(x), want)
+    np.testing.assert_array_equal(net.forward(x[0]), want[0])
+    errors = nn.Jacobian.testAll(net, np.zeros((2, 2, 2, 2)))
+    assert errors["input"] < 1e-6, errors
+    with pytest.raises(ModuleError, match=r"expected an nn\.SpatialMaxPooling as poolingModule"):
+        nn.SpatialMaxUnpooling(nn.SpatialAveragePooling(2, 2))
+    with pytest.raises(ModuleError, match=r"kernel to equal its stride, got kW=3 and dW=2"):
+        nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(3, 3, 2, 2))
+    with pytest.raises(ModuleError, match=r"kT=2 and dT=1"):
+        nn.VolumetricMaxUnpooling(nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2))
+    lone = nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(2, 2))
+    with pytest.raises(ModuleError, match=r"its nn\.SpatialMaxPooling\(2x2, 2,2\) has not run in"):
+        lone.forward(jnp.zeros((1, 1, 2, 2)))
+    pool = nn.SpatialMaxPooling(2, 2)
+    bad = nn.Sequential(pool, nn.Padding(2, 1), nn.SpatialMaxUnpooling(pool))
+    with pytest.raises(ModuleError, match=r"expected an input of the pooling's output shape"):
+        bad.forward(jnp.zeros((1, 1, 4, 4)))
