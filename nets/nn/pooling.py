@@ -65,6 +65,7 @@ class _Pooling(Module):
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
         """The output shape for an input shape (CHW or NCHW), without computing."""
+        _remember_input_shape(self, inShape)
         h = pool_output_size(inShape[-2], self.kH, self.dH, self.padH, self.ceil_mode)
         w = pool_output_size(inShape[-1], self.kW, self.dW, self.padW, self.ceil_mode)
         return (*inShape[:-2], h, w)
@@ -486,6 +487,7 @@ class VolumetricMaxPooling(Module):
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
         """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        _remember_input_shape(self, inShape)
         sizes = zip(
             inShape[-3:],
             (self.kT, self.kH, self.kW),
@@ -854,6 +856,18 @@ class VolumetricFractionalMaxPooling(Module):
         )
 
 
+# The last input shape of each pooling module that has an unpooling partner, by its
+# handoffKey: plain tuples, read by the partner's outputShape (shape inference, nets.summary),
+# as Torch7's unpooling read the pooling's ``iheight`` and ``iwidth``.
+_INPUT_SHAPES: dict[str, tuple[int, ...]] = {}
+
+
+def _remember_input_shape(pool: Module, shape: tuple[int, ...]) -> None:
+    key = pool.__dict__.get("handoffKey")
+    if key is not None:
+        _INPUT_SHAPES[key] = tuple(int(d) for d in shape)
+
+
 class _MaxUnpooling(Module):
     """What Spatial- and VolumetricMaxUnpooling share: the partner pooling module, held as the
     one child (so it is printed and saved with the unpooling), whose input of the same pass
@@ -908,6 +922,19 @@ class _MaxUnpooling(Module):
         kernel = tuple(getattr(pool, "k" + a) for a in reversed(self._axes))
         padding = tuple(getattr(pool, "pad" + a) for a in reversed(self._axes))
         return unbatch(F.max_unpool_nd(batched_input, x, kernel, padding), batched)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The pooling module's last input shape (from its last pass or shape inference), with
+        `inShape`'s batch axis; the pooling must have seen an input first."""
+        pooled = _INPUT_SHAPES.get(self.pooling.__dict__["handoffKey"])
+        if pooled is None:
+            raise ModuleError(
+                self._describe(),
+                "its output shape is its pooling module's input shape, and that module has "
+                "not seen an input yet: run or infer the pooling first",
+            )
+        n = len(self._axes) + 1  # a sample's dimensions
+        return (*inShape[: len(inShape) - n], *pooled[len(pooled) - n :])
 
     def __repr__(self) -> str:
         return f"nn.{type(self).__name__} associated to {self.pooling!r}"

@@ -11,6 +11,7 @@ import nets
 from nets import nn
 from nets._errors import ModuleError
 from nets.nn import functional as F  # noqa: N812
+from nets.summary import infer_shape
 from tests.tolerance import assert_close
 
 RNG = np.random.default_rng(3)
@@ -649,6 +650,14 @@ def test_volumetric_max_unpooling_and_unpooling_errors():
     lone = nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(2, 2))
     with pytest.raises(ModuleError, match=r"its nn\.SpatialMaxPooling\(2x2, 2,2\) has not run in"):
         lone.forward(jnp.zeros((1, 1, 2, 2)))
+    with pytest.raises(ModuleError, match=r"that module has not seen an input yet"):
+        lone.outputShape((1, 1, 2, 2))
+    # shape inference (nets.summary) follows the pooling's input, odd sizes included
+    pool = nn.SpatialMaxPooling(2, 2).ceil()
+    seg = nn.Sequential(pool, nn.SpatialConvolution(1, 1, 3, 3, 1, 1, 1, 1))
+    seg.add(nn.SpatialMaxUnpooling(pool))
+    assert infer_shape(seg, (2, 1, 5, 7)) == (2, 1, 5, 7)
+    assert "SpatialMaxUnpooling" in str(nets.summary(seg, (2, 1, 5, 7)))
     pool = nn.SpatialMaxPooling(2, 2)
     bad = nn.Sequential(pool, nn.Padding(2, 1), nn.SpatialMaxUnpooling(pool))
     with pytest.raises(ModuleError, match=r"expected an input of the pooling's output shape"):
