@@ -56,6 +56,13 @@ def next_key() -> jax.Array:
     return stream.next()
 
 
+def handoffs() -> dict | None:
+    """Values that one module hands to another within the pure call being run, keyed by the
+    module (Torch7's SpatialMaxUnpooling reads its pooling module's input there); dropped
+    when the call ends, so no traced value outlives it. None outside a pure call."""
+    return getattr(_context, "handoffs", None)
+
+
 @contextlib.contextmanager
 def swapped(values: dict) -> Iterator[None]:
     """Put ``{box: value}`` into the boxes for the block; the old values come back after."""
@@ -97,6 +104,8 @@ def bound(
     values.update({t.boxes[BUFFER][k]: v for k, v in buffers.items()})
     before = [(m, dict(m.__dict__)) for m in t.modules]
     saved_keys = getattr(_context, "keys", None)
+    saved_handoffs = getattr(_context, "handoffs", None)
+    _context.handoffs = {}
     ok = False
     try:
         with swapped(values):
@@ -110,6 +119,7 @@ def bound(
             ok = True
     finally:
         _context.keys = saved_keys
+        _context.handoffs = saved_handoffs
         leaks = _restore(t, before)
         if ok and leaks:
             path, module, name = leaks[0]

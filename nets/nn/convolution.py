@@ -1,7 +1,8 @@
 """Convolution layers (torch/nn doc/convolution.md): SpatialConvolution (with groups),
 SpatialConvolutionMap, the connection tables ``nn.tables.full/oneToOne/random``,
-SpatialDilatedConvolution, SpatialFullConvolution, TemporalConvolution and
-VolumetricConvolution."""
+SpatialDilatedConvolution, SpatialFullConvolution, TemporalConvolution, VolumetricConvolution;
+VolumetricDilatedConvolution, VolumetricFullConvolution, SpatialDepthWiseConvolution,
+SpatialConvolutionLocal, TemporalRowConvolution and SpatialFullConvolutionMap."""
 
 from __future__ import annotations
 
@@ -595,3 +596,433 @@ class VolumetricConvolution(Module):
         if pads:
             s += f", {self.padT},{self.padW},{self.padH}"
         return s + (")" if self.bias is not None else ") without bias")
+
+
+# ---- more Torch7 convolution layers (issue 19)
+
+
+def _conv_repr(head: str, strides: tuple, pads: tuple, tail: str = "") -> str:
+    """Torch7's ``(nIn -> nOut, kxk[, strides][, pads][tail])``: strides shown when any
+    stride or pad differs from the default."""
+    s = head
+    if any(d != 1 for d in strides) or any(pads):
+        s += ", " + ",".join(map(str, strides))
+    if any(pads):
+        s += ", " + ",".join(map(str, pads))
+    return s + tail
+
+
+class VolumetricDilatedConvolution(VolumetricConvolution):
+    """nn.VolumetricDilatedConvolution(nInputPlane, nOutputPlane, kT, kW, kH, [dT=1], [dW=1],
+    [dH=1], [padT=0], [padW=0], [padH=0], [dilationT=1], [dilationW=1], [dilationH=1])
+
+    VolumetricConvolution whose kernel taps are ``dilation`` apart: output size
+    ``floor((T + 2*padT - dilationT*(kT-1) - 1) / dT) + 1`` (likewise H, W).
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int = 1,
+        dW: int = 1,
+        dH: int = 1,
+        padT: int = 0,
+        padW: int = 0,
+        padH: int = 0,
+        dilationT: int = 1,
+        dilationW: int = 1,
+        dilationH: int = 1,
+    ) -> None:
+        super().__init__(nInputPlane, nOutputPlane, kT, kW, kH, dT, dW, dH, padT, padW, padH)
+        self.dilationT = int_arg(self, "dilationT", "the spacing of the taps in time", dilationT)
+        self.dilationW = int_arg(self, "dilationW", "the spacing of the taps in width", dilationW)
+        self.dilationH = int_arg(self, "dilationH", "the spacing of the taps in height", dilationH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:],
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.dilationT, self.dilationH, self.dilationW),
+            strict=True,
+        )
+        out = (conv_output_size(n, r * (k - 1) + 1, d, p) for n, k, d, p, r in sizes)
+        return (*inShape[:-4], self.nOutputPlane, *out)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.conv_nd(
+            x,
+            self.weight,
+            self.bias,
+            stride=(self.dT, self.dH, self.dW),
+            padding=(self.padT, self.padH, self.padW),
+            dilation=(self.dilationT, self.dilationH, self.dilationW),
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = _conv_repr(
+            f"nn.VolumetricDilatedConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+            f"{self.kT}x{self.kW}x{self.kH}",
+            (self.dT, self.dW, self.dH),
+            (self.padT, self.padW, self.padH),
+            f", {self.dilationT},{self.dilationW},{self.dilationH}",
+        )
+        return s + (")" if self.bias is not None else ") without bias")
+
+
+class VolumetricFullConvolution(Module):
+    """nn.VolumetricFullConvolution(nInputPlane, nOutputPlane, kT, kW, kH, [dT=1], [dW=1],
+    [dH=1], [padT=0], [padW=0], [padH=0], [adjT=0], [adjW=0], [adjH=0])
+
+    The transpose of VolumetricConvolution (SpatialFullConvolution in 3-D) of a CTHW sample or
+    NCTHW batch: output size ``(T - 1)*dT - 2*padT + kT + adjT`` (likewise H, W), each adj
+    smaller than its stride. ``weight (nInputPlane, nOutputPlane, kT, kH, kW)`` and ``bias``
+    start uniform in ``[-1/sqrt(kT*kW*kH*nInputPlane), ...]``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int = 1,
+        dW: int = 1,
+        dH: int = 1,
+        padT: int = 0,
+        padW: int = 0,
+        padH: int = 0,
+        adjT: int = 0,
+        adjW: int = 0,
+        adjH: int = 0,
+    ) -> None:
+        super().__init__()
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.nOutputPlane = int_arg(
+            self, "nOutputPlane", "the number of output planes", nOutputPlane
+        )
+        self.kT = int_arg(self, "kT", "the kernel depth (time)", kT)
+        _window_args(self, kW, kH, dW, dH)
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.dT = int_arg(self, "dT", "the step along the time", dT)
+        self.padT = int_arg(self, "padT", "the padding in time", padT, 0)
+        self.padW = int_arg(self, "padW", "the padding in width", padW, 0)
+        self.padH = int_arg(self, "padH", "the padding in height", padH, 0)
+        self.adjT = int_arg(self, "adjT", "extra output frames at the end", adjT, 0)
+        self.adjW = int_arg(self, "adjW", "extra output columns on the right", adjW, 0)
+        self.adjH = int_arg(self, "adjH", "extra output rows at the bottom", adjH, 0)
+        if self.adjT >= self.dT or self.adjW >= self.dW or self.adjH >= self.dH:
+            raise ModuleError(
+                "nn.VolumetricFullConvolution",
+                f"expected adjT < dT, adjW < dW and adjH < dH, got adj {self.adjT},{self.adjW},"
+                f"{self.adjH} with strides {self.dT},{self.dW},{self.dH}",
+            )
+        shape = (self.nInputPlane, self.nOutputPlane, self.kT, self.kH, self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((self.nOutputPlane,), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> VolumetricFullConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kT*kW*kH*nInputPlane)`` by default."""
+        fan_in = self.kT * self.kW * self.kH * self.nInputPlane
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> VolumetricFullConvolution:
+        """Remove the bias; returns self."""
+        self.unregister("bias")
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:],
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.adjT, self.adjH, self.adjW),
+            strict=True,
+        )
+        out = ((n - 1) * d - 2 * p + k + a for n, k, d, p, a in sizes)
+        return (*inShape[:-4], self.nOutputPlane, *out)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.full_conv_nd(
+            x,
+            self.weight,
+            self.bias,
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.adjT, self.adjH, self.adjW),
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        adj = (self.adjT, self.adjW, self.adjH)
+        return _conv_repr(
+            f"nn.VolumetricFullConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+            f"{self.kT}x{self.kW}x{self.kH}",
+            (self.dT, self.dW, self.dH),
+            (self.padT, self.padW, self.padH),
+            (", " + ",".join(map(str, adj)) if any(adj) else "") + ")",
+        )
+
+
+class SpatialDepthWiseConvolution(Module):
+    """nn.SpatialDepthWiseConvolution(nInputPlane, nOutputPlane, kW, kH, [dW=1], [dH=1],
+    [padW=0], [padH=padW])
+
+    Each input plane ``i`` convolved with its own `nOutputPlane` kernels: ``nInputPlane *
+    nOutputPlane`` output planes, plane ``i*nOutputPlane + o`` from ``weight[o, i]`` and
+    ``bias[o, i]``. ``weight (nOutputPlane, nInputPlane, kH, kW)`` (Torch7 stores it flat as
+    (nOutputPlane, nInputPlane*kH*kW) until the first forward) and ``bias (nOutputPlane,
+    nInputPlane)`` start uniform in ``[-1/sqrt(kW*kH*nInputPlane), ...]``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        kW: int,
+        kH: int,
+        dW: int = 1,
+        dH: int = 1,
+        padW: int = 0,
+        padH: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.nOutputPlane = int_arg(
+            self, "nOutputPlane", "the kernels per input plane", nOutputPlane
+        )
+        _window_args(self, kW, kH, dW, dH)
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.padW = int_arg(self, "padW", "the zeros added on the left and right", padW, 0)
+        padH = self.padW if padH is None else padH
+        self.padH = int_arg(self, "padH", "the zeros added on the top and bottom", padH, 0)
+        shape = (self.nOutputPlane, self.nInputPlane, self.kH, self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((self.nOutputPlane, self.nInputPlane), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> SpatialDepthWiseConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*kH*nInputPlane)`` by default."""
+        fan_in = self.kW * self.kH * self.nInputPlane
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> SpatialDepthWiseConvolution:
+        """Remove the bias; returns self."""
+        self.unregister("bias")
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = conv_output_size(inShape[-2], self.kH, self.dH, self.padH)
+        w = conv_output_size(inShape[-1], self.kW, self.dW, self.padW)
+        return (*inShape[:-3], self.nInputPlane * self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        check_output_size(self, x, x.shape[1] * self.nOutputPlane, self.outputShape(x.shape)[2:])
+        y = F.depthwise_conv2d(
+            x, self.weight, self.bias, (self.dH, self.dW), (self.padH, self.padW)
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = _conv_repr(
+            f"nn.SpatialDepthWiseConvolution({self.nInputPlane} -> {self.nOutputPlane}, "
+            f"{self.kW}x{self.kH}",
+            (self.dW, self.dH),
+            (self.padW, self.padH),
+        )
+        return s + (")" if self.bias is not None else ") without bias")
+
+
+class SpatialConvolutionLocal(Module):
+    """nn.SpatialConvolutionLocal(nInputPlane, nOutputPlane, iW, iH, kW, kH, [dW=1], [dH=1],
+    [padW=0], [padH=padW])
+
+    A locally connected layer: a convolution of an ``(nInputPlane, iH, iW)`` sample (or an
+    NCHW batch of them) whose kernel differs at every output position, ``out[o, p, q] =
+    bias[o, p, q] + sum weight[p, q, o, i, kh, kw] * xpad[i, p*dH + kh, q*dW + kw]``.
+    ``weight (oH, oW, nOutputPlane, nInputPlane, kH, kW)`` and ``bias (nOutputPlane, oH, oW)``
+    start uniform in ``[-1/sqrt(kW*kH*nInputPlane), ...]``.
+    """
+
+    def __init__(
+        self,
+        nInputPlane: int,
+        nOutputPlane: int,
+        iW: int,
+        iH: int,
+        kW: int,
+        kH: int,
+        dW: int = 1,
+        dH: int = 1,
+        padW: int = 0,
+        padH: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.nInputPlane = int_arg(self, "nInputPlane", "the number of input planes", nInputPlane)
+        self.nOutputPlane = int_arg(
+            self, "nOutputPlane", "the number of output planes", nOutputPlane
+        )
+        self.iW = int_arg(self, "iW", "the input width", iW)
+        self.iH = int_arg(self, "iH", "the input height", iH)
+        _window_args(self, kW, kH, dW, dH)
+        self.kW, self.kH, self.dW, self.dH = int(kW), int(kH), int(dW), int(dH)
+        self.padW = int_arg(self, "padW", "the zeros added on the left and right", padW, 0)
+        padH = self.padW if padH is None else padH
+        self.padH = int_arg(self, "padH", "the zeros added on the top and bottom", padH, 0)
+        self.oW = conv_output_size(self.iW, self.kW, self.dW, self.padW)
+        self.oH = conv_output_size(self.iH, self.kH, self.dH, self.padH)
+        if self.oW < 1 or self.oH < 1:
+            raise ModuleError(
+                "nn.SpatialConvolutionLocal",
+                f"illegal configuration: output width or height less than 1 (got {self.oW}x"
+                f"{self.oH} from a {self.iW}x{self.iH} input and a {self.kW}x{self.kH} kernel)",
+            )
+        shape = (self.oH, self.oW, self.nOutputPlane, self.nInputPlane, self.kH, self.kW)
+        self.register_parameter("weight", np.zeros(shape, np.float32))
+        self.register_parameter("bias", np.zeros((self.nOutputPlane, self.oH, self.oW), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> SpatialConvolutionLocal:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*kH*nInputPlane)`` by default."""
+        fan_in = self.kW * self.kH * self.nInputPlane
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        return (*inShape[:-3], self.nOutputPlane, self.oH, self.oW)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        if x.shape[2:] != (self.iH, self.iW):
+            raise ModuleError(
+                self._describe(),
+                f"given input size {shape_str(input)} inconsistent with the expected sample size "
+                f"({self.nInputPlane}, {self.iH}, {self.iW})",
+            )
+        y = F.local_conv2d(
+            x,
+            self.weight,
+            self.bias,
+            (self.dH, self.dW),
+            (self.padH, self.padW),
+            (self.oH, self.oW),
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return _conv_repr(
+            f"nn.SpatialConvolutionLocal({self.nInputPlane} -> {self.nOutputPlane}, "
+            f"{self.iW}x{self.iH}, {self.kW}x{self.kH}",
+            (self.dW, self.dH),
+            (self.padW, self.padH),
+            ")",
+        )
+
+
+class TemporalRowConvolution(Module):
+    """nn.TemporalRowConvolution(inputFrameSize, kW, [dW=1], [featFirst=False])
+
+    Each feature row of a ``(nInputFrame, inputFrameSize)`` sequence (or an (N, ...) batch)
+    convolved over time with its own kernel: ``out[t, f] = bias[f] + sum_k weight[f, 0, k] *
+    x[t*dW + k, f]``; ``floor((nInputFrame - kW) / dW) + 1`` output frames. With `featFirst`
+    the input and output are laid out ``(inputFrameSize, nInputFrame)``. ``weight
+    (inputFrameSize, 1, kW)`` and ``bias`` start uniform in ``[-1/sqrt(kW*inputFrameSize),
+    ...]``.
+    """
+
+    def __init__(self, inputFrameSize: int, kW: int, dW: int = 1, featFirst: bool = False) -> None:
+        super().__init__()
+        self.inputFrameSize = int_arg(
+            self, "inputFrameSize", "the size of each input frame", inputFrameSize
+        )
+        self.kW = int_arg(self, "kW", "the number of frames in each window", kW)
+        self.dW = int_arg(self, "dW", "the step of the window in frames", dW)
+        self.featFirst = bool(featFirst)
+        self.register_parameter("weight", np.zeros((self.inputFrameSize, 1, self.kW), np.float32))
+        self.register_parameter("bias", np.zeros((self.inputFrameSize,), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> TemporalRowConvolution:
+        """Uniform in ``[-stdv, stdv]``, ``stdv = 1/sqrt(kW*inputFrameSize)`` by default."""
+        fan_in = self.kW * self.inputFrameSize
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(fan_in)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def noBias(self) -> TemporalRowConvolution:
+        """Remove the bias; returns self."""
+        self.unregister("bias")
+        return self
+
+    def updateOutput(self, input: Any) -> Any:
+        x = input
+        if self.featFirst and getattr(input, "ndim", None) in (2, 3):
+            x = jnp.swapaxes(input, -1, -2)
+        x, batched = frames_batch(self, x, self.inputFrameSize)
+        check_frames(self, x, self.kW)
+        y = F.temporal_row_conv(jnp.swapaxes(x, 1, 2), self.weight, self.bias, self.kW, self.dW, 0)
+        y = y if self.featFirst else jnp.swapaxes(y, 1, 2)
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        s = f"nn.TemporalRowConvolution({self.inputFrameSize}, {self.kW}"
+        if self.dW != 1:
+            s += f", {self.dW}"
+        return s + (")" if self.bias is not None else ") without bias")
+
+
+class SpatialFullConvolutionMap(SpatialConvolutionMap):
+    """nn.SpatialFullConvolutionMap(connTable, kW, kH, [dW=1], [dH=1])
+
+    The transposed (full) convolution of SpatialConvolutionMap: each input pixel of plane ``i``
+    scatters ``weight[k]`` into output plane ``o`` for the table rows ``k = [i, o]``; output
+    size ``((H - 1)*dH + kH, (W - 1)*dW + kW)``, no padding. The table, parameters and their
+    start are SpatialConvolutionMap's. A CHW sample (Torch7) or an NCHW batch.
+    """
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        h = (inShape[-2] - 1) * self.dH + self.kH
+        w = (inShape[-1] - 1) * self.dW + self.kW
+        return (*inShape[:-3], self.nOutputPlane, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input, self.nInputPlane)
+        y = F.full_conv2d_map(x, self.weight, self.bias, self.connTable, (self.dH, self.dW))
+        self.output = unbatch(y, batched)
+        return self.output

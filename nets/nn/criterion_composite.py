@@ -1,6 +1,7 @@
 """Weighted sums of criterions (torch/nn doc/criterion.md): ParallelCriterion (criterion i on
-input i) and MultiCriterion (every criterion on the same input). The children are the
-criterion's ``modules``, so they are printed, compiled and saved with it."""
+input i) and MultiCriterion (every criterion on the same input); and the wrappers
+CriterionTable (a criterion as a module) and ModuleCriterion (modules before a criterion).
+The children are the ``modules``, so they are printed, compiled and saved with the owner."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 
 from .._errors import ModuleError, shape_str
 from .criterion import Criterion
+from .module import Module
 
 
 def _weight(owner: Criterion, weight: Any) -> float:
@@ -151,3 +153,111 @@ class MultiCriterion(_Sum):
     def call(self, input: Any, target: Any) -> jax.Array:
         terms = zip(self.modules, self.weights, target, strict=True)
         return sum(w * c.loss(input, t) for c, w, t in terms)
+
+
+# ---- more Torch7 criterion wrappers (issue 19)
+
+
+def _module_arg(owner: str, name: str, value: Any, criterion: bool = False) -> Any:
+    want = Criterion if criterion else Module
+    if not isinstance(value, want) or (not criterion and isinstance(value, Criterion)):
+        kind = "an nn criterion" if criterion else "an nn module (not a criterion)"
+        raise ModuleError(owner, f"expected {name} to be {kind}, got {type(value).__name__}")
+    return value
+
+
+class CriterionTable(Module):
+    """nn.CriterionTable(criterion): a module whose input is the table ``{input, target}`` and
+    whose output is ``criterion(input, target)`` (a scalar array), so a loss can sit inside a
+    network; the gradient reaches ``input`` (the target's is zero). Shapes are checked as the
+    criterion checks them; a target whose values are invalid (a class index out of range)
+    gives a NaN output, since a compiled network cannot raise on values."""
+
+    def __init__(self, criterion: Criterion) -> None:
+        super().__init__()
+        self.modules = [_module_arg("nn.CriterionTable", "criterion", criterion, True)]
+
+    @property
+    def criterion(self) -> Criterion:
+        """The wrapped criterion."""
+        return self.modules[0]
+
+    def updateOutput(self, input: Any) -> Any:
+        if not isinstance(input, (list, tuple)) or len(input) != 2:
+            raise ModuleError(
+                self._describe(), f"expected a table {{input, target}}, got {shape_str(input)}"
+            )
+        try:
+            x, t = self.criterion.prepare(*input)
+        except ModuleError as e:
+            raise e.within(0) from None
+        loss = self.criterion.loss(x, t)
+        # inside a compiled pass the target's values cannot be checked: a bad one gives NaN, as
+        # in the Engine's compiled steps
+        self.output = jnp.where(self.criterion.bad_targets(x, t), jnp.nan, loss)
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.CriterionTable({self.criterion._describe()})"
+
+
+class ModuleCriterion(Criterion):
+    """nn.ModuleCriterion(criterion, [inputModule], [targetModule], [castTarget=True]):
+    ``criterion(inputModule(input), targetModule(target))``; a missing module passes its
+    argument through. The gradient goes back through ``inputModule``.
+
+    As in Torch7, the modules' parameters are not trained through it; here a module with
+    parameters is refused rather than left stale (Torch7 printed a warning). ``castTarget`` is
+    kept for Torch7's signature (arrays have one type here).
+    """
+
+    def __init__(
+        self,
+        criterion: Criterion,
+        inputModule: Module | None = None,
+        targetModule: Module | None = None,
+        castTarget: bool = True,
+    ) -> None:
+        super().__init__()
+        who = "nn.ModuleCriterion"
+        self.modules = [_module_arg(who, "criterion", criterion, True)]
+        self.hasInputModule = inputModule is not None
+        self.hasTargetModule = targetModule is not None
+        for name, m in (("inputModule", inputModule), ("targetModule", targetModule)):
+            if m is None:
+                continue
+            _module_arg(who, name, m)
+            if m.parameters()[0]:
+                raise ModuleError(
+                    who,
+                    f"expected {name} without parameters (ModuleCriterion does not train them), "
+                    f"got {m._describe()} with parameters",
+                )
+            self.modules.append(m)
+        self.castTarget = bool(castTarget)
+
+    @property
+    def criterion(self) -> Criterion:
+        """The wrapped criterion."""
+        return self.modules[0]
+
+    def _transformed(self, input: Any, target: Any) -> tuple[Any, Any]:
+        i = 1
+        if self.hasInputModule:
+            input = self.modules[i].forward(input)
+            i += 1
+        if self.hasTargetModule:
+            target = self.modules[i].forward(target)
+        return input, target
+
+    def prepare(self, input: Any, target: Any) -> tuple[Any, Any]:
+        # validate what the criterion will see; hand on the untransformed pair
+        try:
+            self.criterion.prepare(*self._transformed(input, target))
+        except ModuleError as e:
+            raise e.within(0) from None
+        return input, target
+
+    def call(self, input: Any, target: Any) -> jax.Array:
+        x, t = self.criterion.prepare(*self._transformed(input, target))
+        return self.criterion.loss(x, t)

@@ -416,3 +416,23 @@ class Contiguous(Module):
     def updateOutput(self, input: Any) -> Any:
         self.output = array_input(self, input)
         return self.output
+
+
+class Collapse(Module):
+    """nn.Collapse(nInputDim): flattens each sample of `nInputDim` dims to a vector: an input
+    of more dims is a batch, ``(N, ...) -> (N, -1)``, else ``(...) -> (-1,)``."""
+
+    def __init__(self, nInputDim: int) -> None:
+        super().__init__()
+        self.nInputDim = int_arg(self, "nInputDim", "the dimensions of one sample", nInputDim, 0)
+
+    def updateOutput(self, input: Any) -> Any:
+        x = array_input(self, input)
+        if x.ndim > self.nInputDim:
+            self.output = jnp.reshape(x, (x.shape[0], -1))
+        else:
+            self.output = jnp.reshape(x, (-1,))
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.Collapse({self.nInputDim})"

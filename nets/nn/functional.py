@@ -1445,3 +1445,345 @@ def center_crop2d(x: Array, height: int, width: int) -> Array:
     top = (x.shape[-2] - height) // 2
     left = (x.shape[-1] - width) // 2
     return x[..., top : top + height, left : left + width]
+
+
+# ---- more Torch7 layers (issue 19)
+
+
+def tanh_shrink(x: Array) -> Array:
+    """Torch7 TanhShrink: ``x - tanh(x)``."""
+    return x - jnp.tanh(x)
+
+
+def gated_linear(x: Array, axis: int) -> Array:
+    """Torch7 GatedLinearUnit (THNN GatedLinear): the first half of `axis` times the sigmoid of
+    the second half, ``a * sigmoid(b)``."""
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * jax.nn.sigmoid(b)
+
+
+def crelu(x: Array, axis: int) -> Array:
+    """Torch7 CReLU: ``[relu(x), relu(-x)]`` joined along `axis` (the feature axis)."""
+    return jnp.concatenate([relu(x), relu(-x)], axis=axis)
+
+
+def maxout(x: Array, weight: Array, bias: Array, pieces: int) -> Array:
+    """Torch7 Maxout: ``max_k (W x + b)[k * outputSize + o]`` over the `pieces` linear maps
+    (Linear, View(pieces, outputSize), Max); the gradient goes to the first maximum."""
+    y = linear(x, weight, bias)
+    y = jnp.reshape(y, y.shape[:-1] + (pieces, y.shape[-1] // pieces))
+    return max_along(y, y.ndim - 2)
+
+
+def layer_norm(x: Array, weight: Array | None, bias: Array | None, eps: float) -> Array:
+    """Torch7 LayerNormalization over the last axis: ``sqrt(n) * (x - mean) / sqrt(sum (x -
+    mean)^2 + eps)`` (Normalize(2, eps) of the centred row, times sqrt(n)), then ``* weight +
+    bias`` when affine."""
+    n = x.shape[-1]
+    c = x - jnp.mean(x, axis=-1, keepdims=True)
+    y = normalize(c, 2.0, eps) * np.sqrt(n).astype(x.dtype)
+    if weight is not None:
+        lead = (1,) * (x.ndim - 1)
+        y = y * jnp.reshape(weight, lead + (n,)) + jnp.reshape(bias, lead + (n,))
+    return y
+
+
+def white_noise(x: Array, mean: float, std: float, key: Array) -> Array:
+    """Torch7 WhiteNoise in training: ``x + N(mean, std^2)`` noise, one draw per element."""
+    return x + (mean + std * jax.random.normal(key, x.shape, x.dtype))
+
+
+def weighted_euclidean(x: Array, templates: Array, diag_cov: Array) -> Array:
+    """Torch7 WeightedEuclidean: ``y_j = || diagCov_j * (x - w_j) ||`` for the columns ``w_j``
+    of the (D, outputSize) templates and diagonal covariances, for a (D,) or (N, D) input."""
+    lead = (1,) * (x.ndim - 1)
+    shape = lead + templates.shape
+    d = (x[..., :, None] - jnp.reshape(templates, shape)) * jnp.reshape(diag_cov, shape)
+    return jnp.sqrt(jnp.sum(d * d, axis=-2))
+
+
+def mixture_table(gater: Array, experts: Array, dim: int) -> Array:
+    """Torch7 MixtureTable: ``sum_i gater[..., i] * expert_i`` for the experts stacked along
+    `dim` of `experts`, and an (N, E) gater of a batch or an (E,) gater of one sample."""
+    shape = [1] * experts.ndim
+    if gater.ndim == 2:
+        shape[0] = gater.shape[0]
+    shape[dim] = gater.shape[-1]
+    return jnp.sum(jnp.reshape(gater, shape) * experts, axis=dim)
+
+
+def mv(m: Array, v: Array, trans: bool = False) -> Array:
+    """Torch7 MV: the matrix-vector product ``M v`` (``M^T v`` with `trans`), or a batch of
+    them for an (N, R, C) ``M`` and an (N, C) ``v``."""
+    if trans:
+        m = jnp.swapaxes(m, -1, -2)
+    return jnp.einsum("...rc,...c->...r", m, v)
+
+
+def pixel_shuffle(x: Array, r: int) -> Array:
+    """Torch7 PixelShuffle of an NCHW batch: ``(N, C r^2, H, W) -> (N, C, H r, W r)``, with
+    ``y[n, c, h r + i, w r + j] = x[n, c r^2 + i r + j, h, w]``."""
+    n, c, h, w = x.shape
+    y = jnp.reshape(x, (n, c // (r * r), r, r, h, w))
+    y = jnp.transpose(y, (0, 1, 4, 2, 5, 3))
+    return jnp.reshape(y, (n, c // (r * r), h * r, w * r))
+
+
+def zero_grad(x: object) -> object:
+    """Torch7 ZeroGrad: `x` (an array or a table) itself, with a zero gradient."""
+    return jax.tree.map(lax.stop_gradient, x)
+
+
+def one_hot(indices: Array, n: int, dtype: object = jnp.float32) -> Array:
+    """Torch7 OneHot: a trailing axis of size `n` with a one at each (0-based) index."""
+    return jax.nn.one_hot(indices.astype(jnp.int32), n, dtype=dtype)
+
+
+def upsample_nearest_nd(x: Array, scale: int) -> Array:
+    """Torch7 UpSampling, nearest: every axis after (N, C) enlarged `scale` times by repeating
+    each element (SpatialUpSamplingNearest, VolumetricUpSamplingNearest)."""
+    for axis in range(2, x.ndim):
+        x = jnp.repeat(x, scale, axis=axis)
+    return x
+
+
+def upsample_linear_nd(x: Array, out: tuple[int, ...]) -> Array:
+    """Torch7 UpSampling, linear: bilinear (NCHW) or trilinear (NCDHW) interpolation to the
+    sizes `out`, corners aligned, one interpolation matrix per axis (see `_bilinear_matrix`)."""
+    x = _as_float(x)
+    for i, size in enumerate(out):
+        axis = 2 + i
+        m = jnp.asarray(_bilinear_matrix(x.shape[axis], size), x.dtype)
+        x = jnp.moveaxis(jnp.tensordot(x, m, axes=[[axis], [1]]), -1, axis)
+    return x
+
+
+def replication_pad3d(x: Array, pads: tuple[int, int, int, int, int, int]) -> Array:
+    """Torch7 VolumetricReplicationPadding of the last three axes (T, H, W), amounts
+    ``(left, right, top, bottom, front, back)``: edges repeated outwards; a negative amount
+    crops."""
+    pl, pr, pt, pb, pf, pk = pads
+    pairs = [(pf, pk), (pt, pb), (pl, pr)]
+    widths = [(0, 0)] * (x.ndim - 3) + [(max(a, 0), max(b, 0)) for a, b in pairs]
+    y = jnp.pad(x, widths, mode="edge")
+    crop = tuple(
+        slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(pairs, y.shape[-3:], strict=True)
+    )
+    return y[(...,) + crop]
+
+
+def adaptive_max_pool2d(x: Array, out_hw: Pair) -> Array:
+    """Torch7 SpatialAdaptiveMaxPooling of an NCHW batch: the max over the windows
+    ``[floor(i*H/oH), ceil((i+1)*H/oH))`` (likewise along the width)."""
+    rows = adaptive_pool_bounds(x.shape[-2], out_hw[0])
+    cols = adaptive_pool_bounds(x.shape[-1], out_hw[1])
+    out = [
+        jnp.stack([jnp.max(x[..., r0:r1, c0:c1], axis=(-2, -1)) for c0, c1 in cols], axis=-1)
+        for r0, r1 in rows
+    ]
+    return jnp.stack(out, axis=-2)
+
+
+def temporal_subsampling(x: Array, weight: Array, bias: Array, kW: int, dW: int) -> Array:
+    """Torch7 TemporalSubSampling of an (N, T, F) batch: ``y[t, i] = bias[i] + weight[i] *
+    sum_{k < kW} x[t*dW + k, i]``."""
+    sums = lax.reduce_window(x, 0.0, lax.add, (1, kW, 1), (1, dW, 1), "VALID")
+    return sums * weight[None, None, :] + bias[None, None, :]
+
+
+def feature_lp_pool(x: Array, width: int, stride: int, power: float) -> Array:
+    """Torch7 FeatureLPPooling over axis 1 of a batch (N, F, ...): ``y[f] = (sum_{j < width}
+    x[f*stride + j]^power)^(1/power)`` (THNN raises ``x`` to the power as it is, no abs)."""
+    window = (1, width) + (1,) * (x.ndim - 2)
+    strides = (1, stride) + (1,) * (x.ndim - 2)
+    sums = lax.reduce_window(x**power, 0.0, lax.add, window, strides, "VALID")
+    return sums ** (1.0 / power)
+
+
+def full_conv_nd(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    adj: tuple[int, ...],
+) -> Array:
+    """`full_conv2d` for any number of spatial axes (Torch7 VolumetricFullConvolution with 3):
+    the transpose of a strided convolution, weight (nIn, nOut, *kernel), output size
+    ``(size - 1)*stride - 2*pad + kernel + adj`` on each axis."""
+    x = _as_float(x, weight)
+    nd = x.ndim - 2
+    kernel = weight.shape[2:]
+    pads = [
+        (k - 1 - int(p), k - 1 - int(p) + int(a))
+        for k, p, a in zip(kernel, padding, adj, strict=True)
+    ]
+    axes = "DHW"[3 - nd :]
+    y = lax.conv_general_dilated(
+        x,
+        jnp.flip(weight, tuple(range(2, 2 + nd))),
+        window_strides=(1,) * nd,
+        padding=pads,
+        lhs_dilation=tuple(int(s) for s in stride),
+        dimension_numbers=("NC" + axes, "IO" + axes, "NC" + axes),
+    )
+    if bias is not None:
+        y = y + channel_view(bias, y.ndim)
+    return y
+
+
+def depthwise_conv2d(
+    x: Array, weight: Array, bias: Array | None, stride: Pair, padding: Pair
+) -> Array:
+    """Torch7 SpatialDepthWiseConvolution of an NCHW batch: each input plane ``i`` convolved
+    with its own ``nOutputPlane`` kernels ``weight[o, i]`` (weight (nOut, nIn, kH, kW), bias
+    (nOut, nIn)); output plane ``i*nOut + o``."""
+    x = _as_float(x, weight)
+    n_out, n_in = weight.shape[:2]
+    kernel = jnp.reshape(jnp.swapaxes(weight, 0, 1), (n_in * n_out, 1) + weight.shape[2:])
+    y = lax.conv_general_dilated(
+        x,
+        kernel,
+        window_strides=tuple(int(s) for s in stride),
+        padding=[(int(p), int(p)) for p in padding],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+        feature_group_count=n_in,
+    )
+    if bias is not None:
+        y = y + channel_view(jnp.reshape(jnp.swapaxes(bias, 0, 1), (-1,)), y.ndim)
+    return y
+
+
+def local_conv2d(
+    x: Array, weight: Array, bias: Array, stride: Pair, padding: Pair, out_hw: Pair
+) -> Array:
+    """Torch7 SpatialConvolutionLocal of an NCHW batch: a convolution whose kernel differs at
+    every output position, ``out[n, o, p, q] = bias[o, p, q] + sum_{i, kh, kw} weight[p, q, o,
+    i, kh, kw] * xpad[n, i, p*dH + kh, q*dW + kw]`` (weight (oH, oW, nOut, nIn, kH, kW))."""
+    x = _as_float(x, weight)
+    kh, kw = weight.shape[-2:]
+    patches = lax.conv_general_dilated_patches(
+        x,
+        (kh, kw),
+        tuple(int(s) for s in stride),
+        [(int(p), int(p)) for p in padding],
+        dimension_numbers=("NCHW", "OIHW", "NCHW"),
+    )  # (N, nIn*kH*kW, oH, oW), features in (i, kh, kw) order
+    oh, ow = out_hw
+    w = jnp.reshape(weight, (oh, ow, weight.shape[2], -1))
+    y = jnp.einsum("nfpq,pqof->nopq", patches, w, precision=lax.Precision.HIGHEST)
+    return y + bias[None]
+
+
+def temporal_row_conv(
+    x: Array, weight: Array, bias: Array | None, kW: int, dW: int, padW: int
+) -> Array:
+    """Torch7 TemporalRowConvolution of an (N, inputFrameSize, nInputFrame) batch: each
+    feature row convolved with its own kernel, ``out[n, f, t] = bias[f] + sum_k weight[f, 0,
+    k] * xpad[n, f, t*dW + k]`` (weight (inputFrameSize, 1, kW))."""
+    x = _as_float(x, weight)
+    y = lax.conv_general_dilated(
+        x,
+        weight,
+        window_strides=(int(dW),),
+        padding=[(int(padW), int(padW))],
+        dimension_numbers=("NCH", "OIH", "NCH"),
+        feature_group_count=x.shape[1],
+    )
+    if bias is not None:
+        y = y + channel_view(bias, y.ndim)
+    return y
+
+
+def linear_weight_norm(v: Array, g: Array, eps: float) -> Array:
+    """Torch7 LinearWeightNorm's weight: ``g * v / max(||v_row||, eps)`` for the (out, in)
+    direction `v` and the (out, 1) lengths `g`."""
+    norm = jnp.maximum(jnp.sqrt(jnp.sum(v * v, axis=1, keepdims=True)), eps)
+    return v * (g / norm)
+
+
+def partial_linear(x: Array, weight: Array, bias: Array | None, columns: Array) -> Array:
+    """Torch7 PartialLinear: `linear` restricted to the output columns (rows of `weight`)
+    listed in `columns`, with the (1, out) bias's matching entries."""
+    b = None if bias is None else jnp.take(bias[0], columns)
+    return linear(x, jnp.take(weight, columns, axis=0), b)
+
+
+def full_conv2d_map(
+    x: Array, weight: Array, bias: Array, conn_table: Array | np.ndarray, stride: Pair
+) -> Array:
+    """Torch7 SpatialFullConvolutionMap: `full_conv2d` whose plane connections come from a
+    table, ``output[o] = bias[o] + sum_k fullconv(x[i], weight[k])`` over rows
+    ``conn_table[k] == (i, o)`` (each input pixel scatters its kernel, no padding)."""
+    conn = jnp.asarray(conn_table, dtype=jnp.int32)
+    n_out, n_in = bias.shape[0], x.shape[1]
+    dense = jnp.zeros((n_in, n_out) + weight.shape[1:], weight.dtype)
+    dense = dense.at[conn[:, 0], conn[:, 1]].add(weight)
+    return full_conv2d(x, dense, bias, stride=stride)
+
+
+def dynamic_k_max(x: Array, k: int) -> Array:
+    """Torch7 TemporalDynamicKMaxPooling of an (N, T, F) batch: the `k` largest values of each
+    feature over time, kept in their time order."""
+    xt = jnp.swapaxes(x, 1, 2)  # (N, F, T)
+    _, idx = lax.top_k(xt, k)
+    idx = jnp.sort(idx, axis=-1)
+    return jnp.swapaxes(jnp.take_along_axis(xt, idx, axis=-1), 1, 2)
+
+
+def fractional_max_pool3d(
+    x: Array, out: tuple[int, int, int], pool: tuple[int, int, int], samples: Array
+) -> Array:
+    """Torch7 VolumetricFractionalMaxPooling of an NCTHW batch: `fractional_max_pool2d` with a
+    third axis. `out` and `pool` are (T, H, W); `samples` (N, C, 3) are Torch7's
+    ``randomSamples`` in its order (time, width, height)."""
+    x = _as_float(x)
+    n, c = x.shape[:2]
+    samples = samples.astype(x.dtype)
+    order = (0, 2, 1)  # the sample of axis T, H, W
+    y = x
+    for a in range(3):
+        axis = 2 + a
+        idx = fractional_starts(samples[..., order[a]], x.shape[axis], out[a], pool[a])
+        taps = jnp.reshape(jnp.arange(pool[a]), (1,) * idx.ndim + (-1,))
+        idx = jnp.reshape(idx[..., None] + taps, (n, c, -1))
+        shape = [n, c, 1, 1, 1]
+        shape[axis] = out[a] * pool[a]
+        y = jnp.take_along_axis(y, jnp.reshape(idx, shape), axis=axis)
+    to, ho, wo = out
+    pt, ph, pw = pool
+    return jnp.max(jnp.reshape(y, (n, c, to, pt, ho, ph, wo, pw)), axis=(3, 5, 7))
+
+
+def max_unpool_nd(
+    y: Array, pooled_input: Array, kernel: tuple[int, ...], padding: tuple[int, ...]
+) -> Array:
+    """Torch7 SpatialMaxUnpooling / VolumetricMaxUnpooling: `y` (the pooled size) placed where
+    the max pooling of `pooled_input` (windows of `kernel`, stride equal to the kernel,
+    `padding`) found each window's first maximum, zeros elsewhere; the output has
+    `pooled_input`'s shape."""
+    nd = len(kernel)
+    lead = y.shape[:2]
+    sizes, out = pooled_input.shape[2:], y.shape[2:]
+    grid = tuple(o * k for o, k in zip(out, kernel, strict=True))
+    # the pooling's window grid over the padded input: padding (never the max) is -inf
+    widths = [(0, 0), (0, 0)] + [
+        (p, max(g - s - p, 0)) for s, g, p in zip(sizes, grid, padding, strict=True)
+    ]
+    xp = jnp.pad(pooled_input, widths, constant_values=-jnp.inf)
+    xp = xp[(...,) + tuple(slice(0, g) for g in grid)]
+    split = lead + tuple(v for o, k in zip(out, kernel, strict=True) for v in (o, k))
+    windows = jnp.reshape(xp, split)
+    order = (0, 1) + tuple(2 + 2 * a for a in range(nd)) + tuple(3 + 2 * a for a in range(nd))
+    windows = jnp.reshape(jnp.transpose(windows, order), lead + tuple(out) + (-1,))
+    first = jax.nn.one_hot(jnp.argmax(windows, axis=-1), windows.shape[-1], dtype=y.dtype)
+    placed = first * y[..., None]  # (N, C, *out, prod(kernel))
+    placed = jnp.reshape(placed, lead + tuple(out) + tuple(kernel))
+    back = (0, 1) + tuple(v for a in range(nd) for v in (2 + a, 2 + nd + a))
+    placed = jnp.reshape(jnp.transpose(placed, back), lead + grid)
+    # grid position g is input position g - pad: shift back, zeros beyond the grid
+    widths = [(0, 0), (0, 0)] + [
+        (0, max(s + p - g, 0)) for s, g, p in zip(sizes, grid, padding, strict=True)
+    ]
+    placed = jnp.pad(placed, widths)
+    return placed[(...,) + tuple(slice(p, p + s) for s, p in zip(sizes, padding, strict=True))]

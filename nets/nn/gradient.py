@@ -1,6 +1,6 @@
 """Layers that pass their input through and change its gradient (torch/nn doc/simple.md):
-GradientReversal and L1Penalty. Each writes its ``updateGradInput`` by hand, which is its
-VJP everywhere (`nets.nn.custom_backward`)."""
+GradientReversal and L1Penalty (each writes its ``updateGradInput`` by hand, which is its
+VJP everywhere: `nets.nn.custom_backward`), and ZeroGrad."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .._shape import array_input, number_arg
+from . import functional as F  # noqa: N812
 from .module import Module
 
 
@@ -66,3 +67,12 @@ class L1Penalty(Module):
         g = self._factor(input) * jnp.sign(input)
         self.gradInput = g + gradOutput if self.provideOutput else g
         return self.gradInput
+
+
+class ZeroGrad(Module):
+    """nn.ZeroGrad(): the identity forward (an array or a table); the gradient is zero, so
+    nothing flows back through this path."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.zero_grad(input)
+        return self.output

@@ -54,7 +54,7 @@ import numpy as np
 from .. import _random
 from .._errors import ModuleError, NetsError, shape_str
 from . import compiled, custom_backward
-from .binding import next_key, pure_call
+from .binding import handoffs, next_key, pure_call
 from .deferred import DeferredOutputs
 from .devices import resolve_device
 from .node import Node, as_parents
@@ -674,6 +674,18 @@ class Module:
     def cpu(self) -> Module:
         """Move to the CPU."""
         return self.to("cpu")
+
+    def handoff(self) -> dict:
+        """Where this module leaves values for a partner module later in the same pass (a
+        pooling module's input for its unpooling module): inside a pure call, storage that
+        the call drops when it ends; outside one (an eager ``updateOutput``), a dict kept on
+        the module, as Torch7 kept ``indices``."""
+        per_call = handoffs()
+        if per_call is None:
+            return self.__dict__.setdefault("_handoff", {})
+        # copies of one module (a checkpoint rebuilds each reference as its own copy) carry
+        # one `handoffKey` hyper-parameter, and share the storage
+        return per_call.setdefault(self.__dict__.get("handoffKey", id(self)), {})
 
     # ------------------------------------------------------------------ printing
 

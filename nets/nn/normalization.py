@@ -252,3 +252,41 @@ class SpatialContrastiveNormalization(_Thresholded):
         y = F.contrastive_norm(x, self.kernel, self.threshold, self.thresval)
         self.output = unbatch(y, batched)
         return self.output
+
+
+class LayerNormalization(Module):
+    """nn.LayerNormalization(nOutput, [bias=0], [eps=1e-10], [affine=True]): each sample's
+    ``nOutput`` features centred and scaled (Ba, Kiros and Hinton, 2016, section 3).
+
+    ``y = sqrt(nOutput) * (x - mean) / sqrt(sum (x - mean)^2 + eps)``, then ``y * weight + bias``
+    when affine, with ``weight`` starting at 1 and ``bias`` at `bias`. Torch7 builds it as a
+    Sequential (ConcatTable of Identity and Mean/Replicate, CSubTable, Normalize(2, eps),
+    MulConstant(sqrt(nOutput)), CMul, Add); the maths is that chain's, here one layer with the
+    CMul's weight and the Add's bias. Input (nOutput,) or (N, nOutput).
+    """
+
+    def __init__(
+        self, nOutput: int, bias: float = 0.0, eps: float = 1e-10, affine: bool = True
+    ) -> None:
+        super().__init__()
+        self.nOutput = int_arg(self, "nOutput", "the number of features", nOutput)
+        bias = number_arg(self, "bias", "the bias's starting value", bias)
+        self.eps = number_arg(self, "eps", "added to the squared norm", eps, 0)
+        self.affine = bool(affine)
+        self.register_parameter("weight", np.ones((self.nOutput,), np.float32))
+        self.register_parameter("bias", np.full((self.nOutput,), bias, np.float32))
+        if not self.affine:
+            self.unregister("weight")
+            self.unregister("bias")
+
+    def updateOutput(self, input: Any) -> Any:
+        n = self.nOutput
+        if getattr(input, "ndim", None) not in (1, 2) or input.shape[-1] != n:
+            raise ModuleError(
+                self._describe(), f"expected input (N, {n}) or ({n},), got {shape_str(input)}"
+            )
+        self.output = F.layer_norm(input, self.weight, self.bias, self.eps)
+        return self.output
+
+    def __repr__(self) -> str:
+        return f"nn.LayerNormalization({self.nOutput})"

@@ -1,12 +1,13 @@
-"""Edge padding layers (torch/nn doc/convolution.md): SpatialReflectionPadding and
-SpatialReplicationPadding. (SpatialZeroPadding, the zero-filled one, is in `simple`.)"""
+"""Edge padding layers (torch/nn doc/convolution.md): SpatialReflectionPadding,
+SpatialReplicationPadding and VolumetricReplicationPadding. (SpatialZeroPadding, the
+zero-filled one, is in `simple`.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .._errors import ModuleError, shape_str
-from .._shape import check_output_size, int_arg, spatial_batch, unbatch
+from .._shape import check_output_size, int_arg, spatial_batch, unbatch, volumetric_batch
 from . import functional as F  # noqa: N812
 from .module import Module, _type_name
 
@@ -86,3 +87,52 @@ class SpatialReplicationPadding(_EdgePadding):
         x, batched = self._batch(input)
         self.output = unbatch(F.replication_pad2d(x, *self._pads()), batched)
         return self.output
+
+
+class VolumetricReplicationPadding(Module):
+    """nn.VolumetricReplicationPadding(pleft, [pright], [ptop], [pbottom], [pfront], [pback])
+
+    Pads each volume of a CTHW sample or NCTHW batch by repeating its edges outwards: left and
+    right along W, top and bottom along H, front and back along T; each amount defaults to
+    `pleft`, and a negative amount crops that side.
+    """
+
+    def __init__(
+        self,
+        pleft: int,
+        pright: int | None = None,
+        ptop: int | None = None,
+        pbottom: int | None = None,
+        pfront: int | None = None,
+        pback: int | None = None,
+    ) -> None:
+        super().__init__()
+        meaning = "the amount added on the {} (negative crops)"
+        self.pleft = int_arg(self, "pleft", meaning.format("left"), pleft, None)
+        rest = {"pright": pright, "ptop": ptop, "pbottom": pbottom, "pfront": pfront}
+        rest["pback"] = pback
+        for name, value in rest.items():
+            value = self.pleft if value is None else value
+            setattr(self, name, int_arg(self, name, meaning.format(name[1:]), value, None))
+
+    def _pads(self) -> tuple[int, int, int, int, int, int]:
+        return self.pleft, self.pright, self.ptop, self.pbottom, self.pfront, self.pback
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        t = inShape[-3] + self.pfront + self.pback
+        h = inShape[-2] + self.ptop + self.pbottom
+        w = inShape[-1] + self.pleft + self.pright
+        return (*inShape[:-3], t, h, w)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        self.output = unbatch(F.replication_pad3d(x, self._pads()), batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return (
+            f"{_type_name(self)}(left={self.pleft}, right={self.pright}, top={self.ptop}, "
+            f"bottom={self.pbottom}, front={self.pfront}, back={self.pback})"
+        )

@@ -1,12 +1,15 @@
 """Pooling layers (torch/nn doc/convolution.md): SpatialMaxPooling, SpatialAveragePooling,
 SpatialAdaptiveAveragePooling, SpatialSubSampling, SpatialDilatedMaxPooling,
-SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling and
-VolumetricAveragePooling."""
+SpatialFractionalMaxPooling, SpatialLPPooling, TemporalMaxPooling, VolumetricMaxPooling,
+VolumetricAveragePooling; SpatialAdaptiveMaxPooling, TemporalSubSampling,
+VolumetricDilatedMaxPooling, FeatureLPPooling, TemporalDynamicKMaxPooling,
+VolumetricFractionalMaxPooling, SpatialMaxUnpooling and VolumetricMaxUnpooling."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import uuid
 from typing import Any
 
 import jax
@@ -62,6 +65,7 @@ class _Pooling(Module):
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
         """The output shape for an input shape (CHW or NCHW), without computing."""
+        _remember_input_shape(self, inShape)
         h = pool_output_size(inShape[-2], self.kH, self.dH, self.padH, self.ceil_mode)
         w = pool_output_size(inShape[-1], self.kW, self.dW, self.padW, self.ceil_mode)
         return (*inShape[:-2], h, w)
@@ -117,6 +121,7 @@ class SpatialMaxPooling(_Pooling):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = self._batch(input)
+        self.handoff()["input"] = x  # for a SpatialMaxUnpooling partner later in the pass
         self.output = unbatch(lowering.max_pool2d(x, **self._window()), batched)
         return self.output
 
@@ -482,6 +487,7 @@ class VolumetricMaxPooling(Module):
 
     def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
         """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        _remember_input_shape(self, inShape)
         sizes = zip(
             inShape[-3:],
             (self.kT, self.kH, self.kW),
@@ -494,6 +500,7 @@ class VolumetricMaxPooling(Module):
     def updateOutput(self, input: Any) -> Any:
         x, batched = volumetric_batch(self, input)
         check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        self.handoff()["input"] = x  # for a VolumetricMaxUnpooling partner later in the pass
         y = F.max_pool_nd(
             x,
             (self.kT, self.kH, self.kW),
@@ -556,3 +563,408 @@ class VolumetricAveragePooling(Module):
             f"nn.VolumetricAveragePooling({self.kT}x{self.kW}x{self.kH}, "
             f"{self.dT},{self.dW},{self.dH})"
         )
+
+
+# ---- more Torch7 pooling layers (issue 19)
+
+
+class SpatialAdaptiveMaxPooling(Module):
+    """nn.SpatialAdaptiveMaxPooling(W, H): max pooling of each plane of a CHW sample or NCHW
+    batch to exactly ``H x W``; output cell ``(i, j)`` takes the max over rows
+    ``[floor(i*iH/H), ceil((i+1)*iH/H))`` and the same columns along the width."""
+
+    def __init__(self, W: int, H: int) -> None:
+        super().__init__()
+        self.W = int_arg(self, "W", "the output width", W)
+        self.H = int_arg(self, "H", "the output height", H)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CHW or NCHW), without computing."""
+        return (*inShape[:-2], self.H, self.W)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        self.output = unbatch(F.adaptive_max_pool2d(x, (self.H, self.W)), batched)
+        return self.output
+
+
+class TemporalSubSampling(Module):
+    """nn.TemporalSubSampling(inputFrameSize, kW, [dW=1]): ``y[t, i] = bias[i] + weight[i] *
+    sum_{k < kW} x[t*dW + k, i]`` over a ``(nInputFrame, inputFrameSize)`` sequence (or an
+    (N, nInputFrame, inputFrameSize) batch); ``floor((nInputFrame - kW) / dW) + 1`` output
+    frames. ``weight`` and ``bias`` (inputFrameSize,) start uniform in
+    ``[-1/sqrt(kW), 1/sqrt(kW)]``."""
+
+    def __init__(self, inputFrameSize: int, kW: int, dW: int = 1) -> None:
+        super().__init__()
+        self.inputFrameSize = int_arg(
+            self, "inputFrameSize", "the size of each input frame", inputFrameSize
+        )
+        self.kW = int_arg(self, "kW", "the number of frames in each window", kW)
+        self.dW = int_arg(self, "dW", "the step of the window in frames", dW)
+        self.weight = np.zeros((self.inputFrameSize,), np.float32)
+        self.bias = np.zeros((self.inputFrameSize,), np.float32)
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> TemporalSubSampling:
+        """Uniform in ``[-stdv, stdv]``; ``stdv`` defaults to ``1/sqrt(kW)``."""
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(self.kW)
+        self.weight = _random.uniform(-stdv, stdv, self.weight.shape)
+        self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape, without computing."""
+        return (*inShape[:-2], conv_output_size(inShape[-2], self.kW, self.dW), inShape[-1])
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input, self.inputFrameSize)
+        check_frames(self, input, self.kW)
+        y = F.temporal_subsampling(x, self.weight, self.bias, self.kW, self.dW)
+        self.output = unbatch(y, batched)
+        return self.output
+
+
+class VolumetricDilatedMaxPooling(VolumetricMaxPooling):
+    """nn.VolumetricDilatedMaxPooling(kT, kW, kH, [dT=kT], [dW=kW], [dH=kH], [padT=0],
+    [padW=0], [padH=0], [dilationT=1], [dilationW=1], [dilationH=1])
+
+    VolumetricMaxPooling whose window taps are ``dilation`` apart: a window covers
+    ``dilation*(k-1) + 1`` inputs along each axis (the output size uses that extent).
+    """
+
+    def __init__(
+        self,
+        kT: int,
+        kW: int,
+        kH: int,
+        dT: int | None = None,
+        dW: int | None = None,
+        dH: int | None = None,
+        padT: int = 0,
+        padW: int = 0,
+        padH: int = 0,
+        dilationT: int = 1,
+        dilationW: int = 1,
+        dilationH: int = 1,
+    ) -> None:
+        super().__init__(kT, kW, kH, dT, dW, dH, padT, padW, padH)
+        self.dilationT = int_arg(self, "dilationT", "the spacing of the taps in time", dilationT)
+        self.dilationW = int_arg(self, "dilationW", "the spacing of the taps in width", dilationW)
+        self.dilationH = int_arg(self, "dilationH", "the spacing of the taps in height", dilationH)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        sizes = zip(
+            inShape[-3:],
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.dilationT, self.dilationH, self.dilationW),
+            strict=True,
+        )
+        return (
+            *inShape[:-3],
+            *(
+                pool_output_size(n, r * (k - 1) + 1, d, p, self.ceil_mode)
+                for n, k, d, p, r in sizes
+            ),
+        )
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        check_output_size(self, x, x.shape[1], self.outputShape(x.shape)[2:])
+        y = F.max_pool_nd(
+            x,
+            (self.kT, self.kH, self.kW),
+            (self.dT, self.dH, self.dW),
+            (self.padT, self.padH, self.padW),
+            (self.dilationT, self.dilationH, self.dilationW),
+            self.ceil_mode,
+        )
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", {self.dilationT},{self.dilationW},{self.dilationH})"
+
+
+class FeatureLPPooling(Module):
+    """nn.FeatureLPPooling(width, stride, power, batch_mode): Lp pooling across features,
+    ``y[f] = (sum_{j < width} x[f*stride + j]^power)^(1/power)`` along the feature dimension:
+    dim 0 of a 1-3D input, or dim 1 of a 2-4D batch with ``batch_mode``; that dimension becomes
+    ``(F - width) / stride + 1``. As THNN, ``2 <= width <= 16`` and ``1 <= stride <= 4``, and
+    ``x`` is raised to the power as it is (keep it positive for odd or fractional powers).
+    """
+
+    def __init__(self, width: int, stride: int, power: float, batch_mode: bool) -> None:
+        super().__init__()
+        self.width = int_arg(self, "width", "the features pooled together", width, 2)
+        if self.width > 16:
+            raise ModuleError("nn.FeatureLPPooling", f"expected width <= 16, got {width}")
+        self.stride = int_arg(self, "stride", "the step between pools", stride)
+        if self.stride > 4:
+            raise ModuleError("nn.FeatureLPPooling", f"expected stride <= 4, got {stride}")
+        self.power = number_arg(self, "power", "the norm's exponent", power, 0, low_open=True)
+        if not isinstance(batch_mode, (bool, np.bool_)):
+            raise ModuleError(
+                "nn.FeatureLPPooling", f"expected batch_mode to be a bool, got {batch_mode!r}"
+            )
+        self.batch_mode = bool(batch_mode)
+
+    def updateOutput(self, input: Any) -> Any:
+        lo = 2 if self.batch_mode else 1
+        ndim = getattr(input, "ndim", None)
+        if ndim is None or not lo <= ndim <= lo + 2:
+            mode = "batch mode" if self.batch_mode else "non-batch mode"
+            raise ModuleError(
+                self._describe(),
+                f"expected an input of {lo} to {lo + 2} dimensions for {mode}, "
+                f"got {shape_str(input)}",
+            )
+        x = input if self.batch_mode else input[None]
+        if x.shape[1] < self.width:
+            raise ModuleError(
+                self._describe(),
+                f"expected at least width = {self.width} features (dim {lo - 1} of the input), "
+                f"got {shape_str(input)}",
+            )
+        y = F.feature_lp_pool(x, self.width, self.stride, self.power)
+        self.output = y if self.batch_mode else y[0]
+        return self.output
+
+    def __repr__(self) -> str:
+        return (
+            f"nn.FeatureLPPooling(w{self.width} s{self.stride} power {self.power:g} "
+            f"batch {int(self.batch_mode)}"
+        )
+
+
+class TemporalDynamicKMaxPooling(Module):
+    """nn.TemporalDynamicKMaxPooling(minK, [factor=0]): the ``k`` largest values of each feature
+    of a ``(nInputFrame, frameSize)`` sequence (or an (N, ...) batch), kept in time order, with
+    ``k = max(minK, ceil(factor * nInputFrame))`` (Kalchbrenner et al., 2014). ``k`` depends on
+    the input's length only, so it is fixed when a network is compiled for that length.
+    """
+
+    def __init__(self, minK: int, factor: float = 0.0) -> None:
+        super().__init__()
+        self.minK = int_arg(self, "minK", "the smallest k", minK)
+        self.factor = number_arg(self, "factor", "k's share of the sequence length", factor, 0)
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = frames_batch(self, input)
+        length = x.shape[1]
+        k = max(self.minK, math.ceil(self.factor * length))
+        if length < k:
+            raise ModuleError(
+                self._describe(),
+                f"input sequence length ({length}) too small for the desired k value ({k}), "
+                f"got input of shape {shape_str(input)}",
+            )
+        self.output = unbatch(F.dynamic_k_max(x, k), batched)
+        return self.output
+
+
+class VolumetricFractionalMaxPooling(Module):
+    """nn.VolumetricFractionalMaxPooling(poolSizeT, poolSizeW, poolSizeH, outT, outW, outH) or
+    nn.VolumetricFractionalMaxPooling(poolSizeT, poolSizeW, poolSizeH, ratioT, ratioW, ratioH)
+
+    SpatialFractionalMaxPooling for volumes (CTHW samples, NCTHW batches): pseudo-random
+    ``poolSizeT x poolSizeH x poolSizeW`` windows, to exactly ``outT x outH x outW`` or to the
+    input's size times the ratios. Each sample and plane draws three numbers in [0, 1), anew at
+    every training forward; ``fixPoolingRegions()`` and evaluation mode keep the regions from
+    ``seed``, as SpatialFractionalMaxPooling does.
+    """
+
+    def __init__(
+        self,
+        poolSizeT: int,
+        poolSizeW: int,
+        poolSizeH: int,
+        arg1: float,
+        arg2: float,
+        arg3: float,
+    ) -> None:
+        super().__init__()
+        self.poolSizeT = int_arg(self, "poolSizeT", "the depth of each window", poolSizeT, 2)
+        self.poolSizeW = int_arg(self, "poolSizeW", "the width of each window", poolSizeW, 2)
+        self.poolSizeH = int_arg(self, "poolSizeH", "the height of each window", poolSizeH, 2)
+        self.outT = self.outW = self.outH = None
+        self.ratioT = self.ratioW = self.ratioH = None
+        names = ("T", "W", "H")
+        if all(_is_count(a) for a in (arg1, arg2, arg3)):
+            for name, a in zip(names, (arg1, arg2, arg3), strict=True):
+                setattr(self, "out" + name, int_arg(self, "out" + name, "an output size", a))
+        elif any(_is_count(a) for a in (arg1, arg2, arg3)):
+            raise ModuleError(
+                "nn.VolumetricFractionalMaxPooling",
+                f"expected three sizes (integers >= 1) or three ratios in (0, 1), got "
+                f"{arg1!r}, {arg2!r}, {arg3!r}",
+            )
+        else:
+            for name, a in zip(names, (arg1, arg2, arg3), strict=True):
+                ratio = number_arg(self, "ratio" + name, "an output share", a, 0, 1, True)
+                setattr(self, "ratio" + name, ratio)
+        self.newRandomPool = False
+        self.seed = 0 if _random.is_shape_only() else int(_random.generator().integers(2**31))
+
+    def fixPoolingRegions(self, val: bool = True) -> VolumetricFractionalMaxPooling:
+        """Stop (or with False, resume) drawing new regions at each training forward."""
+        self.newRandomPool = bool(val)
+        return self
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input shape (CTHW or NCTHW), without computing."""
+        if self.ratioT is None:
+            return (*inShape[:-3], self.outT, self.outH, self.outW)
+        ratios = (self.ratioT, self.ratioH, self.ratioW)
+        return (
+            *inShape[:-3],
+            *(math.floor(s * r) for s, r in zip(inShape[-3:], ratios, strict=True)),
+        )
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        out = self.outputShape(x.shape)[2:]
+        check_output_size(self, x, x.shape[1], out)
+        pools = (self.poolSizeT, self.poolSizeH, self.poolSizeW)
+        for axis, o, pool, size in zip("THW", out, pools, x.shape[2:], strict=True):
+            if o + pool - 1 >= size:
+                raise ModuleError(
+                    self._describe(),
+                    f"poolSize{axis} ({pool}) too large relative to the input's size along "
+                    f"{axis} ({size}): expected out{axis} + poolSize{axis} - 1 < {size}, got "
+                    f"{o} + {pool} - 1 in input of shape {shape_str(input)}",
+                )
+        fixed = self.newRandomPool or not self.train
+        key = jax.random.key(self.seed) if fixed else self.next_key()
+        samples = jax.random.uniform(key, (x.shape[0], x.shape[1], 3))
+        y = F.fractional_max_pool3d(x, out, pools, samples)
+        self.output = unbatch(y, batched)
+        return self.output
+
+    def __repr__(self) -> str:
+        sizes = (
+            (self.outT, self.outW, self.outH)
+            if self.ratioT is None
+            else (f"{self.ratioT:g}", f"{self.ratioW:g}", f"{self.ratioH:g}")
+        )
+        return (
+            f"nn.VolumetricFractionalMaxPooling({'x'.join(map(str, sizes))}, "
+            f"{self.poolSizeT},{self.poolSizeW},{self.poolSizeH})"
+        )
+
+
+# The last input shape of each pooling module that has an unpooling partner, by its
+# handoffKey: plain tuples, read by the partner's outputShape (shape inference, nets.summary),
+# as Torch7's unpooling read the pooling's ``iheight`` and ``iwidth``.
+_INPUT_SHAPES: dict[str, tuple[int, ...]] = {}
+
+
+def _remember_input_shape(pool: Module, shape: tuple[int, ...]) -> None:
+    key = pool.__dict__.get("handoffKey")
+    if key is not None:
+        _INPUT_SHAPES[key] = tuple(int(d) for d in shape)
+
+
+class _MaxUnpooling(Module):
+    """What Spatial- and VolumetricMaxUnpooling share: the partner pooling module, held as the
+    one child (so it is printed and saved with the unpooling), whose input of the same pass
+    gives the positions of the maxima."""
+
+    _partner: type = Module
+    _axes = ("W", "H")
+
+    def __init__(self, poolingModule: Module) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if type(poolingModule) is not self._partner:
+            raise ModuleError(
+                f"nn.{name}",
+                f"expected an nn.{self._partner.__name__} as poolingModule, got "
+                f"{type(poolingModule).__name__}",
+            )
+        for a in self._axes:
+            k, d = getattr(poolingModule, "k" + a), getattr(poolingModule, "d" + a)
+            if k != d:
+                raise ModuleError(
+                    f"nn.{name}",
+                    f"expected the pooling module's kernel to equal its stride, got k{a}={k} "
+                    f"and d{a}={d}",
+                )
+        if "handoffKey" not in poolingModule.__dict__:
+            # names the pooling module's handoff, so that a rebuilt copy finds it too
+            poolingModule.handoffKey = uuid.uuid4().hex
+        self.modules = [poolingModule]
+
+    @property
+    def pooling(self) -> Module:
+        """The partner pooling module (Torch7's ``pooling``)."""
+        return self.modules[0]
+
+    def _unpool(self, input: Any, batched_input: Any, batched: bool) -> Any:
+        pool = self.pooling
+        x = pool.handoff().get("input")
+        if x is None:
+            raise ModuleError(
+                self._describe(),
+                f"its {pool._describe()} has not run in this pass: run both in one network "
+                "(e.g. one nn.Sequential), the pooling first",
+            )
+        want = pool.outputShape(x.shape)
+        if batched_input.shape != want:
+            shown = want if batched else want[1:]
+            raise ModuleError(
+                self._describe(),
+                f"expected an input of the pooling's output shape {shown}, got {shape_str(input)}",
+            )
+        kernel = tuple(getattr(pool, "k" + a) for a in reversed(self._axes))
+        padding = tuple(getattr(pool, "pad" + a) for a in reversed(self._axes))
+        return unbatch(F.max_unpool_nd(batched_input, x, kernel, padding), batched)
+
+    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
+        """The pooling module's last input shape (from its last pass or shape inference), with
+        `inShape`'s batch axis; the pooling must have seen an input first."""
+        pooled = _INPUT_SHAPES.get(self.pooling.__dict__["handoffKey"])
+        if pooled is None:
+            raise ModuleError(
+                self._describe(),
+                "its output shape is its pooling module's input shape, and that module has "
+                "not seen an input yet: run or infer the pooling first",
+            )
+        n = len(self._axes) + 1  # a sample's dimensions
+        return (*inShape[: len(inShape) - n], *pooled[len(pooled) - n :])
+
+    def __repr__(self) -> str:
+        return f"nn.{type(self).__name__} associated to {self.pooling!r}"
+
+
+class SpatialMaxUnpooling(_MaxUnpooling):
+    """nn.SpatialMaxUnpooling(poolingModule): the inverse of an nn.SpatialMaxPooling whose
+    kernel equals its stride: each input value goes back to where that pooling found its
+    window's maximum (the first one), zeros elsewhere, at the pooling's input size.
+
+    The pooling module must run earlier in the same forward pass (one network, as in a
+    SegNet-style encoder-decoder): its input of that pass gives the positions.
+    """
+
+    _partner = SpatialMaxPooling
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = spatial_batch(self, input)
+        self.output = self._unpool(input, x, batched)
+        return self.output
+
+
+class VolumetricMaxUnpooling(_MaxUnpooling):
+    """nn.VolumetricMaxUnpooling(poolingModule): SpatialMaxUnpooling for an
+    nn.VolumetricMaxPooling whose kernel equals its stride (CTHW samples, NCTHW batches)."""
+
+    _partner = VolumetricMaxPooling
+    _axes = ("W", "H", "T")
+
+    def updateOutput(self, input: Any) -> Any:
+        x, batched = volumetric_batch(self, input)
+        self.output = self._unpool(input, x, batched)
+        return self.output

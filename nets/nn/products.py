@@ -253,3 +253,69 @@ class WeightNorm(Module):
 
     def __repr__(self) -> str:
         return f"{_type_name(self)} @ {self.modules[0]!r}"
+
+
+class WeightedEuclidean(Module):
+    """nn.WeightedEuclidean(inputSize, outputSize): ``y_j = || c_j * (x - w_j) ||``, Euclidean
+    with a learnt diagonal covariance per centre.
+
+    ``weight`` (the centres ``w_j`` as columns) and ``diagCov`` (the ``c_j``) are both
+    (inputSize, outputSize) parameters; the weight starts uniform in
+    ``[-1/sqrt(inputSize), 1/sqrt(inputSize)]``, diagCov at 1. Input (N, inputSize) or
+    (inputSize,).
+    """
+
+    def __init__(self, inputSize: int, outputSize: int) -> None:
+        super().__init__()
+        n = int_arg(self, "inputSize", "the size of each input sample", inputSize)
+        k = int_arg(self, "outputSize", "the number of centres", outputSize)
+        self.weight = np.zeros((n, k), np.float32)
+        self.register_parameter("diagCov", np.ones((n, k), np.float32))
+        self.reset()
+
+    def reset(self, stdv: float | None = None) -> WeightedEuclidean:
+        """The weight uniform in ``[-stdv, stdv]`` (``1/sqrt(inputSize)`` by default); diagCov
+        back to 1."""
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(self.weight.shape[0])
+        self.weight = _uniform(self.weight.shape, stdv)
+        self.diagCov = np.ones(self.weight.shape, np.float32)
+        return self
+
+    def updateOutput(self, input: Any) -> Any:
+        _vector_or_rows(self, input, self.weight.shape[0])
+        self.output = F.weighted_euclidean(input, self.weight, self.diagCov)
+        return self.output
+
+
+class MV(Module):
+    """nn.MV([trans=False]): ``{M, v}`` -> ``M v`` (``M^T v`` with `trans`): an (R, C) matrix
+    and a (C,) vector, or an (N, R, C) batch and an (N, C) batch of vectors."""
+
+    def __init__(self, trans: bool = False) -> None:
+        super().__init__()
+        if not isinstance(trans, (bool, np.bool_)):
+            raise ModuleError(
+                "nn.MV",
+                f"expected trans (transpose the matrix before the product) to be a bool, "
+                f"got {trans!r}",
+            )
+        self.trans = bool(trans)
+
+    def updateOutput(self, input: Any) -> Any:
+        ok = isinstance(input, (list, tuple)) and len(input) == 2
+        if ok:
+            m, v = input
+            nd = getattr(m, "ndim", None)
+            ok = nd in (2, 3) and getattr(v, "ndim", None) == nd - 1
+            if ok:
+                inner = m.shape[-2] if self.trans else m.shape[-1]
+                ok = inner == v.shape[-1] and (nd == 2 or m.shape[0] == v.shape[0])
+        if not ok:
+            raise ModuleError(
+                self._describe(),
+                "expected {M, v}: an (R, C) matrix and a (C,) vector, or an (N, R, C) batch and "
+                f"an (N, C) batch (C and R swapped with trans={self.trans}), got "
+                f"{shape_str(input)}",
+            )
+        self.output = F.mv(m, v, self.trans)
+        return self.output

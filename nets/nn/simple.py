@@ -1,11 +1,13 @@
 """Simple layers (torch/nn doc/simple.md): Linear, Identity, View, Reshape, MulConstant, Dropout,
-SpatialDropout, SpatialZeroPadding. Each is a thin shell over one `nets.nn.functional` call."""
+SpatialDropout, SpatialZeroPadding, LinearWeightNorm, PartialLinear. Each is a thin shell over
+one `nets.nn.functional` call."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -315,3 +317,151 @@ class SpatialZeroPadding(Module):
 
     def __repr__(self) -> str:
         return f"{_type_name(self)}(l={self.pad_l}, r={self.pad_r}, t={self.pad_t}, b={self.pad_b})"
+
+
+# ---- more Torch7 linear layers (issue 19)
+
+
+def _check_rows(module: Module, input: Any, size: int) -> None:
+    if getattr(input, "ndim", None) not in (1, 2) or input.shape[-1] != size:
+        raise ModuleError(
+            module._describe(),
+            f"expected input of size {size} in the last dimension, (N, {size}) or ({size},), "
+            f"got {shape_str(input)}",
+        )
+
+
+class LinearWeightNorm(Module):
+    """nn.LinearWeightNorm(inputSize, outputSize, [bias=True], [eps=1e-16]): Linear with a
+    weight-normalised weight, ``W = g * v / max(||v_row||, eps)`` (Salimans and Kingma, 2016).
+
+    The parameters are Torch7's: the direction ``v`` (outputSize, inputSize), the lengths ``g``
+    (outputSize, 1) and ``bias``, with ``gradV``, ``gradG``, ``gradBias``. They start as
+    Linear's uniform weight (``v``) and its row norms (``g``). ``updateWeightMatrix()`` returns
+    the weight ``W``; ``toLinear()`` and ``LinearWeightNorm.fromLinear(linear)`` convert.
+    """
+
+    def __init__(
+        self, inputSize: int, outputSize: int, bias: bool = True, eps: float = 1e-16
+    ) -> None:
+        super().__init__()
+        self.inputSize = int_arg(self, "inputSize", "the size of each input sample", inputSize)
+        self.outputSize = int_arg(self, "outputSize", "the size of each output", outputSize)
+        self.eps = number_arg(self, "eps", "the smallest row norm", eps, 0)
+        self.register_parameter("v", np.zeros((self.outputSize, self.inputSize), np.float32))
+        self.register_parameter("g", np.zeros((self.outputSize, 1), np.float32))
+        self.register_parameter("bias", np.zeros((self.outputSize,), np.float32))
+        self.reset()
+        if not bias:
+            self.unregister("bias")
+
+    def reset(self, stdv: float | None = None) -> LinearWeightNorm:
+        """``v`` uniform in ``[-stdv, stdv]`` (``1/sqrt(inputSize)`` by default), ``g`` its row
+        norms, the bias uniform in the same range."""
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1 / math.sqrt(self.inputSize)
+        w = _random.uniform(-stdv, stdv, self.v.shape)
+        if isinstance(w, jax.ShapeDtypeStruct):  # a checkpoint is rebuilding it: shapes only
+            self.v, self.g = w, _random.uniform(0, 1, self.g.shape)
+        else:
+            self.initFromWeight(w)
+        if self.bias is not None:
+            self.bias = _random.uniform(-stdv, stdv, self.bias.shape)
+        return self
+
+    def initFromWeight(self, weight: Any) -> LinearWeightNorm:
+        """Set ``v`` to `weight` and ``g`` to its row norms (at least eps); returns self."""
+        w = jnp.asarray(weight, jnp.float32)
+        if w.shape != (self.outputSize, self.inputSize):
+            raise ModuleError(
+                self._describe(),
+                f"expected a weight of shape ({self.outputSize}, {self.inputSize}), got "
+                f"{shape_str(w)}",
+            )
+        self.g = jnp.maximum(jnp.linalg.norm(w, axis=1, keepdims=True), self.eps)
+        self.v = w
+        return self
+
+    def updateWeightMatrix(self) -> Any:
+        """The weight ``g * v / max(||v_row||, eps)``."""
+        return F.linear_weight_norm(self.v, self.g, self.eps)
+
+    @staticmethod
+    def fromLinear(linear: Linear) -> LinearWeightNorm:
+        """The LinearWeightNorm computing what `linear` computes."""
+        out, n_in = linear.weight.shape
+        module = LinearWeightNorm(n_in, out, linear.bias is not None)
+        module.initFromWeight(linear.weight)
+        if linear.bias is not None:
+            module.bias = linear.bias
+        return module
+
+    def toLinear(self) -> Linear:
+        """A Linear with this layer's current weight and bias."""
+        module = Linear(self.inputSize, self.outputSize, self.bias is not None)
+        module.weight = self.updateWeightMatrix()
+        if self.bias is not None:
+            module.bias = self.bias
+        return module
+
+    def updateOutput(self, input: Any) -> Any:
+        _check_rows(self, input, self.inputSize)
+        self.output = F.linear(input, self.updateWeightMatrix(), self.bias)
+        return self.output
+
+    def __repr__(self) -> str:
+        tail = " without bias" if self.bias is None else ""
+        return f"nn.LinearWeightNorm({self.inputSize} -> {self.outputSize}){tail}"
+
+
+class PartialLinear(Module):
+    """nn.PartialLinear(inputsize, outputsize, [bias=True]): a Linear whose output can be
+    restricted to some of its columns: after ``setPartition(indices)`` (0-based output
+    indices) it computes only those outputs, ``x @ weight[indices].T + bias[0, indices]``;
+    ``resetPartition()`` restores all of them.
+
+    ``weight`` (outputsize, inputsize) starts N(0, 1) (Torch7 keeps it in a LookupTable) and
+    ``bias`` (1, outputsize) at zero. The partition is part of the layer's structure: changing
+    it recompiles the networks that hold it.
+    """
+
+    def __init__(self, inputsize: int, outputsize: int, bias: bool = True) -> None:
+        super().__init__()
+        self.inputsize = int_arg(self, "inputsize", "the size of each input sample", inputsize)
+        self.outputsize = int_arg(self, "outputsize", "the size of the full output", outputsize)
+        self.register_parameter("weight", _random.normal(0, 1, (self.outputsize, self.inputsize)))
+        self.register_parameter("bias", np.zeros((1, self.outputsize), np.float32))
+        if not bias:
+            self.unregister("bias")
+        self.resetPartition()
+
+    def setPartition(self, indices: Any) -> PartialLinear:
+        """Compute only the outputs `indices` (0-based); returns self."""
+        idx = np.asarray(indices).ravel()
+        if (
+            idx.size == 0
+            or not np.issubdtype(idx.dtype, np.integer)
+            or idx.min() < 0
+            or idx.max() >= self.outputsize
+        ):
+            raise ModuleError(
+                self._describe(),
+                f"expected a non-empty list of output indices in [0, {self.outputsize}), "
+                f"got {np.asarray(indices).tolist()!r}",
+            )
+        self.partition = tuple(int(i) for i in idx)
+        return self
+
+    def resetPartition(self) -> PartialLinear:
+        """Compute every output again; returns self."""
+        self.partition = tuple(range(self.outputsize))
+        return self
+
+    def updateOutput(self, input: Any) -> Any:
+        _check_rows(self, input, self.inputsize)
+        columns = np.asarray(self.partition, np.int32)
+        self.output = F.partial_linear(input, self.weight, self.bias, columns)
+        return self.output
+
+    def __repr__(self) -> str:
+        tail = " without bias" if self.bias is None else ""
+        return f"nn.PartialLinear({self.inputsize} -> {self.outputsize}){tail}"

@@ -1,8 +1,9 @@
 """Table layers: modules whose input or output is a list of arrays (torch/nn doc/table.md).
 
 CAddTable, JoinTable; SelectTable, NarrowTable, FlattenTable, SplitTable; the element-wise
-CSubTable, CMulTable, CDivTable, CMaxTable, CMinTable; and the pair layers PairwiseDistance,
-DotProduct, CosineDistance. Indices into a table are 0-based.
+CSubTable, CMulTable, CDivTable, CMaxTable, CMinTable; the pair layers PairwiseDistance,
+DotProduct, CosineDistance; CAddTensorTable, ZipTable, ZipTableOneToMany and MixtureTable.
+Indices into a table are 0-based.
 """
 
 from __future__ import annotations
@@ -287,4 +288,108 @@ class CosineDistance(Module):
 
     def updateOutput(self, input: Any) -> Any:
         self.output = F.cosine_distance(*_pair(self, input))
+        return self.output
+
+
+# ---- more Torch7 table layers (issue 19)
+
+
+class CAddTensorTable(Module):
+    """nn.CAddTensorTable(): ``{a, {b_0, b_1, ...}}`` -> ``{a + b_0, a + b_1, ...}``; ``a``'s
+    gradient is the sum of the outputs' gradients."""
+
+    def updateOutput(self, input: Any) -> Any:
+        ok = isinstance(input, (list, tuple)) and len(input) == 2 and hasattr(input[0], "shape")
+        ok = ok and isinstance(input[1], (list, tuple))
+        if ok:
+            ok = all(getattr(b, "shape", None) == input[0].shape for b in input[1])
+        if not ok:
+            raise ModuleError(
+                self._describe(),
+                "expected {a, {b_0, b_1, ...}}: an array and a table of arrays of its shape, "
+                f"got {shape_str(input)}",
+            )
+        a, bs = input
+        self.output = [a + b for b in bs]
+        return self.output
+
+
+class ZipTable(Module):
+    """nn.ZipTable(): ``{{a, b}, {c, d}}`` -> ``{{a, c}, {b, d}}``: the j-th output table holds
+    the j-th element of every input table (tables of one length)."""
+
+    def updateOutput(self, input: Any) -> Any:
+        tables = _expect_table(self, input)
+        lengths = [len(t) if isinstance(t, (list, tuple)) else None for t in tables]
+        if None in lengths or len(set(lengths)) != 1:
+            raise ModuleError(
+                self._describe(),
+                f"expected a table of tables of one length, got {shape_str(input)}",
+            )
+        self.output = [list(col) for col in zip(*tables, strict=True)]
+        return self.output
+
+
+class ZipTableOneToMany(Module):
+    """nn.ZipTableOneToMany(): ``{e, {a, b, c}}`` -> ``{{e, a}, {e, b}, {e, c}}``; ``e``'s
+    gradient is the sum of its copies' gradients."""
+
+    def updateOutput(self, input: Any) -> Any:
+        ok = isinstance(input, (list, tuple)) and len(input) == 2
+        if not ok or not isinstance(input[1], (list, tuple)):
+            raise ModuleError(
+                self._describe(),
+                f"expected {{element, table}}: a table of 2, the second a table, got "
+                f"{shape_str(input)}",
+            )
+        e, table = input
+        self.output = [[e, v] for v in table]
+        return self.output
+
+
+class MixtureTable(Module):
+    """nn.MixtureTable([dim]): ``{gater, experts}`` -> ``sum_i gater[:, i] * expert_i``, a
+    mixture of experts.
+
+    The gater is (N, E) for a batch or (E,) for one sample; the experts are a table of E
+    arrays of one shape (each (N, ...) or (...)), or one array with the E experts along `dim`
+    (0-based; by default 1 for a batch, 0 for one sample, as Torch7's 2 and 1).
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        if dim is not None:
+            dim = int_arg(self, "dim", "the dimension of the experts, 0-based", dim, 0)
+        self.dim = dim
+
+    def updateOutput(self, input: Any) -> Any:
+        ok = isinstance(input, (list, tuple)) and len(input) == 2
+        gater = input[0] if ok else None
+        ok = ok and getattr(gater, "ndim", None) in (1, 2)
+        if not ok:
+            raise ModuleError(
+                self._describe(),
+                "expected {gater, experts}: an (N, E) or (E,) gater and E experts (a table or "
+                f"an array), got {shape_str(input)}",
+            )
+        experts = input[1]
+        batch = gater.ndim == 2
+        dim = self.dim if self.dim is not None else (1 if batch else 0)
+        n_experts = gater.shape[-1]
+        if isinstance(experts, (list, tuple)):
+            xs = _same_shapes(self, list(experts), n_experts)
+            ok = xs[0].ndim + 1 > dim and (not batch or xs[0].shape[0] == gater.shape[0])
+            experts = jnp.stack(xs, axis=dim) if ok else None
+        else:
+            ok = hasattr(experts, "ndim") and experts.ndim > dim
+            ok = ok and experts.shape[dim] == n_experts
+            ok = ok and (not batch or (dim > 0 and experts.shape[0] == gater.shape[0]))
+        if not ok:
+            raise ModuleError(
+                self._describe(),
+                f"expected {n_experts} experts (one per gater output) along dim {dim}"
+                + (f", each with the gater's batch of {gater.shape[0]}" if batch else "")
+                + f", got {shape_str(input)}",
+            )
+        self.output = F.mixture_table(gater, experts, dim)
         return self.output

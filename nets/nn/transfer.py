@@ -1,7 +1,7 @@
 """Transfer functions (torch/nn doc/transfer.md): ReLU, LeakyReLU, ELU, Tanh, Sigmoid, SoftMax,
 LogSoftMax, PReLU, RReLU, SoftPlus, SoftSign, SoftShrink, HardShrink, Threshold, HardTanh, ReLU6,
-LogSigmoid, SoftMin, SpatialSoftMax, SpatialLogSoftMax. Element-wise ones take any shape; the
-SoftMax family works over the feature dim."""
+LogSigmoid, SoftMin, SpatialSoftMax, SpatialLogSoftMax, TanhShrink. Element-wise ones take any
+shape; the SoftMax family works over the feature dim."""
 
 from __future__ import annotations
 
@@ -294,4 +294,12 @@ class SpatialLogSoftMax(Module):
 
     def updateOutput(self, input: Any) -> Any:
         self.output = F.log_softmax(input, _feature_axis(self, input))
+        return self.output
+
+
+class TanhShrink(Module):
+    """nn.TanhShrink(): ``x - tanh(x)``, element-wise."""
+
+    def updateOutput(self, input: Any) -> Any:
+        self.output = F.tanh_shrink(array_input(self, input))
         return self.output

@@ -151,3 +151,39 @@ def test_merging_traced_arrays_is_refused(lenet):
 
     with pytest.raises(ModuleError, match="traced value"):
         jax.jit(f)(lenet.split()[0])
+
+
+class _Leave(nn.Module):
+    """Leaves its input in its handoff and passes it on."""
+
+    def updateOutput(self, input):
+        self.handoff()["x"] = input
+        self.output = input * 2
+        return self.output
+
+
+class _Take(nn.Module):
+    """Adds what its partner left in this pass."""
+
+    def __init__(self, partner):
+        super().__init__()
+        self.__dict__["_partner"] = partner
+
+    def updateOutput(self, input):
+        self.output = input + self._partner.handoff()["x"]
+        return self.output
+
+
+def test_handoff_lives_for_one_pure_call():
+    """A module's handoff is per call inside a pure call (compiled, traced: dropped at its end,
+    so no tracer leaks) and a dict on the module outside one."""
+    from nets.nn.binding import handoffs
+
+    leave = _Leave()
+    net = nn.Sequential(leave, _Take(leave))
+    x = jnp.arange(3.0)
+    np.testing.assert_array_equal(net.forward(x), 3 * x)  # 2x + x
+    np.testing.assert_array_equal(net.backward(x, jnp.ones(3)), [3.0, 3.0, 3.0])
+    assert handoffs() is None and "_handoff" not in leave.__dict__
+    leave.updateOutput(x)  # eager, outside any pure call: kept on the module
+    np.testing.assert_array_equal(leave.__dict__["_handoff"]["x"], x)

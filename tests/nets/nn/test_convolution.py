@@ -411,3 +411,181 @@ def test_new_convolutions_against_pytorch():
         return tf.conv1d(x.transpose(1, 2), k, b, 2).transpose(1, 2)
 
     check(tem, rand(2, 5, 3), temporal, 7)
+
+
+# ------------------------------------------------ issue 19: more of Torch7's convolution layers
+
+
+def full_conv3d_loops(x, w, b, stride, pad, adj):
+    """VolumetricFullConvolution as THNN's vol2col: every input voxel scatters weight[i, o]."""
+    size = [
+        (x.shape[2 + a] - 1) * stride[a] - 2 * pad[a] + w.shape[2 + a] + adj[a] for a in range(3)
+    ]
+    out = np.zeros((x.shape[0], w.shape[1], *size)) + b.reshape(1, -1, 1, 1, 1)
+    for pos in np.ndindex(*x.shape[2:]):
+        for tap in np.ndindex(*w.shape[2:]):
+            at = tuple(pos[a] * stride[a] - pad[a] + tap[a] for a in range(3))
+            if all(0 <= at[a] < size[a] for a in range(3)):
+                patch = x[(slice(None), slice(None), *pos)]
+                out[(slice(None), slice(None), *at)] += patch @ w[(slice(None), slice(None), *tap)]
+    return out
+
+
+def test_volumetric_dilated_and_full_convolutions_match_loops():
+    m = nn.VolumetricDilatedConvolution(2, 3, 2, 2, 1, 1, 2, 1, 1, 0, 1, 2, 1, 1)
+    x = rand(2, 2, 5, 3, 4)
+    want = conv_loops(x.astype(np.float64), *f64(m), (1, 1, 2), (1, 1, 0), (2, 1, 1))
+    assert m.forward(x).shape == m.outputShape(x.shape) == want.shape
+    close(m.forward(x), want, 2 * 2 * 2 + 1)
+    close(m.forward(x[1]), want[1], 2 * 2 * 2 + 1)
+    m = nn.VolumetricFullConvolution(2, 3, 2, 3, 2, 2, 2, 1, 1, 0, 1, 1, 1, 0)
+    assert m.weight.shape == (2, 3, 2, 2, 3)  # nIn, nOut, kT, kH, kW
+    x = rand(2, 2, 2, 3, 2)
+    want = full_conv3d_loops(x.astype(np.float64), *f64(m), (2, 1, 2), (1, 1, 0), (1, 0, 1))
+    assert m.forward(x).shape == m.outputShape(x.shape) == want.shape
+    close(m.forward(x), want, 2 * 2 * 2 * 3 + 1)
+    close(m.forward(x[0]), want[0], 2 * 2 * 2 * 3 + 1)
+
+
+def test_depthwise_local_and_row_convolutions_match_loops():
+    m = nn.SpatialDepthWiseConvolution(2, 3, 2, 3, 1, 2, 1, 0)
+    x = rand(2, 2, 5, 4).astype(np.float64)
+    w, b = f64(m)
+    want = np.concatenate(
+        [
+            conv_loops(x[:, i : i + 1], w[:, i : i + 1], b[:, i], (2, 1), (0, 1), (1, 1))
+            for i in range(2)
+        ],
+        axis=1,
+    )  # plane i*nOut + o: input plane i, kernel o
+    assert m.forward(x).shape == m.outputShape(x.shape) == want.shape == (2, 6, 2, 5)
+    close(m.forward(x.astype(np.float32)), want, 3 * 2 + 1)
+    close(m.forward(x[1].astype(np.float32)), want[1], 3 * 2 + 1)
+    m = nn.SpatialConvolutionLocal(2, 3, 4, 3, 2, 2, 2, 1, 1, 0)
+    # oH = (3 - 2) / 1 + 1 = 2, oW = (4 + 2 - 2) / 2 + 1 = 3
+    assert m.weight.shape == (2, 3, 3, 2, 2, 2) and m.bias.shape == (3, 2, 3)
+    x = rand(2, 2, 3, 4).astype(np.float64)
+    w, b = f64(m)
+    xp = np.pad(x, [(0, 0), (0, 0), (0, 0), (1, 1)])
+    want = np.zeros((2, 3, 2, 3)) + b
+    for p, q in np.ndindex(2, 3):
+        patch = xp[:, :, p : p + 2, 2 * q : 2 * q + 2]
+        want[:, :, p, q] += np.einsum("nikl,oikl->no", patch, w[p, q])
+    close(m.forward(x.astype(np.float32)), want, 2 * 2 * 2 + 1)
+    close(m.forward(x[0].astype(np.float32)), want[0], 2 * 2 * 2 + 1)
+    m = nn.TemporalRowConvolution(3, 2, 2)
+    x = rand(2, 5, 3).astype(np.float64)
+    w, b = f64(m)
+    want = np.stack(
+        [b + (x[:, 2 * t : 2 * t + 2] * w[:, 0].T).sum(1) for t in range(2)], 1
+    )  # frame t, row f: sum_k w[f, 0, k] x[2t + k, f]
+    close(m.forward(x.astype(np.float32)), want, 2 + 1)
+    close(m.forward(x[0].astype(np.float32)), want[0], 2 + 1)
+    m.featFirst = True
+    close(m.forward(np.swapaxes(x, 1, 2).astype(np.float32)), np.swapaxes(want, 1, 2), 2 + 1)
+
+
+# (builder, batch input shape): one sample is the shape without its first axis
+MORE_CONVOLUTIONS = [
+    (
+        lambda: nn.VolumetricDilatedConvolution(1, 2, 2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1),
+        (1, 1, 3, 2, 2),
+    ),
+    (
+        lambda: nn.VolumetricFullConvolution(1, 2, 2, 2, 1, 2, 1, 1, 0, 0, 0, 1, 0, 0),
+        (1, 1, 2, 1, 2),
+    ),
+    (lambda: nn.SpatialDepthWiseConvolution(2, 2, 2, 2, 1, 1, 1), (1, 2, 2, 2)),
+    (lambda: nn.SpatialConvolutionLocal(1, 2, 3, 2, 2, 2), (1, 1, 2, 3)),
+    (lambda: nn.TemporalRowConvolution(2, 2), (2, 3, 2)),
+    (
+        lambda: nn.SpatialFullConvolutionMap(np.array([[0, 0], [1, 0], [1, 1]]), 2, 2, 2),
+        (1, 2, 2, 2),
+    ),
+]
+
+
+@pytest.mark.parametrize("form", ["batch", "single"])
+def test_more_convolution_gradients_match_finite_differences(form):
+    for build, shape in MORE_CONVOLUTIONS:
+        m = build()
+        errors = nn.Jacobian.testAll(m, np.zeros(shape if form == "batch" else shape[1:]))
+        assert set(errors) == {"input", "weight", "bias"}
+        assert max(errors.values()) < 1e-6, (m, errors)
+
+
+def test_more_convolutions_print_init_errors_and_checkpoint(tmp_path):
+    assert repr(nn.VolumetricDilatedConvolution(2, 3, 2, 2, 2)) == (
+        "nn.VolumetricDilatedConvolution(2 -> 3, 2x2x2, 1,1,1)"
+    )
+    assert repr(nn.VolumetricDilatedConvolution(2, 3, 2, 2, 2, 1, 1, 1, 1, 0, 0, 2, 2, 2)) == (
+        "nn.VolumetricDilatedConvolution(2 -> 3, 2x2x2, 1,1,1, 1,0,0, 2,2,2)"
+    )
+    assert repr(nn.VolumetricFullConvolution(2, 3, 2, 2, 2, 2, 2, 2, 0, 0, 0, 1, 0, 1)) == (
+        "nn.VolumetricFullConvolution(2 -> 3, 2x2x2, 2,2,2, 1,0,1)"
+    )
+    assert repr(nn.SpatialDepthWiseConvolution(2, 3, 3, 3, 1, 1, 1).noBias()) == (
+        "nn.SpatialDepthWiseConvolution(2 -> 3, 3x3, 1,1, 1,1) without bias"
+    )
+    assert repr(nn.SpatialConvolutionLocal(2, 3, 8, 8, 3, 3)) == (
+        "nn.SpatialConvolutionLocal(2 -> 3, 8x8, 3x3)"
+    )
+    assert repr(nn.TemporalRowConvolution(4, 3, 2)) == "nn.TemporalRowConvolution(4, 3, 2)"
+    nets.manual_seed(5)
+    for m, fan_in in [
+        (nn.VolumetricFullConvolution(4, 2, 2, 2, 3), 4 * 2 * 2 * 3),
+        (nn.SpatialDepthWiseConvolution(4, 2, 3, 2), 4 * 3 * 2),
+        (nn.SpatialConvolutionLocal(4, 2, 5, 5, 3, 2), 4 * 3 * 2),
+        (nn.TemporalRowConvolution(5, 3), 5 * 3),
+    ]:
+        w = np.abs(np.asarray(m.weight))
+        assert w.max() <= 1 / math.sqrt(fan_in) and w.max() > 0.5 / math.sqrt(fan_in), m
+    with pytest.raises(ModuleError, match=r"expected adjT < dT, adjW < dW and adjH < dH"):
+        nn.VolumetricFullConvolution(1, 1, 2, 2, 2, 1, 1, 1, 0, 0, 0, 1)
+    with pytest.raises(ModuleError, match=r"illegal configuration: output width or height less"):
+        nn.SpatialConvolutionLocal(1, 1, 2, 2, 3, 3)
+    with pytest.raises(
+        ModuleError, match=r"inconsistent with the expected sample size \(1, 3, 3\)"
+    ):
+        nn.SpatialConvolutionLocal(1, 1, 3, 3, 2, 2).forward(jnp.zeros((1, 1, 4, 3)))
+    with pytest.raises(ModuleError, match=r"expected 2 input planes \(dim 1 of the input\)"):
+        nn.SpatialDepthWiseConvolution(2, 1, 1, 1).forward(jnp.zeros((1, 3, 2, 2)))
+    with pytest.raises(ModuleError, match=r"expected frames of size 4"):
+        nn.TemporalRowConvolution(4, 2).forward(jnp.zeros((5, 3)))
+    with pytest.raises(ModuleError, match=r"expected dilationW .* >= 1, got 0"):
+        nn.VolumetricDilatedConvolution(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0)
+    net = nn.Sequential(
+        nn.SpatialDepthWiseConvolution(1, 2, 2, 2),
+        nn.SpatialConvolutionLocal(2, 1, 2, 2, 2, 1),
+        nn.View(1, 1, 1, 2),
+        nn.VolumetricFullConvolution(1, 1, 1, 2, 1),
+        nn.VolumetricDilatedConvolution(1, 1, 1, 1, 1),
+        nn.View(3, 1),
+        nn.TemporalRowConvolution(1, 2),
+    )
+    x = rand(1, 3, 3)
+    want = net.forward(x)
+    nets.save(tmp_path / "conv.nets", net)
+    back = nets.load(tmp_path / "conv.nets")
+    assert repr(back) == repr(net)
+    np.testing.assert_array_equal(back.forward(x), want)
+
+
+def test_spatial_full_convolution_map_is_a_scatter_over_the_table(tmp_path):
+    table = np.array([[0, 0], [1, 0], [1, 1], [1, 1]])  # a repeated row: both kernels add up
+    m = nn.SpatialFullConvolutionMap(table, 2, 3, 2, 1)
+    assert (m.nInputPlane, m.nOutputPlane) == (2, 2) and m.weight.shape == (4, 3, 2)
+    x = rand(2, 2, 2, 3)
+    w, b = f64(m)
+    dense = np.zeros((2, 2, 3, 2))
+    for k, (i, o) in enumerate(table):
+        dense[i, o] += w[k]
+    want = full_conv_loops(x.astype(np.float64), dense, b, (1, 2), (0, 0), (0, 0))
+    assert m.forward(x).shape == m.outputShape(x.shape) == want.shape == (2, 2, 4, 6)
+    close(m.forward(x), want, 2 * 2 + 1)
+    close(m.forward(x[1]), want[1], 2 * 2 + 1)
+    assert repr(m) == "nn.SpatialFullConvolutionMap"  # gradients: MORE_CONVOLUTIONS
+    with pytest.raises(ModuleError, match=r"expected 2 input planes \(dim 0 of the input\)"):
+        m.forward(jnp.zeros((3, 2, 2)))
+    nets.save(tmp_path / "fcm.nets", m)
+    np.testing.assert_array_equal(nets.load(tmp_path / "fcm.nets").forward(x), m.forward(x))

@@ -1,12 +1,14 @@
 """ParallelCriterion and MultiCriterion: weighted sums of their children, values and gradients,
 printed form, errors that name the child, and a checkpoint round trip."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import nets
 from nets import nn
 from nets._errors import ModuleError
-from tests.tolerance import assert_close, path_terms
+from tests.tolerance import ELEMENTWISE, assert_close, path_terms
 
 RNG = np.random.default_rng(192)
 X = RNG.standard_normal((4, 3)).astype(np.float32)
@@ -121,3 +123,81 @@ def test_weighted_auxiliary_losses_train_in_the_engine():
     bad = data.DatasetIterator(data.TensorDataset(x, np.where(y == 2, 3, y)), 8, prefetch=0)
     with pytest.raises(Exception, match=r"ClassNLLCriterion|CrossEntropyCriterion"):
         Engine(seed=0).train(net, bad, crit, "sgd", {}, maxepoch=1)
+
+
+# ---------------------------------------------------------------- issue 19: CriterionTable,
+# ModuleCriterion
+
+
+def test_criterion_table_is_a_loss_inside_a_network():
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    t = np.array([0, 2, 1])
+    ce = nn.CrossEntropyCriterion()
+    m = nn.CriterionTable(nn.CrossEntropyCriterion())
+    assert float(m.forward([x, t])) == ce.forward(x, t)  # the same compiled maths
+    gx, gt = m.backward([x, t], jnp.float32(1.0))
+    np.testing.assert_array_equal(gx, ce.backward(x, t))
+    assert np.asarray(gt).shape == t.shape  # the integer target's gradient: empty (zero)
+    mse = nn.CriterionTable(nn.MSECriterion())
+    y = rng.standard_normal((3, 4)).astype(np.float32)
+    assert_close(
+        mse.forward([x, y]), ((x.astype(np.float64) - y) ** 2).mean(), terms=12, dtype=np.float32
+    )
+    assert_close(
+        mse.forward([x[0], y[0]]),
+        ((x[0].astype(np.float64) - y[0]) ** 2).mean(),
+        terms=4,
+        dtype=np.float32,
+    )
+    net = nn.Sequential(
+        nn.ParallelTable(nn.Tanh(), nn.Identity()), nn.CriterionTable(nn.MSECriterion())
+    )
+    errors = nn.Jacobian.testJacobian(nn.Sequential(nn.SplitTable(0), net), np.zeros((2, 3, 4)))
+    assert errors < 1e-6
+    assert repr(m) == "nn.CriterionTable(nn.CrossEntropyCriterion)"
+    with pytest.raises(ModuleError, match=r"nn\.CriterionTable: expected criterion to be an nn"):
+        nn.CriterionTable(nn.Tanh())
+    with pytest.raises(ModuleError, match=r"expected a table \{input, target\}, got \(3, 4\)"):
+        m.forward(x)
+    assert np.isnan(m.forward([x, np.array([0, 4, 1])]))  # a value: NaN, not an exception
+    with pytest.raises(ModuleError, match=r"\(0\) nn\.CrossEntropyCriterion: expected a target "):
+        m.forward([x, np.array([0, 1])])
+
+
+def test_module_criterion_transforms_input_and_target():
+    rng = np.random.default_rng(32)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    t = np.array([0, 2, 1])
+    m = nn.ModuleCriterion(nn.ClassNLLCriterion(), nn.LogSoftMax())
+    ce = nn.CrossEntropyCriterion()
+    assert_close(m.forward(x, t), ce.forward(x, t), terms=4 + ELEMENTWISE, dtype=np.float32)
+    assert_close(m.backward(x, t), ce.backward(x, t), terms=4 + ELEMENTWISE, dtype=np.float32)
+    assert_close(
+        m.forward(x[1], t[1]), ce.forward(x[1], t[1]), terms=4 + ELEMENTWISE, dtype=np.float32
+    )
+    y = rng.standard_normal((3, 4)).astype(np.float32)
+    both = nn.ModuleCriterion(nn.MSECriterion(), nn.Tanh(), nn.MulConstant(0.5))
+    want = ((np.tanh(x.astype(np.float64)) - 0.5 * y) ** 2).mean()
+    assert_close(both.forward(x, y), want, terms=12 + ELEMENTWISE, dtype=np.float32)
+    assert nn.Jacobian.testCriterion(both, x.astype(np.float64), y) < 1e-6
+    assert repr(m) == "nn.ModuleCriterion"
+    with pytest.raises(ModuleError, match=r"expected inputModule without parameters"):
+        nn.ModuleCriterion(nn.MSECriterion(), nn.Linear(2, 2))
+    with pytest.raises(ModuleError, match=r"expected targetModule to be an nn module \(not a"):
+        nn.ModuleCriterion(nn.MSECriterion(), None, nn.MSECriterion())
+    with pytest.raises(ModuleError, match=r"\(0\) nn\.ClassNLLCriterion: expected class indices"):
+        m.forward(x, np.array([0, 7, 1]))
+
+
+def test_criterion_wrappers_survive_a_checkpoint(tmp_path):
+    x = np.random.default_rng(33).standard_normal((2, 3)).astype(np.float32)
+    t = np.array([2, 0])
+    m = nn.ModuleCriterion(nn.ClassNLLCriterion(np.array([1.0, 2.0, 3.0])), nn.LogSoftMax())
+    net = nn.CriterionTable(nn.CrossEntropyCriterion(np.array([1.0, 0.5, 2.0])))
+    want = (m.forward(x, t), float(net.forward([x, t])))
+    nets.save(tmp_path / "c.nets", nn.ConcatTable(net))
+    back = nets.load(tmp_path / "c.nets").modules[0]
+    assert float(back.forward([x, t])) == want[1]
+    nets.save(tmp_path / "m.nets", m)
+    assert nets.load(tmp_path / "m.nets").forward(x, t) == want[0]

@@ -195,3 +195,17 @@ def test_dimension_errors_name_module_and_expectation():
         ModuleError, match=r"\(1\) nn\.Sum: expected an array of at least 1 dimensions, got a table"
     ):
         net.forward([jnp.zeros(2)])
+
+
+def test_collapse_flattens_each_sample():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_array_equal(nn.Collapse(2).forward(x), x.reshape(2, 12))
+    np.testing.assert_array_equal(nn.Collapse(2).forward(x[0]), x[0].reshape(12))
+    np.testing.assert_array_equal(nn.Collapse(3).forward(x), x.reshape(24))
+    g = nn.Collapse(2).backward(x, jnp.arange(24.0).reshape(2, 12))
+    np.testing.assert_array_equal(g, x)  # the gradient is reshaped back
+    assert repr(nn.Collapse(2)) == "nn.Collapse(2)"
+    with pytest.raises(ModuleError, match=r"nn\.Collapse: expected nInputDim .* >= 0, got -1"):
+        nn.Collapse(-1)
+    with pytest.raises(ModuleError, match=r"nn\.Collapse\(1\): expected an array, got a table"):
+        nn.Collapse(1).forward([x])

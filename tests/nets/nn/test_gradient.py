@@ -59,3 +59,20 @@ def test_gradient_layers_reprs_and_errors():
         nn.L1Penalty("0.1")
     with pytest.raises(ModuleError, match=r"nn\.GradientReversal: expected an array, got a table"):
         nn.GradientReversal().forward([X])
+
+
+def test_zero_grad_passes_values_and_stops_the_gradient():
+    """ZeroGrad: the identity forward on an array or a table; zero gradients, so only the other
+    path of a residual sum reaches the input."""
+    m = nn.ZeroGrad()
+    np.testing.assert_array_equal(m.forward(X), X)
+    np.testing.assert_array_equal(m.backward(X, jnp.ones_like(X)), np.zeros_like(X))
+    table = [X, X[0]]
+    out = m.forward(table)
+    np.testing.assert_array_equal(out[1], X[0])
+    g = m.backward(table, [jnp.ones_like(X), jnp.ones(3)])
+    assert [np.abs(np.asarray(a)).max() for a in g] == [0, 0]
+    net = nn.Sequential(nn.ConcatTable(nn.ZeroGrad(), nn.MulConstant(3.0)), nn.CAddTable())
+    np.testing.assert_array_equal(net.forward(X[0]), 4 * X[0])
+    np.testing.assert_array_equal(net.backward(X[0], jnp.ones(3)), [3.0, 3.0, 3.0])
+    assert repr(nn.ZeroGrad()) == "nn.ZeroGrad"

@@ -11,6 +11,16 @@ import pytest
 
 from nets import nn
 from nets._errors import NetsError
+from tests.nets.nn import (
+    test_normalization,
+    test_padding,
+    test_pooling,
+    test_simple,
+    test_upsampling,
+)
+from tests.nets.nn.test_convolution import MORE_CONVOLUTIONS
+from tests.nets.nn.test_feature_activations import FEATURE_ACTIVATIONS
+from tests.nets.nn.test_pooling import MORE_POOLING
 from tests.nets.nn.test_transfer import ELEMENTWISE_LAYERS
 from tests.tolerance import assert_close
 
@@ -179,6 +189,12 @@ def test_every_layer_in_nn_is_in_the_sweep():
     # issue 19's transfer functions: checked side by side, one compiled check per form
     checked |= {type(build()).__name__ for build in ELEMENTWISE_LAYERS}
     checked |= {"SpatialSoftMax", "SpatialLogSoftMax"}
+    # issue 19's later layers, checked in their own files, several to one compiled check
+    checked |= {type(build()).__name__ for build in FEATURE_ACTIVATIONS}
+    checked |= {type(build()).__name__ for build, _ in MORE_CONVOLUTIONS}
+    checked |= {type(build(True)).__name__ for build, _ in MORE_POOLING}
+    for part in (test_simple, test_normalization, test_padding, test_pooling, test_upsampling):
+        checked |= part.FINITE_DIFFERENCES
     layers = {
         n
         for n in dir(nn)
@@ -193,6 +209,7 @@ def test_every_layer_in_nn_is_in_the_sweep():
             "transfer",
             "padding",
             "upsampling",
+            "feature_activations",
         )
     }
     assert layers <= checked, sorted(layers - checked)

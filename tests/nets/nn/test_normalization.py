@@ -258,3 +258,47 @@ def test_volumetric_batch_norm_against_pytorch():
     close(y, yt.detach().numpy(), path_terms(n, n, ELEMENTWISE))
     close(gin, xt.grad.numpy(), path_terms(n, n, n, ELEMENTWISE), scale=float(np.abs(g).max() * 4))
     close(m.gradWeight, wt.grad.numpy(), n, scale=float(np.abs(g).sum()))
+
+
+# ---------------------------------------------------------------- issue 19: LayerNormalization
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"LayerNormalization"}
+
+
+def test_layer_normalization_formula_batch_and_single():
+    x = rand(3, 5)
+    m = nn.LayerNormalization(5, 0.5)
+    m.weight = np.float32([1, 2, 3, 4, 5])
+    c = x.astype(np.float64) - x.mean(1, keepdims=True)
+    want = np.sqrt(5) * c / np.sqrt((c * c).sum(1, keepdims=True) + 1e-10) * np.arange(1, 6) + 0.5
+    terms = path_terms(5, 5, ELEMENTWISE, 3)  # the mean, the sum of squares, sqrt, the affine
+    close(m.forward(x), want, terms)
+    close(m.forward(x[1]), want[1], terms)
+    plain = nn.LayerNormalization(5, affine=False)
+    assert plain.split()[0] == {}
+    close(plain.forward(x), np.sqrt(5) * c / np.sqrt((c * c).sum(1, keepdims=True)), terms)
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (4,)], ids=["batch", "single"])
+def test_layer_normalization_gradients_match_finite_differences(shape):
+    m = nn.LayerNormalization(4, 0.1, 1e-3)
+    errors = nn.Jacobian.testAll(m, np.zeros(shape))
+    assert set(errors) == {"input", "weight", "bias"}
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_layer_normalization_printed_form_errors_and_checkpoint(tmp_path):
+    m = nn.LayerNormalization(4, 0.25)
+    assert repr(m) == "nn.LayerNormalization(4)"
+    np.testing.assert_array_equal(m.bias, np.full(4, 0.25, np.float32))
+    with pytest.raises(ModuleError, match=r"nn\.LayerNormalization: expected eps .* >= 0"):
+        nn.LayerNormalization(4, 0, -1)
+    with pytest.raises(ModuleError, match=r"expected input \(N, 4\) or \(4,\), got \(2, 3\)"):
+        m.forward(jnp.zeros((2, 3)))
+    m.weight = np.float32([1, -1, 2, 0.5])
+    x = rand(2, 4)
+    nets.save(tmp_path / "ln.nets", m)
+    back = nets.load(tmp_path / "ln.nets")
+    np.testing.assert_array_equal(back.forward(x), m.forward(x))

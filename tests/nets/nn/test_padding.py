@@ -119,3 +119,35 @@ def test_edge_padding_against_pytorch():
         np.testing.assert_array_equal(m.forward(x), yt.detach().numpy())
         # up to 3 reflected or 5 replicated outputs per axis read one input
         assert_close(m.backward(x, g), xt.grad.numpy(), terms=5 * 5, scale=float(np.abs(g).max()))
+
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's completeness
+# check)
+FINITE_DIFFERENCES = {"VolumetricReplicationPadding"}
+
+
+def test_volumetric_replication_padding_against_numpy_and_gradients(tmp_path):
+    x = rand(1, 2, 2, 3, 2)
+    m = nn.VolumetricReplicationPadding(1, 0, 2, -1, 1, 2)
+    want = np.pad(x, [(0, 0), (0, 0), (1, 2), (2, 0), (1, 0)], mode="edge")[:, :, :, :-1]
+    np.testing.assert_array_equal(m.forward(x), want)
+    np.testing.assert_array_equal(m.forward(x[0]), want[0])
+    assert m.forward(x).shape == m.outputShape(x.shape)
+    np.testing.assert_array_equal(
+        nn.VolumetricReplicationPadding(1).forward(x),
+        np.pad(x, [(0, 0)] * 2 + [(1, 1)] * 3, mode="edge"),
+    )
+    for shape in [(1, 1, 2, 2, 2), (1, 2, 2, 2)]:
+        errors = nn.Jacobian.testAll(m, np.zeros(shape))
+        assert errors["input"] < 1e-6, errors
+    assert repr(m) == (
+        "nn.VolumetricReplicationPadding(left=1, right=0, top=2, bottom=-1, front=1, back=2)"
+    )
+    with pytest.raises(ModuleError, match=r"expected pback \(the amount added on the back"):
+        nn.VolumetricReplicationPadding(1, 1, 1, 1, 1, 0.5)
+    with pytest.raises(ModuleError, match=r"expected a 4D \(C, T, H, W\) sample or a 5D"):
+        m.forward(jnp.zeros((2, 3, 4)))
+    with pytest.raises(ModuleError, match=r"input is too small"):
+        nn.VolumetricReplicationPadding(-2).forward(jnp.zeros((1, 2, 3, 3)))
+    nets.save(tmp_path / "pad.nets", m)
+    np.testing.assert_array_equal(nets.load(tmp_path / "pad.nets").forward(x), want)

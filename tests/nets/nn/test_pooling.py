@@ -11,6 +11,7 @@ import nets
 from nets import nn
 from nets._errors import ModuleError
 from nets.nn import functional as F  # noqa: N812
+from nets.summary import infer_shape
 from tests.tolerance import assert_close
 
 RNG = np.random.default_rng(3)
@@ -393,3 +394,271 @@ def test_new_poolings_against_pytorch():
     )
     np.testing.assert_array_equal(F.fractional_max_pool2d(x, (3, 4), (3, 2), samples), want.numpy())
     assert frac.forward(x).shape == want.shape
+
+
+# ------------------------------------------------ issue 19: adaptive max, temporal sub-sampling,
+# dilated volumetric max and feature Lp pooling
+
+
+def test_spatial_adaptive_max_pooling_against_loops():
+    x = rand(2, 2, 5, 7)
+    y = np.asarray(nn.SpatialAdaptiveMaxPooling(3, 2).forward(x))  # W = 3, H = 2
+    assert y.shape == (2, 2, 2, 3)
+    for i, j in np.ndindex(2, 3):
+        r0, r1 = (i * 5) // 2, -((-(i + 1) * 5) // 2)
+        c0, c1 = (j * 7) // 3, -((-(j + 1) * 7) // 3)
+        np.testing.assert_array_equal(y[..., i, j], x[..., r0:r1, c0:c1].max((-2, -1)))
+    np.testing.assert_array_equal(nn.SpatialAdaptiveMaxPooling(3, 2).forward(x[1]), y[1])
+
+
+def test_temporal_subsampling_against_loops():
+    m = nn.TemporalSubSampling(3, 2, 2)
+    x = rand(2, 5, 3)
+    w, b = np.asarray(m.weight, np.float64), np.asarray(m.bias, np.float64)
+    want = np.stack([b + w * x[:, 2 * t : 2 * t + 2].sum(1) for t in range(2)], 1)
+    close(m.forward(x), want, 2 + 2)  # a window sum of 2, the product and the bias
+    close(m.forward(x[0]), want[0], 2 + 2)
+    assert np.abs(w).max() <= 1 / math.sqrt(2)
+
+
+def test_volumetric_dilated_max_pooling_against_loops():
+    m = nn.VolumetricDilatedMaxPooling(2, 2, 1, 1, 1, 1, 0, 1, 0, 2, 1, 1)
+    x = rand(1, 2, 4, 3, 3)
+    y = np.asarray(m.forward(x))
+    xp = np.pad(x, [(0, 0), (0, 0), (0, 0), (0, 0), (1, 1)], constant_values=-np.inf)
+    want = np.full((1, 2, 2, 3, 4), -np.inf, np.float32)  # T: 4 - 2 - 1 + 1, W: 3 + 2 - 2 + 1
+    for t, h, w in np.ndindex(2, 3, 4):
+        window = xp[:, :, [t, t + 2], h, w : w + 2]
+        want[:, :, t, h, w] = window.max((-2, -1))
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(m.forward(x[0]), want[0])
+
+
+def test_feature_lp_pooling_against_loops():
+    x = rand(2, 5, 3) ** 2 + 0.5  # positive: fractional powers
+    for p in (2, 1.5):
+        m = nn.FeatureLPPooling(3, 2, p, True)
+        want = np.stack(
+            [(x[:, 2 * f : 2 * f + 3].astype(np.float64) ** p).sum(1) ** (1 / p) for f in range(2)],
+            1,
+        )
+        close(m.forward(x), want, 3 + 8)  # a sum of 3 and two library powers
+        single = nn.FeatureLPPooling(3, 2, p, False)
+        close(single.forward(x[1]), want[1], 3 + 8)
+
+
+# (builder of batch mode, batch input shape): one sample is the shape without its first axis
+MORE_POOLING = [
+    (lambda batch: nn.SpatialAdaptiveMaxPooling(2, 2), (1, 1, 3, 3)),
+    (lambda batch: nn.TemporalSubSampling(2, 2, 1), (2, 3, 2)),
+    (
+        lambda batch: nn.VolumetricDilatedMaxPooling(2, 1, 2, 1, 1, 1, 0, 0, 1, 2, 1, 1),
+        (1, 1, 3, 2, 2),
+    ),
+    (lambda batch: nn.FeatureLPPooling(2, 1, 2, batch), (2, 3, 2)),
+    (lambda batch: nn.TemporalDynamicKMaxPooling(2), (2, 4, 2)),
+    (lambda batch: nn.VolumetricFractionalMaxPooling(2, 2, 2, 2, 2, 2), (1, 1, 4, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("form", ["batch", "single"])
+def test_more_pooling_gradients_match_finite_differences(form):
+    batch = form == "batch"
+    for build, shape in MORE_POOLING:
+        m = build(batch)
+        errors = nn.Jacobian.testAll(m, np.zeros(shape if batch else shape[1:]), 0.5, 2.0)
+        assert max(errors.values()) < 1e-6, (m, errors)
+
+
+def test_more_pooling_printed_forms_errors_checkpoint(tmp_path):
+    assert repr(nn.SpatialAdaptiveMaxPooling(3, 2)) == "nn.SpatialAdaptiveMaxPooling"
+    m = nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2)
+    assert repr(m) == "nn.VolumetricDilatedMaxPooling(2x2x2, 1,1,1, 1,1,1, 2,2,2)"
+    assert repr(nn.FeatureLPPooling(2, 1, 2, True)) == "nn.FeatureLPPooling(w2 s1 power 2 batch 1"
+    with pytest.raises(ModuleError, match=r"nn\.FeatureLPPooling: expected width <= 16, got 17"):
+        nn.FeatureLPPooling(17, 1, 2, True)
+    with pytest.raises(ModuleError, match=r"expected stride <= 4, got 5"):
+        nn.FeatureLPPooling(2, 5, 2, True)
+    with pytest.raises(ModuleError, match=r"expected an input of 2 to 4 dimensions for batch mode"):
+        nn.FeatureLPPooling(2, 1, 2, True).forward(jnp.zeros(3))
+    with pytest.raises(ModuleError, match=r"expected at least width = 3 features \(dim 0"):
+        nn.FeatureLPPooling(3, 1, 2, False).forward(jnp.zeros((2, 4)))
+    with pytest.raises(ModuleError, match=r"nn\.TemporalSubSampling: expected frames of size 3"):
+        nn.TemporalSubSampling(3, 2).forward(jnp.zeros((4, 2)))
+    with pytest.raises(ModuleError, match=r"input sequence smaller than kernel size"):
+        nn.TemporalSubSampling(3, 5).forward(jnp.zeros((4, 3)))
+    with pytest.raises(ModuleError, match=r"expected dilationT .* >= 1, got 0"):
+        nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 0, 0, 0, 0)
+    with pytest.raises(ModuleError, match=r"input is too small"):  # windows span 3 inputs
+        nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 0, 0, 0, 2, 2, 2).forward(
+            jnp.zeros((1, 1, 2, 2, 2))
+        )
+    with pytest.raises(ModuleError, match=r"expected a 3D \(C, H, W\) sample or a 4D"):
+        nn.SpatialAdaptiveMaxPooling(2, 2).forward(jnp.zeros((2, 2)))
+    net = nn.Sequential(
+        nn.VolumetricDilatedMaxPooling(1, 2, 2, 1, 1, 1, 0, 0, 0, 1, 1, 1),
+        nn.View(-1, 2, 2),
+        nn.SpatialAdaptiveMaxPooling(1, 1),
+        nn.View(2, 2),
+        nn.TemporalSubSampling(2, 1),
+        nn.FeatureLPPooling(2, 1, 2, False),
+    )
+    x = rand(2, 2, 3, 3) ** 2
+    want = net.forward(x)
+    nets.save(tmp_path / "pool.nets", net)
+    back = nets.load(tmp_path / "pool.nets")
+    assert repr(back) == repr(net)
+    np.testing.assert_array_equal(back.forward(x), want)
+
+
+def test_temporal_dynamic_k_max_pooling_keeps_the_top_k_in_time_order():
+    x = rand(2, 6, 3)
+    m = nn.TemporalDynamicKMaxPooling(2, 0.5)  # k = max(2, ceil(0.5 * 6)) = 3
+    y = np.asarray(m.forward(x))
+    assert y.shape == (2, 3, 3)
+    for n, f in np.ndindex(2, 3):
+        top = np.sort(np.argsort(-x[n, :, f], kind="stable")[:3])
+        np.testing.assert_array_equal(y[n, :, f], x[n, top, f])
+    np.testing.assert_array_equal(m.forward(x[1]), y[1])
+    assert nn.TemporalDynamicKMaxPooling(4).forward(x).shape == (2, 4, 3)
+    # gradients: MORE_POOLING
+    with pytest.raises(ModuleError, match=r"input sequence length \(6\) too small for the desired"):
+        nn.TemporalDynamicKMaxPooling(7).forward(x)
+    with pytest.raises(ModuleError, match=r"expected factor .* >= 0, got -1"):
+        nn.TemporalDynamicKMaxPooling(1, -1)
+
+
+def test_volumetric_fractional_max_pooling_against_loops(tmp_path):
+    m = nn.VolumetricFractionalMaxPooling(2, 3, 2, 3, 2, 4).evaluate()  # T, W, H; outT, outW, outH
+    x = rand(2, 2, 5, 6, 5)
+    y = np.asarray(m.forward(x))
+    assert y.shape == m.outputShape(x.shape) == (2, 2, 3, 4, 2)
+    samples = np.asarray(jax.random.uniform(jax.random.key(m.seed), (2, 2, 3)), np.float32)
+    for b, p in np.ndindex(2, 2):
+        ts = thnn_intervals(samples[b, p, 0], 5, 3, 2)  # Torch7's order: time, width, height
+        ws = thnn_intervals(samples[b, p, 1], 5, 2, 3)
+        hs = thnn_intervals(samples[b, p, 2], 6, 4, 2)
+        for i, j, k in np.ndindex(3, 4, 2):
+            window = x[b, p, ts[i] : ts[i] + 2, hs[j] : hs[j] + 2, ws[k] : ws[k] + 3]
+            assert y[b, p, i, j, k] == window.max()
+    assert m.forward(x[0]).shape == (2, 3, 4, 2)
+    ratio = nn.VolumetricFractionalMaxPooling(2, 2, 2, 0.5, 0.5, 0.75)
+    assert ratio.forward(x).shape == (
+        2,
+        2,
+        2,
+        4,
+        2,
+    )  # floor(5 * 0.5), floor(6 * 0.75), floor(5 * 0.5)
+    m.training()
+    a, b = np.asarray(m.forward(x)), np.asarray(m.forward(x))
+    assert not np.array_equal(a, b)  # training: new regions at each forward
+    m.fixPoolingRegions()
+    np.testing.assert_array_equal(m.forward(x), y)
+    # gradients: MORE_POOLING
+    assert repr(m) == "nn.VolumetricFractionalMaxPooling(3x2x4, 2,3,2)"
+    assert repr(ratio) == "nn.VolumetricFractionalMaxPooling(0.5x0.5x0.75, 2,2,2)"
+    with pytest.raises(
+        ModuleError, match=r"expected three sizes \(integers >= 1\) or three ratios"
+    ):
+        nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 0.5, 2)
+    with pytest.raises(ModuleError, match=r"expected poolSizeT .* >= 2, got 1"):
+        nn.VolumetricFractionalMaxPooling(1, 2, 2, 2, 2, 2)
+    with pytest.raises(
+        ModuleError, match=r"poolSizeT \(2\) too large relative to the input's size"
+    ):
+        nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 2, 2).forward(jnp.zeros((1, 4, 5, 5)))
+    nets.save(tmp_path / "vf.nets", m)
+    back = nets.load(tmp_path / "vf.nets")
+    assert back.seed == m.seed
+    np.testing.assert_array_equal(back.evaluate().forward(x), y)
+
+
+# ------------------------------------------------ issue 19: max unpooling with its pooling partner
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's completeness
+# check)
+FINITE_DIFFERENCES = {"SpatialMaxUnpooling", "VolumetricMaxUnpooling"}
+
+
+def unpool_loops(y, x, kernel, pad):
+    """THNN's MaxUnpooling: each value of `y` goes to the first maximum of its pooling window
+    over `x` (the window at ``o*k - pad``, clipped to the input), zeros elsewhere."""
+    out = np.zeros(x.shape, np.float64)
+    for idx in np.ndindex(*y.shape):
+        lead, pos = idx[:2], idx[2:]
+        lo = [max(o * k - p, 0) for o, k, p in zip(pos, kernel, pad, strict=True)]
+        hi = [
+            min(o * k - p + k, s) for o, k, p, s in zip(pos, kernel, pad, x.shape[2:], strict=True)
+        ]
+        window = x[lead + tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
+        first = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+        out[lead + tuple(a + f for a, f in zip(lo, first, strict=True))] = y[idx]
+    return out
+
+
+def test_spatial_max_unpooling_puts_values_back_at_the_maxima(tmp_path):
+    x = rand(2, 2, 5, 6)
+    x[0, 0, 0, 1:3] = 3.0  # a tie inside one window (columns 1-2): the first wins, as THNN
+    pool = nn.SpatialMaxPooling(2, 3, 2, 3, 1, 1)
+    net = nn.Sequential(pool, nn.Tanh(), nn.SpatialMaxUnpooling(pool))
+    y = np.asarray(net.forward(x))
+    pooled = np.tanh(np.asarray(pool.forward(x), np.float64))
+    want = unpool_loops(pooled, x, (3, 2), (1, 1))
+    assert_close(y, want, terms=4)  # a library tanh
+    assert y[0, 0, 0, 1] != 0 and y[0, 0, 0, 2] == 0
+    assert_close(net.forward(x[1]), want[1], terms=4)
+    assert nets.nn.binding.handoffs() is None and "_handoff" not in pool.__dict__
+    # d output / d input: through the pooled values only (the positions are constants)
+    errors = nn.Jacobian.testAll(net, np.zeros((1, 1, 4, 4)))
+    assert errors["input"] < 1e-6, errors
+    # Torch7's eager order works too: the pooling, then the unpooling
+    unpool = nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(2, 2))
+    p = unpool.pooling.updateOutput(x)
+    np.testing.assert_array_equal(
+        unpool.updateOutput(p), unpool_loops(np.asarray(p, np.float64), x, (2, 2), (0, 0))
+    )
+    assert repr(net.modules[2]) == (
+        "nn.SpatialMaxUnpooling associated to nn.SpatialMaxPooling(2x3, 2,3, 1,1)"
+    )
+    nets.save(tmp_path / "unpool.nets", net)
+    back = nets.load(tmp_path / "unpool.nets")
+    # the unpooling's reference comes back as a copy of the pooling module, with its key
+    assert back.modules[2].pooling.handoffKey == back.modules[0].handoffKey == pool.handoffKey
+    np.testing.assert_array_equal(back.forward(x), y)
+    # a pooling module that is not the partner (equal settings, another key) is not used
+    other = nn.SpatialMaxPooling(2, 3, 2, 3, 1, 1)
+    with pytest.raises(ModuleError, match=r"has not run in this pass"):
+        nn.Sequential(other, nn.SpatialMaxUnpooling(pool)).forward(x)
+
+
+def test_volumetric_max_unpooling_and_unpooling_errors():
+    x = rand(1, 2, 4, 3, 4)
+    pool = nn.VolumetricMaxPooling(2, 2, 2).ceil()
+    net = nn.Sequential(pool, nn.VolumetricMaxUnpooling(pool))
+    want = unpool_loops(np.asarray(pool.forward(x), np.float64), x, (2, 2, 2), (0, 0, 0))
+    np.testing.assert_array_equal(net.forward(x), want)
+    np.testing.assert_array_equal(net.forward(x[0]), want[0])
+    errors = nn.Jacobian.testAll(net, np.zeros((2, 2, 2, 2)))
+    assert errors["input"] < 1e-6, errors
+    with pytest.raises(ModuleError, match=r"expected an nn\.SpatialMaxPooling as poolingModule"):
+        nn.SpatialMaxUnpooling(nn.SpatialAveragePooling(2, 2))
+    with pytest.raises(ModuleError, match=r"kernel to equal its stride, got kW=3 and dW=2"):
+        nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(3, 3, 2, 2))
+    with pytest.raises(ModuleError, match=r"kT=2 and dT=1"):
+        nn.VolumetricMaxUnpooling(nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2))
+    lone = nn.SpatialMaxUnpooling(nn.SpatialMaxPooling(2, 2))
+    with pytest.raises(ModuleError, match=r"its nn\.SpatialMaxPooling\(2x2, 2,2\) has not run in"):
+        lone.forward(jnp.zeros((1, 1, 2, 2)))
+    with pytest.raises(ModuleError, match=r"that module has not seen an input yet"):
+        lone.outputShape((1, 1, 2, 2))
+    # shape inference (nets.summary) follows the pooling's input, odd sizes included
+    pool = nn.SpatialMaxPooling(2, 2).ceil()
+    seg = nn.Sequential(pool, nn.SpatialConvolution(1, 1, 3, 3, 1, 1, 1, 1))
+    seg.add(nn.SpatialMaxUnpooling(pool))
+    assert infer_shape(seg, (2, 1, 5, 7)) == (2, 1, 5, 7)
+    assert "SpatialMaxUnpooling" in str(nets.summary(seg, (2, 1, 5, 7)))
+    pool = nn.SpatialMaxPooling(2, 2)
+    bad = nn.Sequential(pool, nn.Padding(2, 1), nn.SpatialMaxUnpooling(pool))
+    with pytest.raises(ModuleError, match=r"expected an input of the pooling's output shape"):
+        bad.forward(jnp.zeros((1, 1, 4, 4)))

@@ -172,3 +172,50 @@ def test_products_against_torch():
     x = jnp.asarray(x2, jnp.float32)
     assert_close(m.forward(x), out.detach().numpy(), terms=4 + ELEMENTWISE)
     assert_close(m.backward(x, jnp.ones((5, 4))), t.grad.numpy(), terms=2 * (4 + ELEMENTWISE))
+
+
+# ---------------------------------------------------------------- issue 19: WeightedEuclidean, MV
+
+
+def test_weighted_euclidean_formula_gradients_and_checkpoint(tmp_path):
+    m = nn.WeightedEuclidean(4, 3)
+    m.diagCov = RNG.uniform(0.5, 2, (4, 3)).astype(np.float32)
+    x = RNG.standard_normal((2, 4)).astype(np.float32)
+    w, c = f64(m.weight), f64(m.diagCov)
+    want = np.sqrt((((f64(x)[:, :, None] - w) * c) ** 2).sum(1))  # y_j = ||c_j * (x - w_j)||
+    assert_close(m.forward(x), want, terms=4 + 3 + ELEMENTWISE)
+    assert_close(m.forward(x[1]), want[1], terms=4 + 3 + ELEMENTWISE)
+    for shape in [(2, 4), (4,)]:
+        errors = nn.Jacobian.testAll(m, np.zeros(shape))
+        assert set(errors) == {"input", "weight", "diagCov"}
+        assert max(errors.values()) < FD_TOL, errors
+    assert m.gradDiagCov.shape == (4, 3)
+    assert repr(m) == "nn.WeightedEuclidean"
+    np.testing.assert_array_equal(nn.WeightedEuclidean(4, 3).diagCov, np.ones((4, 3)))
+    with pytest.raises(ModuleError, match=r"expected input of size 4 in the last dimension"):
+        m.forward(jnp.zeros((2, 5)))
+    nets.save(tmp_path / "we.nets", m)
+    back = nets.load(tmp_path / "we.nets")
+    np.testing.assert_array_equal(back.forward(x), m.forward(x))
+
+
+def test_mv_plain_transposed_batched_and_its_gradient():
+    mat = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    v = RNG.standard_normal((2, 4)).astype(np.float32)
+    u = RNG.standard_normal((2, 3)).astype(np.float32)
+    assert_close(nn.MV().forward([mat, v]), np.einsum("nrc,nc->nr", f64(mat), f64(v)), terms=4)
+    assert_close(nn.MV().forward([mat[0], v[0]]), f64(mat[0]) @ f64(v[0]), terms=4)
+    assert_close(nn.MV(True).forward([mat[1], u[1]]), f64(mat[1]).T @ f64(u[1]), terms=3)
+    # {M, v} from one (4, 4) array or a batch: M its first 3 rows and v the last (or, with
+    # trans, M its first 3 columns and v the last column)
+    for trans, shape in [(False, (4, 4)), (True, (2, 4, 4))]:
+        if trans:
+            pick = nn.ConcatTable(nn.Narrow(-1, 0, 3), nn.Select(-1, 3))
+        else:
+            pick = nn.ConcatTable(nn.Narrow(-2, 0, 3), nn.Select(-2, 3))
+        errors = nn.Jacobian.testAll(nn.Sequential(pick, nn.MV(trans)), np.zeros(shape))
+        assert errors["input"] < FD_TOL, errors
+    with pytest.raises(ModuleError, match=r"nn\.MV: expected trans .* to be a bool, got 1"):
+        nn.MV(1)
+    with pytest.raises(ModuleError, match=r"nn\.MV: expected \{M, v\}: an \(R, C\) matrix"):
+        nn.MV().forward([mat, u])

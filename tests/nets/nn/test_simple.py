@@ -226,3 +226,72 @@ def test_spatial_zero_padding_pads_crops_and_keeps_single_samples():
 def test_spatial_zero_padding_too_much_crop_is_an_error():
     with pytest.raises(ModuleError, match=r"too small: given input size \(3x4x5\)"):
         nn.SpatialZeroPadding(0, 0, -2, -2).forward(jnp.zeros((3, 4, 5)))
+
+
+# ---------------------------------------------------------------- issue 19: LinearWeightNorm,
+# PartialLinear
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"LinearWeightNorm", "PartialLinear"}
+
+
+def test_linear_weight_norm_formula_gradients_and_conversions(tmp_path):
+    rng = np.random.default_rng(41)
+    m = nn.LinearWeightNorm(4, 3)
+    m.g = rng.uniform(0.5, 2, (3, 1)).astype(np.float32)
+    v, g, b = (np.asarray(a, np.float64) for a in (m.v, m.g, m.bias))
+    w = g * v / np.linalg.norm(v, axis=1, keepdims=True)
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    assert_close(m.forward(x), x @ w.T + b, terms=4 + 4 + 2)  # the norm, the dot, the bias
+    assert_close(m.forward(x[1]), x[1] @ w.T + b, terms=4 + 4 + 2)
+    assert_close(m.updateWeightMatrix(), w, terms=4 + 2)
+    fresh = nn.LinearWeightNorm(4, 3)  # g starts as v's row norms: the weight is v
+    assert_close(fresh.updateWeightMatrix(), fresh.v, terms=4 + 2)
+    for shape in [(2, 4), (4,)]:
+        errors = nn.Jacobian.testAll(m, np.zeros(shape))
+        assert set(errors) == {"input", "v", "g", "bias"} and max(errors.values()) < 1e-6, errors
+    assert m.gradV.shape == (3, 4) and m.gradG.shape == (3, 1)
+    lin = m.toLinear()
+    assert_close(lin.forward(x), m.forward(x), terms=4 + 4 + 2)
+    back = nn.LinearWeightNorm.fromLinear(lin)
+    assert_close(back.forward(x), lin.forward(x), terms=4 + 4 + 2)
+    assert repr(m) == "nn.LinearWeightNorm(4 -> 3)"
+    assert repr(nn.LinearWeightNorm(4, 3, False)) == "nn.LinearWeightNorm(4 -> 3) without bias"
+    with pytest.raises(ModuleError, match=r"nn\.LinearWeightNorm: expected eps .* >= 0"):
+        nn.LinearWeightNorm(4, 3, True, -1)
+    with pytest.raises(ModuleError, match=r"expected input of size 4 in the last dimension"):
+        m.forward(np.zeros((2, 5), np.float32))
+    with pytest.raises(ModuleError, match=r"expected a weight of shape \(3, 4\), got \(4, 3\)"):
+        m.initFromWeight(np.zeros((4, 3)))
+    nets.save(tmp_path / "wn.nets", m)
+    np.testing.assert_array_equal(nets.load(tmp_path / "wn.nets").forward(x), m.forward(x))
+
+
+def test_partial_linear_computes_the_chosen_outputs(tmp_path):
+    rng = np.random.default_rng(42)
+    m = nn.PartialLinear(4, 5)
+    m.bias = rng.standard_normal((1, 5)).astype(np.float32)
+    w, b = np.asarray(m.weight, np.float64), np.asarray(m.bias, np.float64)[0]
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    assert_close(m.forward(x), x @ w.T + b, terms=4 + 1)
+    m.setPartition(np.array([3, 0]))
+    assert_close(m.forward(x), x @ w[[3, 0]].T + b[[3, 0]], terms=4 + 1)
+    assert_close(m.forward(x[0]), x[0] @ w[[3, 0]].T + b[[3, 0]], terms=4 + 1)
+    m.zeroGradParameters()
+    m.forward(x)
+    m.backward(x, np.ones((2, 2), np.float32))
+    grad_w = np.asarray(m.gradWeight)
+    assert np.all(grad_w[[1, 2, 4]] == 0)  # rows outside the partition get no gradient
+    assert_close(grad_w[3], x.sum(0), terms=2)
+    errors = nn.Jacobian.testAll(m, np.zeros((2, 4)))
+    assert max(errors.values()) < 1e-6, errors
+    assert m.resetPartition().forward(x).shape == (2, 5)
+    assert repr(m) == "nn.PartialLinear(4 -> 5)"
+    with pytest.raises(ModuleError, match=r"expected a non-empty list of output indices in \[0, 5"):
+        m.setPartition([5])
+    m.setPartition([4, 1])
+    nets.save(tmp_path / "pl.nets", m)
+    back = nets.load(tmp_path / "pl.nets")
+    assert back.partition == (4, 1)
+    np.testing.assert_array_equal(back.forward(x), m.forward(x))

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import nets
 from nets import nn
 from nets._errors import ModuleError
 from tests.nets.nn.custom_layers import Scale
@@ -217,3 +218,74 @@ def test_pair_layers_against_torch():
         # Torch7's PairwiseDistance adds 1e-6 to the norm it divides by: relative 1e-6 off
         assert_close(ga, ta.grad.numpy(), terms=16, scale=8, err_msg=repr(m))
         assert_close(gb, tb.grad.numpy(), terms=16, scale=8, err_msg=repr(m))
+
+
+# ---------------------------------------------------------------- issue 19: more table layers
+
+
+def test_cadd_tensor_table_and_zip_tables():
+    a, b0, b1 = (jnp.asarray(RNG.standard_normal((2, 3)), jnp.float32) for _ in range(3))
+    out = nn.CAddTensorTable().forward([a, [b0, b1]])
+    np.testing.assert_array_equal(out[0], a + b0)  # one addition each: exact
+    np.testing.assert_array_equal(out[1], a + b1)
+    m = nn.CAddTensorTable()
+    ga, (gb0, gb1) = m.backward([a, [b0, b1]], [jnp.ones((2, 3)), 2 * jnp.ones((2, 3))])
+    np.testing.assert_array_equal(ga, 3 * np.ones((2, 3)))  # the sum of the outputs' gradients
+    np.testing.assert_array_equal(gb1, 2 * np.ones((2, 3)))
+    zipped = nn.ZipTable().forward([[a, b0], [b1, a]])
+    np.testing.assert_array_equal(zipped[0][1], b1)
+    np.testing.assert_array_equal(zipped[1][0], b0)
+    many = nn.ZipTableOneToMany().forward([a, [b0, b1, b0]])
+    assert len(many) == 3 and all(len(pair) == 2 for pair in many)
+    np.testing.assert_array_equal(many[2][1], b0)
+    m = nn.ZipTableOneToMany()
+    ge, gt = m.backward([a, [b0, b1]], [[jnp.ones((2, 3)), b0], [2 * jnp.ones((2, 3)), b1]])
+    np.testing.assert_array_equal(ge, 3 * np.ones((2, 3)))
+    np.testing.assert_array_equal(gt[1], b1)
+
+
+@pytest.mark.parametrize("form", ["batch", "single"])
+def test_mixture_table_against_numpy_and_finite_differences(form):
+    batch = form == "batch"
+    gater = RNG.uniform(size=(2, 3) if batch else (3,)).astype(np.float32)
+    experts = [RNG.standard_normal((2, 4) if batch else (4,)).astype(np.float32) for _ in range(3)]
+    g64 = gater.astype(np.float64)
+    want = sum((g64[..., i : i + 1] * experts[i] for i in range(3)), np.zeros(1))
+    assert_close(nn.MixtureTable().forward([gater, experts]), want, terms=3)
+    stacked = np.stack(experts, 1 if batch else 0)  # the experts as one array along dim
+    assert_close(nn.MixtureTable().forward([gater, stacked]), want, terms=3)
+    # d / d gater and d / d experts: {gater, experts} from one array (gater in the first 3 columns)
+    if batch:
+        pick = nn.ConcatTable(nn.Narrow(1, 0, 3), nn.Sequential(nn.Narrow(1, 3, 12), nn.View(3, 4)))
+        shape = (2, 15)
+    else:
+        pick = nn.ConcatTable(nn.Narrow(0, 0, 3), nn.Sequential(nn.Narrow(0, 3, 12), nn.View(3, 4)))
+        shape = (15,)
+    net = nn.Sequential(pick, nn.MixtureTable())
+    errors = nn.Jacobian.testAll(net, np.zeros(shape))
+    assert errors["input"] < FD_TOL, errors
+
+
+def test_more_table_layers_errors_and_checkpoint(tmp_path):
+    two = [jnp.ones((2, 3)), jnp.ones((2, 3))]
+    with pytest.raises(ModuleError, match=r"nn\.CAddTensorTable: expected \{a, \{b_0, b_1"):
+        nn.CAddTensorTable().forward([two[0], [jnp.ones(3)]])
+    with pytest.raises(ModuleError, match=r"nn\.ZipTable: expected a table of tables of one len"):
+        nn.ZipTable().forward([two, [two[0]]])
+    with pytest.raises(ModuleError, match=r"nn\.ZipTableOneToMany: expected \{element, table\}"):
+        nn.ZipTableOneToMany().forward(two)
+    with pytest.raises(
+        ModuleError, match=r"nn\.MixtureTable: expected 3 experts \(one per gater output\) along"
+    ):
+        nn.MixtureTable().forward([jnp.ones((2, 3)), jnp.ones((2, 2, 4))])
+    with pytest.raises(ModuleError, match=r"nn\.MixtureTable: expected a table of 2 arrays"):
+        nn.MixtureTable().forward([jnp.ones((2, 2)), [two[0]]])
+    with pytest.raises(ModuleError, match=r"nn\.MixtureTable: expected dim .* >= 0, got -1"):
+        nn.MixtureTable(-1)
+    net = nn.Sequential(nn.ConcatTable(nn.Identity(), nn.Identity()), nn.MixtureTable(1))
+    x = jnp.asarray(RNG.uniform(size=(2, 2)), jnp.float32)
+    want = net.forward(x)
+    nets.save(tmp_path / "mix.nets", net)
+    back = nets.load(tmp_path / "mix.nets")
+    assert repr(back) == repr(net)
+    np.testing.assert_array_equal(back.forward(x), want)

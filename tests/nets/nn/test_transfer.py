@@ -103,6 +103,7 @@ FORMULAS = {
     "ReLU6": (lambda: nn.ReLU6(), lambda x: np.clip(x, 0, 6)),  # on 6 X, below
     "LogSigmoid": (lambda: nn.LogSigmoid(), lambda x: -np.log1p(np.exp(-x))),
     "SoftMin": (lambda: nn.SoftMin(), lambda x: softmax_ref(-x, x.ndim - 1)),
+    "TanhShrink": (lambda: nn.TanhShrink(), lambda x: x - np.tanh(x)),
 }
 
 
@@ -132,6 +133,7 @@ ELEMENTWISE_LAYERS = [
     lambda: nn.ReLU6(),
     lambda: nn.LogSigmoid(),
     lambda: nn.SoftMin(),
+    lambda: nn.TanhShrink(),
 ]
 
 

@@ -135,3 +135,93 @@ def test_upsampling_against_pytorch():
         yt.backward(torch.tensor(g))
         assert_close(m.forward(x), yt.detach().numpy(), terms=4)
         assert_close(m.backward(x, g), xt.grad.numpy(), terms=4 * 9, scale=float(np.abs(g).max()))
+
+
+# ------------------------------------------------------- issue 19: UpSampling, PixelShuffle
+
+# layers whose gradients this part checks with nn.Jacobian (read by test_jacobian's
+# completeness check)
+FINITE_DIFFERENCES = {"UpSampling", "PixelShuffle"}
+
+
+def trilinear_loops(x, od, oh, ow):
+    """THNN's VolumetricUpSamplingTrilinear with corners aligned, one axis at a time (the
+    trilinear weights are the product of the three axes' linear weights)."""
+    out = x.astype(np.float64)
+    for axis, o in zip((2, 3, 4), (od, oh, ow), strict=True):
+        size = out.shape[axis]
+        ratio = (size - 1) / (o - 1) if o > 1 else 0.0
+        rows = []
+        for k in range(o):
+            r = ratio * k
+            i = int(r)
+            lam = r - i
+            lo = np.take(out, i, axis)
+            hi = np.take(out, min(i + 1, size - 1), axis)
+            rows.append((1 - lam) * lo + lam * hi)
+        out = np.stack(rows, axis)
+    return out
+
+
+def test_upsampling_nearest_and_linear_2d_3d():
+    x4, x5 = rand(2, 1, 2, 3), rand(1, 2, 2, 2, 3)
+    near = nn.UpSampling(2).forward(x5)
+    np.testing.assert_array_equal(near, x5.repeat(2, 2).repeat(2, 3).repeat(2, 4))
+    np.testing.assert_array_equal(
+        nn.UpSampling(3, "nearest").forward(x4), x4.repeat(3, 2).repeat(3, 3)
+    )
+    # linear with a scale: size * scale, as Torch7's setSize computes (corners aligned)
+    assert_close(nn.UpSampling(2, "bilinear").forward(x4), bilinear_loops(x4, 4, 6), terms=4)
+    sizes = {"odepth": 3, "oheight": 4, "owidth": 5}
+    assert_close(
+        nn.UpSampling(sizes, "trilinear").forward(x5), trilinear_loops(x5, 3, 4, 5), terms=8
+    )
+    m = nn.UpSampling({"oheight": 3, "owidth": 4}, "linear")
+    assert_close(m.forward(x4), bilinear_loops(x4, 3, 4), terms=4)
+    for m, shape in [
+        (nn.UpSampling(2), (1, 1, 2, 1, 2)),
+        (nn.UpSampling(sizes, "linear"), (1, 1, 2, 2, 2)),
+    ]:
+        errors = nn.Jacobian.testAll(m, np.zeros(shape))
+        assert errors["input"] < 1e-6, errors
+
+
+def test_pixel_shuffle_moves_planes_into_pixels():
+    x = rand(2, 8, 2, 3)
+    y = np.asarray(nn.PixelShuffle(2).forward(x))
+    assert y.shape == (2, 2, 4, 6)
+    for c, h, w, i, j in np.ndindex(2, 2, 3, 2, 2):
+        assert y[1, c, h * 2 + i, w * 2 + j] == x[1, c * 4 + i * 2 + j, h, w]
+    np.testing.assert_array_equal(nn.PixelShuffle(2).forward(x[1]), y[1])
+    errors = nn.Jacobian.testAll(nn.PixelShuffle(2), np.zeros((4, 1, 2)))
+    assert errors["input"] < 1e-6, errors
+
+
+def test_upsampling_pixel_shuffle_printed_forms_errors_checkpoint(tmp_path):
+    assert repr(nn.UpSampling(2)) == "nn.UpSampling(2x, nearest)"
+    assert (
+        repr(nn.UpSampling({"oheight": 3, "owidth": 4}, "linear")) == "nn.UpSampling(3x4, linear)"
+    )
+    assert repr(nn.UpSampling({"odepth": 2, "oheight": 3, "owidth": 4}, "linear")) == (
+        "nn.UpSampling(2x3x4, linear)"
+    )
+    assert repr(nn.PixelShuffle(3)) == "nn.PixelShuffle"
+    with pytest.raises(ModuleError, match=r"nn\.UpSampling: nearest upsampling requires a scale"):
+        nn.UpSampling({"oheight": 3, "owidth": 4})
+    with pytest.raises(ModuleError, match=r"nn\.UpSampling: expected scale_factor .* >= 1"):
+        nn.UpSampling(0)
+    with pytest.raises(ModuleError, match=r"expected a table with keys 'oheight', 'owidth'"):
+        nn.UpSampling({"oheight": 3}, "linear")
+    with pytest.raises(ModuleError, match=r"nn\.UpSampling\(2x, nearest\): expected a 4D"):
+        nn.UpSampling(2).forward(jnp.zeros((2, 3, 4)))
+    with pytest.raises(ModuleError, match=r"expected an odepth for a volumetric \(5D\) input"):
+        nn.UpSampling({"oheight": 3, "owidth": 4}, "linear").forward(jnp.zeros((1, 1, 2, 2, 2)))
+    with pytest.raises(ModuleError, match=r"nn\.PixelShuffle: expected a number of planes divis"):
+        nn.PixelShuffle(2).forward(jnp.zeros((1, 6, 2, 2)))
+    net = nn.Sequential(nn.PixelShuffle(2), nn.UpSampling({"oheight": 5, "owidth": 3}, "linear"))
+    x = rand(1, 4, 2, 2)
+    want = net.forward(x)
+    nets.save(tmp_path / "up.nets", net)
+    back = nets.load(tmp_path / "up.nets")
+    assert repr(back) == repr(net)
+    np.testing.assert_array_equal(back.forward(x), want)
