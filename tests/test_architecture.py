@@ -80,7 +80,7 @@ _NN_IMPORTS = {
     "devices.py": set(),
     "printing.py": set(),
     "functional.py": set(),
-    "lowering.py": {".functional"},
+    "lowering.py": {".functional", "..native"},  # ..native: the oneDNN kernels
     "compiler.py": {".lowering"},
     "binding.py": {".state", ".structure"},
     "custom_backward.py": {".binding", ".state"},
