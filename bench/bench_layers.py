@@ -4,7 +4,10 @@ PyTorch, forward and forward+backward, in one run.
     python bench/bench_layers.py --net lenet        # or resnet18, resnet18-32, alexnet
 
 It prints milliseconds (median of interleaved windows) per layer shape and path, which is how
-`nets.nn.lowering`'s rules were derived and how a slow row of the suite is explained.
+`nets.nn.lowering`'s rules were derived and how a slow row of the suite is explained. "dnnl"
+is oneDNN's direct convolution (`nets.native`), timed with NCHW arrays in and out, so with the
+transposes to and from its NHWC memory that a network pays only at the ends of a run of
+native convolutions.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nets.native import conv as native_conv
 from nets.nn import compiler
+from nets.nn import functional as F  # noqa: N812
 from nets.nn import lowering as L  # noqa: N812
 
 # (name, op, input NCHW shape, weight shape or kernel, stride, padding)
@@ -89,13 +94,15 @@ def _jax_fns(op, path, wshape, stride, pad):
                 return L._conv_im2col(x, w, stride, pad)
             if path == "matmul":
                 return L._conv_matmul(x, w, stride)
+            if path == "dnnl":  # NCHW in and out here: the transposes to NHWC are counted
+                return native_conv.conv2d(x, w, None, stride, pad)
             return L._conv_taps(x, w, stride, pad)
 
     else:
 
         def f(x, w):
             if path in ("lax", "xla-default"):
-                return L._max_pool_lax(x, wshape, stride, pad, False)
+                return F.max_pool2d(x, wshape, stride, pad, False)
             if path == "tiles":
                 return L._max_pool_tiles(x, wshape)
             return L._max_pool_slices(x, wshape, stride, pad, False)
@@ -160,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
             else x[:1, :1, :1, :1]
         )
         paths = ["xla-default", "lax", "im2col"] if op == "conv" else ["lax", "slices"]
+        if op == "conv" and native_conv.supported(wshape, jnp.float32):
+            paths.append("dnnl")
         if op == "conv" and wshape[1] <= L.TAPS_MAX_PLANES:  # wider: thousands of taps
             paths.append("taps")
         if op == "conv" and wshape[2:] == (1, 1) and tuple(pad) == (0, 0):

@@ -113,10 +113,25 @@ def lenet_apply(lay: Layout, pad: int) -> Callable:
     return apply
 
 
-# ---------------------------------------------------------------------------- ResNet-18
+# ---------------------------------------------------------------------------- ResNet
+
+# depth -> (block, blocks per stage): Table 1 of He et al. 2016.
+RESNET_BLOCKS = {18: ("basic", (2, 2, 2, 2)), 50: ("bottleneck", (3, 4, 6, 3))}
 
 
-def resnet18_init(num_classes: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+def _blocks(depth: int):
+    """(name, kind, cin, width, cout, stride) of every residual block, in order."""
+    kind, counts = RESNET_BLOCKS[depth]
+    expansion = 4 if kind == "bottleneck" else 1
+    cin = 64
+    for stage, (width, count) in enumerate(zip((64, 128, 256, 512), counts, strict=True)):
+        for block in range(count):
+            stride = 2 if stage > 0 and block == 0 else 1
+            yield f"s{stage}b{block}", kind, cin, width, width * expansion, stride
+            cin = width * expansion
+
+
+def resnet_init(depth: int, num_classes: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     p: dict[str, np.ndarray] = {}
 
@@ -128,25 +143,25 @@ def resnet18_init(num_classes: int = 1000, seed: int = 0) -> dict[str, np.ndarra
 
     _init_conv(rng, p, "stem", 3, 64, 7, bias=False)
     bn("stem.bn", 64)
-    cin = 64
-    for stage, cout in enumerate((64, 128, 256, 512)):
-        for block in range(2):
-            name = f"s{stage}b{block}"
-            stride = 2 if stage > 0 and block == 0 else 1
-            _init_conv(rng, p, name + ".c1", cin, cout, 3, bias=False)
-            bn(name + ".bn1", cout)
-            _init_conv(rng, p, name + ".c2", cout, cout, 3, bias=False)
-            bn(name + ".bn2", cout)
-            if stride != 1 or cin != cout:
-                _init_conv(rng, p, name + ".down", cin, cout, 1, bias=False)
-                bn(name + ".down.bn", cout)
-            cin = cout
-    _init_linear(rng, p, "fc", 512, num_classes)
+    cout = 64
+    for name, kind, cin, width, cout, stride in _blocks(depth):
+        if kind == "basic":
+            convs = [(cin, width, 3), (width, cout, 3)]
+        else:
+            convs = [(cin, width, 1), (width, width, 3), (width, cout, 1)]
+        for i, (a, b, k) in enumerate(convs, 1):
+            _init_conv(rng, p, f"{name}.c{i}", a, b, k, bias=False)
+            bn(f"{name}.bn{i}", b)
+        if stride != 1 or cin != cout:
+            _init_conv(rng, p, name + ".down", cin, cout, 1, bias=False)
+            bn(name + ".down.bn", cout)
+    _init_linear(rng, p, "fc", cout, num_classes)
     return p
 
 
-def resnet18_apply(lay: Layout) -> Callable:
-    """ResNet-18 (He et al. 2016) with batch norm; returns (logits, new running stats)."""
+def resnet_apply(lay: Layout, depth: int) -> Callable:
+    """ResNet (He et al. 2016) with batch norm; returns (logits, new running stats). Bottleneck
+    blocks carry their stride on the 3x3 convolution, as torchvision's do."""
 
     def apply(p, x, train=True):
         stats = {}
@@ -163,21 +178,39 @@ def resnet18_apply(lay: Layout) -> Callable:
 
         x = jax.nn.relu(bn("stem.bn", _conv(lay, x, p["stem.w"], stride=2, pad=3)))
         x = _max_pool(lay, x, 3, 2, pad=1)
-        for stage in range(4):
-            for block in range(2):
-                name = f"s{stage}b{block}"
-                stride = 2 if stage > 0 and block == 0 else 1
-                y = jax.nn.relu(
-                    bn(name + ".bn1", _conv(lay, x, p[name + ".c1.w"], None, stride, 1))
-                )
-                y = bn(name + ".bn2", _conv(lay, y, p[name + ".c2.w"], None, 1, 1))
-                if name + ".down.w" in p:
-                    x = bn(name + ".down.bn", _conv(lay, x, p[name + ".down.w"], None, stride))
-                x = jax.nn.relu(x + y)
+        for name, kind, _, _, _, stride in _blocks(depth):
+            if kind == "basic":
+                convs = [(stride, 1), (1, 1)]
+            else:
+                convs = [(1, 0), (stride, 1), (1, 0)]
+            y = x
+            for i, (s, pad) in enumerate(convs, 1):
+                y = bn(f"{name}.bn{i}", _conv(lay, y, p[f"{name}.c{i}.w"], None, s, pad))
+                if i < len(convs):
+                    y = jax.nn.relu(y)
+            if name + ".down.w" in p:
+                x = bn(name + ".down.bn", _conv(lay, x, p[name + ".down.w"], None, stride))
+            x = jax.nn.relu(x + y)
         x = jnp.mean(x, axis=lay.spatial)
         return _linear(p, "fc", x), stats
 
     return apply
+
+
+def resnet18_init(num_classes: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+    return resnet_init(18, num_classes, seed)
+
+
+def resnet18_apply(lay: Layout) -> Callable:
+    return resnet_apply(lay, 18)
+
+
+def resnet50_init(num_classes: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+    return resnet_init(50, num_classes, seed)
+
+
+def resnet50_apply(lay: Layout) -> Callable:
+    return resnet_apply(lay, 50)
 
 
 # ---------------------------------------------------------------------------- AlexNet
@@ -219,6 +252,7 @@ def alexnet_apply(lay: Layout) -> Callable:
 BUILDERS = {
     "lenet": (lenet_init, lenet_apply),
     "resnet18": (resnet18_init, resnet18_apply),
+    "resnet50": (resnet50_init, resnet50_apply),
     "alexnet": (alexnet_init, alexnet_apply),
 }
 

@@ -122,6 +122,11 @@ def build(net: str, x_nchw: np.ndarray, **kw) -> nn.Module:
         return lenet(x_nchw.shape[1], **kw)
     if net == "resnet18":
         return resnet18()[0]
+    if net == "resnet50":
+        # Bottleneck stride on the 3x3 convolution, as the PyTorch and JAX competitors have it.
+        from nets import models
+
+        return models.resnet50(downsample="3x3")
     return alexnet()
 
 
@@ -162,22 +167,32 @@ def make_train(net_name: str, mode: str, x_nchw: np.ndarray, y: np.ndarray, **kw
 
 
 def make_engine_train(
-    net_name: str, x_nchw, y, check_finite: bool, check_gradients: bool = False, **kw
+    net_name: str,
+    x_nchw,
+    y,
+    check_finite: bool,
+    check_gradients: bool = False,
+    precision: str = "float32",
+    **kw,
 ) -> Callable:
-    """The Engine's own compiled step (SGD), with or without its per-step finite checks: the
-    loss is read back after every step, as `Engine.train` does."""
+    """The Engine's own compiled step (SGD), with or without its per-step finite checks, in
+    the given precision (`nets.engine.precision`): the loss is read back after every step, as
+    `Engine.train` does."""
     from nets.engine import Engine
     from nets.engine.engine import _transform
 
     net = build(net_name, x_nchw, **kw)
     crit = nn.ClassNLLCriterion() if net_name == "lenet" else nn.CrossEntropyCriterion()
     tx, _, tx_key = _transform("sgd", {"learningRate": 0.01})
-    engine = Engine(check_finite=check_finite, check_gradients=check_gradients)
+    engine = Engine(check_finite=check_finite, check_gradients=check_gradients, precision=precision)
     step_fn = engine._train_step(net, crit, tx, tx_key)
     params, buffers = net.split()
     params = {k: jnp.array(v) for k, v in params.items()}
     buffers = {k: jnp.array(v) for k, v in buffers.items()}
-    state = {"p": params, "b": buffers, "o": jax.tree.map(jnp.array, tx.init(params)), "t": 0}
+    opt = jax.tree.map(jnp.array, tx.init(params))
+    if engine.precision.loss_scaling:
+        opt = (opt, engine.precision.initial_scale())
+    state = {"p": params, "b": buffers, "o": opt, "t": 0}
     x, yy, key = jnp.asarray(x_nchw), jnp.asarray(y), jax.random.key(0)
 
     def step():
@@ -211,10 +226,12 @@ def make_stateful_train(net_name: str, mode: str, x_nchw, y, **kw) -> Callable:
     return step
 
 
-def make_infer(net_name: str, mode: str, x_nchw: np.ndarray) -> Callable:
-    """Inference with the pure form in one ``jax.jit`` (evaluate mode)."""
+def make_infer(net_name: str, mode: str, x_nchw: np.ndarray, dtype: str = "float32") -> Callable:
+    """Inference with the pure form in one ``jax.jit`` (evaluate mode), in `dtype`
+    (``net.bfloat16()`` casts every floating-point array, and the input is cast to match)."""
     net = build(net_name, x_nchw)
     net.evaluate()
+    net.type(jnp.dtype(dtype))
     params, buffers = net.split()
     with lowering_mode(mode):
         fn = compiler.jit(lambda p, b, x: net.call(p, b, x, train=False)[0])

@@ -1,4 +1,4 @@
-"""The benchmark suite: nets against PyTorch CPU eager and hand-written JAX, in one run.
+"""The benchmark suite: nets against PyTorch CPU (eager and torch.compile) and hand-written JAX.
 
     python -m bench                      # every row
     python -m bench --rows lenet         # some rows (see --help for names)
@@ -7,9 +7,11 @@
 For each row every competitor is built and run once (its compile or warm-up time, reported
 apart), warmed up, then timed in interleaved windows. The table shows images/s as median
 [min-max] over the windows and, per row, the ratios ours/PyTorch-best and ours/JAX-best
-(> 1 means nets is faster). "ours" is the faster of nets' own ways to run the row: its compiled
-step (the pure form under one `nets.nn.compiler.jit`) and, where measured, Torch's
-``forward``; every competitor's line is printed either way. Results also go to
+(> 1 means nets is faster); PyTorch-best takes both eager and `torch.compile` (inductor), which
+are also reported apart, the latter with its compile time. "ours" is the faster of nets' own
+ways to run the row: its compiled step (the pure form under one `nets.nn.compiler.jit`) and,
+where measured, Torch's ``forward``; every competitor's line is printed either way. Each row
+also shows its fraction of the machine's matmul peak. Results also go to
 ``bench/results/<timestamp>.json``.
 """
 
@@ -63,7 +65,18 @@ ROWS = [
         steps_per_window=10,
         note="seed LeNet-5; conv1 padded by 2 so 28x28 reaches 16x5x5 as 32x32 does",
     ),
+    Row(
+        "cifar-train",
+        "lenet",
+        "train",
+        128,
+        (3, 32, 32),
+        {"pad": 0},
+        steps_per_window=10,
+        note="the seed's CIFAR-10 network (LeNet-5 on 3x32x32), as its StochasticGradient example",
+    ),
     Row("resnet18-infer-224", "resnet18", "infer", 8, (3, 224, 224), steps_per_window=2),
+    Row("resnet50-infer-224", "resnet50", "infer", 8, (3, 224, 224)),
     Row("resnet18-train-224", "resnet18", "train", 8, (3, 224, 224)),
     Row("resnet18-train-32", "resnet18", "train", 128, (3, 32, 32)),
     Row("alexnet-infer-224", "alexnet", "infer", 4, (3, 224, 224), steps_per_window=2),
@@ -78,7 +91,14 @@ def _data(row: Row) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def runners(row: Row, with_torch: bool, stateful: bool, engine: bool = False) -> list[Runner]:
+def runners(
+    row: Row,
+    with_torch: bool,
+    stateful: bool,
+    engine: bool = False,
+    compiled: bool = True,
+    mixed: tuple[str, ...] = (),
+) -> list[Runner]:
     x, y = _data(row)
     out: list[Runner] = []
     if row.task == "train" and engine:
@@ -96,6 +116,16 @@ def runners(row: Row, with_torch: bool, stateful: bool, engine: bool = False) ->
                     ),
                 )
             )
+    for dtype in mixed:
+        # reported apart (kind "ours-mixed"): other numerics than the float32 competitors
+        if row.task == "train":
+            setup = lambda d=dtype: project_models.make_engine_train(  # noqa: E731
+                row.net, x, y, True, precision=d, **row.kw
+            )
+            out.append(Runner(f"ours Engine {dtype}", "ours-mixed", setup))
+        else:
+            setup = lambda d=dtype: project_models.make_infer(row.net, "fast", x, d)  # noqa: E731
+            out.append(Runner(f"ours {dtype}", "ours-mixed", setup))
     if row.task == "train":
         out.append(
             Runner(
@@ -146,17 +176,41 @@ def runners(row: Row, with_torch: bool, stateful: bool, engine: bool = False) ->
                 Runner(f"jax {lay}", "jax", lambda lay=lay: jax_models.make_infer(row.net, lay, x))
             )
     if with_torch:
-        from bench import torch_models
+        out += torch_runners(row, x, y, compiled, mixed)
+    return out
 
-        default = torch_models.default_threads()
-        for cl in (False, True):
-            for threads in sorted({default, 1}, reverse=True):
-                name = f"torch {'channels_last' if cl else 'NCHW'} {threads}t"
-                if row.task == "train":
-                    setup = lambda cl=cl: torch_models.make_train(row.net, cl, x, y, **row.kw)  # noqa: E731
-                else:
-                    setup = lambda cl=cl: torch_models.make_infer(row.net, cl, x)  # noqa: E731
-                out.append(Runner(name, "torch", setup, before=torch_models.threads(threads)))
+
+def torch_runners(
+    row: Row, x: np.ndarray, y: np.ndarray, compiled: bool, mixed: tuple[str, ...] = ()
+) -> list[Runner]:
+    """PyTorch eager in NCHW and channels_last, at its default thread count and at one thread;
+    with `compiled`, also `torch.compile` (inductor) in both layouts at the default count; for
+    each dtype in `mixed`, eager under `torch.autocast` (reported apart, as "torch-mixed")."""
+    from bench import torch_models
+
+    default = torch_models.default_threads()
+    variants = [
+        (cl, t, False, None) for cl in (False, True) for t in sorted({default, 1}, reverse=True)
+    ]
+    if compiled:
+        variants += [(cl, default, True, None) for cl in (False, True)]
+    variants += [(True, default, False, dtype) for dtype in mixed]
+    out = []
+    for cl, threads, comp, cast in variants:
+        layout = "channels_last" if cl else "NCHW"
+        name = f"torch{'.compile' if comp else ''} {layout} {threads}t"
+        if cast:
+            name = f"torch autocast {cast} {layout} {threads}t"
+        if row.task == "train":
+            setup = lambda cl=cl, comp=comp, cast=cast: torch_models.make_train(  # noqa: E731
+                row.net, cl, x, y, compile=comp, autocast=cast, **row.kw
+            )
+        else:
+            setup = lambda cl=cl, comp=comp, cast=cast: torch_models.make_infer(  # noqa: E731
+                row.net, cl, x, compile=comp, autocast=cast
+            )
+        kind = "torch-mixed" if cast else "torch-compiled" if comp else "torch"
+        out.append(Runner(name, kind, setup, before=torch_models.threads(threads)))
     return out
 
 
@@ -229,7 +283,14 @@ def run(args: argparse.Namespace) -> dict:
             print(f"   ({row.note})")
         print(f"{'competitor':24} {'images/s':>9} {'[min-max]':>17} {'compile':>9}")
         ms = measure(
-            runners(row, with_torch, stateful=(row.net == "lenet"), engine=args.engine),
+            runners(
+                row,
+                with_torch,
+                stateful=(row.net == "lenet"),
+                engine=args.engine,
+                compiled=not args.no_compile,
+                mixed=tuple(args.mixed or ()),
+            ),
             row.batch,
             windows=args.windows,
             steps_per_window=max(1, row.steps_per_window // (2 if args.quick else 1)),
@@ -240,7 +301,8 @@ def run(args: argparse.Namespace) -> dict:
         # nets' own ways to run the row: its compiled step, and Torch's `forward` (which, in
         # evaluate mode, reuses HWIO copies of the convolution weights; nets.nn.weight_layout).
         ours = best(ms, "ours", "ours-stateful")
-        torch_best, jax_best = best(ms, "torch"), best(ms, "jax")
+        eager_best, compiled_best = best(ms, "torch"), best(ms, "torch-compiled")
+        torch_best, jax_best = best(ms, "torch", "torch-compiled"), best(ms, "jax")
         entry = {
             "row": row.name,
             "net": row.net,
@@ -260,13 +322,24 @@ def run(args: argparse.Namespace) -> dict:
                 f"-> ours ({ours.name}) {gflops:.1f} GFLOP/s = "
                 f"{gflops / peak['best']:.0%} of matmul peak"
             )
-            for label, other in (("PyTorch best", torch_best), ("JAX best", jax_best)):
+            for key, label, other in (
+                ("pytorch", "PyTorch best", torch_best),
+                ("eager", "PyTorch eager", eager_best),
+                ("compiled", "torch.compile", compiled_best),
+                ("jax", "JAX best", jax_best),
+            ):
                 if other:
                     ratio = ours.median / other.median
-                    entry[f"ratio_vs_{label.split()[0].lower()}"] = ratio
-                    entry[f"{label.split()[0].lower()}_best"] = other.name
+                    entry[f"ratio_vs_{key}"] = ratio
+                    entry[f"{key}_best"] = other.name
                     line += f"; ours/{label} ({other.name}) = {ratio:.2f}"
             print(line)
+        mixed_ours, mixed_torch = best(ms, "ours-mixed"), best(ms, "torch-mixed")
+        if mixed_ours and mixed_torch:
+            ratio = mixed_ours.median / mixed_torch.median
+            entry["ratio_mixed_vs_torch_autocast"] = ratio
+            names = f"ours ({mixed_ours.name}) / ({mixed_torch.name})"
+            print(f"-> mixed precision: {names} = {ratio:.2f}")
         report["rows"].append(entry)
         sys.stdout.flush()
     _summary(report)
@@ -278,20 +351,19 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _summary(report: dict) -> None:
-    print(
-        f"\n{'row':22} {'ours img/s':>11} {'vs PyTorch best':>16} {'vs JAX best':>12} {'% peak':>7}"
-    )
+    cols = (("pytorch", "vs PyTorch"), ("eager", "vs eager"), ("compiled", "vs compile"))
+    cols += (("jax", "vs JAX"),)
+    head = "".join(f"{label:>11}" for _, label in cols)
+    print(f"\n{'row':22} {'ours img/s':>11}{head} {'% peak':>7}")
     for e in report["rows"]:
         name = e.get("ours_best")
         ours = next((c for c in e["competitors"] if c["name"] == name), None)
         if ours is None:
             continue
-        vt = e.get("ratio_vs_pytorch")
-        vj = e.get("ratio_vs_jax")
+        keys = [f"ratio_vs_{c}" for c, _ in cols]
+        ratios = "".join(f"{(f'{e[k]:.2f}' if e.get(k) else '-'):>11}" for k in keys)
         print(
-            f"{e['row']:22} {ours['median']:11.1f} "
-            f"{(f'{vt:.2f}' if vt else '-'):>16} {(f'{vj:.2f}' if vj else '-'):>12} "
-            f"{e.get('ours_fraction_of_peak', 0):7.0%}"
+            f"{e['row']:22} {ours['median']:11.1f}{ratios} {e.get('ours_fraction_of_peak', 0):7.0%}"
         )
 
 
@@ -307,9 +379,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="halve steps per window, one warm-up step")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch competitor")
     ap.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip torch.compile (PyTorch eager only): its compile takes minutes on ResNets",
+    )
+    ap.add_argument(
         "--engine",
         action="store_true",
         help="also time the Engine's training step without and with its per-step finite checks",
+    )
+    ap.add_argument(
+        "--mixed",
+        nargs="*",
+        choices=("bfloat16", "float16"),
+        help="also time nets in mixed precision: the Engine's step with Engine(precision=...) "
+        "for training rows, net.bfloat16()/half() for inference (reported apart)",
     )
     ap.add_argument("--out", help="file name under bench/results/ (default: a timestamp)")
     args = ap.parse_args(argv)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .jax_models import ALEXNET_FEATURES
+from .jax_models import ALEXNET_FEATURES, RESNET_BLOCKS
 
 # PyTorch's own default, read once: the suite changes the setting between competitors.
 _DEFAULT_THREADS = torch.get_num_threads()
@@ -57,7 +57,35 @@ class _Block(nn.Module):
         return torch.relu(y + (x if self.down is None else self.down(x)))
 
 
-def resnet18(num_classes: int = 1000) -> nn.Module:
+class _Bottleneck(nn.Module):
+    """1x1, 3x3 (carrying the stride, as torchvision's), 1x1 to 4x the width."""
+
+    def __init__(self, cin: int, width: int, stride: int):
+        super().__init__()
+        cout = 4 * width
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, width, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, cout, 1, bias=False),
+            nn.BatchNorm2d(cout),
+        )
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + (x if self.down is None else self.down(x)))
+
+
+def resnet(depth: int, num_classes: int = 1000) -> nn.Module:
+    """ResNet-18 (basic blocks) or ResNet-50 (bottlenecks), as `bench.jax_models.resnet_apply`."""
+    kind, counts = RESNET_BLOCKS[depth]
     layers: list[nn.Module] = [
         nn.Conv2d(3, 64, 7, 2, 3, bias=False),
         nn.BatchNorm2d(64),
@@ -65,11 +93,16 @@ def resnet18(num_classes: int = 1000) -> nn.Module:
         nn.MaxPool2d(3, 2, 1),
     ]
     cin = 64
-    for stage, cout in enumerate((64, 128, 256, 512)):
-        for block in range(2):
-            layers.append(_Block(cin, cout, 2 if stage > 0 and block == 0 else 1))
-            cin = cout
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes)]
+    for stage, (width, count) in enumerate(zip((64, 128, 256, 512), counts, strict=True)):
+        for block in range(count):
+            stride = 2 if stage > 0 and block == 0 else 1
+            if kind == "basic":
+                layers.append(_Block(cin, width, stride))
+                cin = width
+            else:
+                layers.append(_Bottleneck(cin, width, stride))
+                cin = 4 * width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, num_classes)]
     return nn.Sequential(*layers)
 
 
@@ -87,7 +120,9 @@ def alexnet(num_classes: int = 1000) -> nn.Module:
 def _build(net: str, x: np.ndarray, **kw) -> nn.Module:
     if net == "lenet":
         return lenet(x.shape[1], **kw)
-    return {"resnet18": resnet18, "alexnet": alexnet}[net]()
+    if net.startswith("resnet"):
+        return resnet(int(net.removeprefix("resnet")))
+    return alexnet()
 
 
 def _prepare(net: str, x_nchw: np.ndarray, channels_last: bool, **kw):
@@ -100,21 +135,61 @@ def _prepare(net: str, x_nchw: np.ndarray, channels_last: bool, **kw):
     return model, x
 
 
-def make_train(net: str, channels_last: bool, x_nchw: np.ndarray, y: np.ndarray, **kw) -> Callable:
-    """One SGD step (lr 0.01): forward, NLL loss, backward, update."""
+def _inductor_importable() -> None:
+    """Some PyTorch builds (2.13.0+cpu among them) ship an inductor whose CUDA-only CuteDSL
+    code imports a name its own module lacks, so `torch.compile` fails on import on every
+    device. Supply the name (it is reached only when generating CUDA kernels) so the CPU path,
+    which never calls it, can import."""
+    import importlib
+
+    try:
+        overrides = importlib.import_module("torch._inductor.codegen.cutedsl.cutedsl_op_overrides")
+    except ImportError:
+        return
+    if not hasattr(overrides, "tensorssa_reduction"):
+
+        def tensorssa_reduction(*args, **kwargs):
+            raise NotImplementedError("CuteDSL reductions (CUDA only) are missing in this build")
+
+        overrides.tensorssa_reduction = tensorssa_reduction
+
+
+def compiled(model: nn.Module) -> nn.Module:
+    """`torch.compile` with its defaults (TorchInductor, which generates C++/OpenMP on the CPU).
+    The first call compiles; the suite reports it as the competitor's compile time."""
+    _inductor_importable()
+    return torch.compile(model)
+
+
+def make_train(
+    net: str,
+    channels_last: bool,
+    x_nchw: np.ndarray,
+    y: np.ndarray,
+    compile: bool = False,
+    autocast: str | None = None,
+    **kw,
+) -> Callable:
+    """One SGD step (lr 0.01): forward, NLL loss, backward, update (the forward and backward
+    through `torch.compile` when `compile`, under `torch.autocast` in `autocast`'s dtype when
+    given)."""
     model, x = _prepare(net, x_nchw, channels_last, **kw)
     model.train()
+    params = list(model.parameters())
+    if compile:
+        model = compiled(model)
     target = torch.from_numpy(y.astype(np.int64))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    opt = torch.optim.SGD(params, lr=0.01)
     log_probs = net == "lenet"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        out = model(x)
+        with _autocast(autocast):
+            out = model(x)
         loss = (
-            nn.functional.nll_loss(out, target)
+            nn.functional.nll_loss(out.float(), target)
             if log_probs
-            else nn.functional.cross_entropy(out, target)
+            else nn.functional.cross_entropy(out.float(), target)
         )
         loss.backward()
         opt.step()
@@ -122,15 +197,32 @@ def make_train(net: str, channels_last: bool, x_nchw: np.ndarray, y: np.ndarray,
     return step
 
 
-def make_infer(net: str, channels_last: bool, x_nchw: np.ndarray) -> Callable:
+def make_infer(
+    net: str,
+    channels_last: bool,
+    x_nchw: np.ndarray,
+    compile: bool = False,
+    autocast: str | None = None,
+) -> Callable:
     model, x = _prepare(net, x_nchw, channels_last)
     model.eval()
+    if compile:
+        model = compiled(model)
 
     def step():
-        with torch.inference_mode():
+        with torch.inference_mode(), _autocast(autocast):
             model(x)
 
     return step
+
+
+def _autocast(dtype: str | None):
+    """`torch.autocast` on the CPU in `dtype` (PyTorch's mixed precision), or nothing."""
+    import contextlib
+
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast("cpu", dtype=getattr(torch, dtype))
 
 
 def threads(n: int) -> Callable[[], None]:

@@ -81,7 +81,7 @@ _NN_IMPORTS = {
     "printing.py": set(),
     "node.py": set(),
     "functional.py": set(),
-    "lowering.py": {".functional"},
+    "lowering.py": {".functional", "..native"},  # ..native: the oneDNN kernels
     "compiler.py": {".lowering"},
     "binding.py": {".state", ".structure"},
     "custom_backward.py": {".binding", ".state"},

@@ -74,6 +74,14 @@ def _allocator_fact() -> str:
     )
 
 
+def _native_fact() -> str:
+    try:
+        from nets import native
+    except Exception as exc:  # noqa: BLE001
+        return f"convolutions on the CPU: nets.native cannot import ({exc})"
+    return f"convolutions on the CPU: {native.status()}"
+
+
 def report() -> str:
     """The doctor's report as text."""
     history = history_path()
@@ -82,6 +90,7 @@ def report() -> str:
         f"python: {sys.version.split()[0]} ({sys.executable})",
         *_jax_facts(),
         _module_fact("nets"),
+        _native_fact(),
         f"history file: {history} ({'exists' if os.path.exists(history) else 'not created yet'})",
         f"startup file: {startup if startup else '(TREPLSTARTUP not set)'}",
         f"NO_COLOR: {'set' if os.environ.get('NO_COLOR') else 'not set'}",

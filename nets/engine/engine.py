@@ -58,6 +58,7 @@ from ..nn.trainer import all_finite, explain_nonfinite
 from .checkpoint import load_training, save_training
 from .log import ProgressBar
 from .parallel import DataParallel
+from .precision import Precision
 
 HOOKS = (
     "onStart",
@@ -148,6 +149,9 @@ class Engine:
             goes non-finite under a finite loss then stops training at that very step, with
             its update not applied. Costs about 2% of a LeNet step and 5-8% of a ResNet-18
             one (``python -m bench --rows lenet-train --engine``).
+        precision: ``"float32"`` (default), ``"bfloat16"`` or ``"float16"`` (parameters
+            kept in float32, forward and backward in the given dtype, loss in float32; float16
+            with dynamic loss scaling), or a jmp policy (`nets.engine.precision`).
 
     Example:
         >>> engine = Engine()
@@ -163,7 +167,9 @@ class Engine:
         seed: int | None = None,
         check_finite: bool = True,
         check_gradients: bool = False,
+        precision: Any = "float32",
     ):
+        self.precision = Precision.of(precision)
         self.hooks = _Hooks()
         for name, fn in (hooks or {}).items():
             self.hooks[name] = fn
@@ -182,22 +188,37 @@ class Engine:
         """The compiled training step (`nets.nn.compiled`): one per network, criterion,
         optimizer and finite check, whatever the Engine or the call."""
         checks = (self.check_finite, self.check_gradients)
+        precision = self.precision
 
         def build(net, crit):
             def train_step(params, buffers, crit_buffers, opt_state, x, y, base_key, t):
                 key = jax.random.fold_in(base_key, t)
+                if precision.loss_scaling:  # float16: the scale rides with the optimizer state
+                    opt_state, scale_state = opt_state
+                    scaler = precision.scaler(scale_state)
 
                 def loss_fn(p):
-                    out, new_buffers, _ = pure_call(net, p, buffers, x, True, key)
+                    if precision.full:
+                        out, new_buffers, _ = pure_call(net, p, buffers, x, True, key)
+                    else:
+                        pc, xc = precision.cast_params(p), precision.cast_input(x)
+                        out, new_buffers, _ = pure_call(net, pc, buffers, xc, True, key)
+                        out = precision.cast_output(out)
+                        new_buffers = jax.tree.map(
+                            lambda n, o: n.astype(o.dtype), new_buffers, buffers
+                        )
                     with bound(crit, {}, crit_buffers, None, None):
                         _, target = crit.prepare(out, y)
                         loss = crit.loss(out, target)
                         bad = _bad_targets(crit, out, target)
-                    return loss, (out, new_buffers, bad)
+                    scaled = scaler.scale(loss) if precision.loss_scaling else loss
+                    return scaled, (loss, out, new_buffers, bad)
 
-                (loss, (out, new_buffers, bad)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                    params
-                )
+                (_, (loss, out, new_buffers, bad)), grads = jax.value_and_grad(
+                    loss_fn, has_aux=True
+                )(params)
+                if precision.loss_scaling:
+                    grads = scaler.unscale(grads)
                 updates, new_opt = tx.update(grads, opt_state, params)
                 new_params = optax.apply_updates(params, updates)
                 # a bad target, a non-finite loss (or input, or gradient) leaves everything as
@@ -205,17 +226,24 @@ class Engine:
                 ok = jnp.isfinite(loss) & ~bad
                 if checks[0]:
                     ok = ok & all_finite(x)
-                if checks[1]:
+                if checks[1] and not precision.loss_scaling:  # overflow is expected there
                     ok = ok & all_finite(grads)
                 loss = jnp.where(ok, loss, jnp.nan)
+                # float16: scaled gradients that overflowed skip the step (the loss stays
+                # finite, so training goes on) and halve the scale
+                apply = ok & all_finite(grads) if precision.loss_scaling else ok
 
                 def keep(new, old):
-                    return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
+                    return jax.tree.map(lambda n, o: jnp.where(apply, n, o), new, old)
 
+                new_opt = keep(new_opt, opt_state)
+                if precision.loss_scaling:
+                    adjusted = scaler.adjust(all_finite(grads))
+                    new_opt = (new_opt, precision.scale_state(adjusted))
                 return (
                     keep(new_params, params),
                     keep(new_buffers, buffers),
-                    keep(new_opt, opt_state),
+                    new_opt,
                     loss,
                     out,
                 )
@@ -226,7 +254,7 @@ class Engine:
             "Engine.train",
             (network, criterion),
             build,
-            extra=(tx_key, checks),
+            extra=(tx_key, checks, precision.key),
             donate_argnums=(0, 1, 3),
         )
 
@@ -353,6 +381,8 @@ class Engine:
         # compiled init; _copy gives every leaf its own buffer, as each is donated on its own
         init = compiled.cached("optimizer.init", (), lambda: tx.init, extra=tx_key)
         opt_state = _copy(init(params))
+        if self.precision.loss_scaling:
+            opt_state = (opt_state, self.precision.initial_scale())
         state: dict[str, Any] = {
             "network": network,
             "iterator": iterator,

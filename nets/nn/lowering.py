@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -64,6 +65,7 @@ from jax import lax
 from nets._shape import pool_output_size
 from nets._switch import Switch
 
+from ..native import conv as native_conv
 from . import functional as F  # noqa: N812
 from .functional import channel_view
 
@@ -127,10 +129,14 @@ def conv2d_path(
     stride: Pair = (1, 1),
     padding: Pair = (0, 0),
     groups: int = 1,
+    dtype: Any = jnp.float32,
 ) -> str:
-    """The lowering `conv2d` uses: ``"taps"``, ``"matmul"``, ``"im2col"`` or ``"lax"``."""
+    """The lowering `conv2d` uses: ``"dnnl"``, ``"taps"``, ``"matmul"``, ``"im2col"`` or
+    ``"lax"``."""
     if not _fast_forms() or groups != 1:
         return "lax"
+    if len(x_shape) == 4 and _takes_native(w_shape, padding, dtype):
+        return "dnnl"
     if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
         return "matmul"
     if _takes_taps(w_shape):
@@ -139,6 +145,16 @@ def conv2d_path(
     if oh * ow <= IM2COL_MAX_PIXELS:
         return "im2col"
     return "lax"
+
+
+def _takes_native(w_shape, padding, dtype) -> bool:
+    """The "dnnl" rule: oneDNN's direct convolution where it measured faster than XLA's forms
+    (``python bench/bench_layers.py``), and where the kernels are built and load."""
+    if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
+        return False
+    if _takes_taps(w_shape):
+        return False
+    return native_conv.supported(w_shape, dtype)
 
 
 def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
@@ -153,7 +169,11 @@ def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
         return False
     if _takes_taps(w_shape):
         return False
-    return tuple(w_shape[2:]) == (1, 1) or not _pads_channels(w_shape[0], w_shape[1])
+    if tuple(w_shape[2:]) == (1, 1):
+        return True
+    if _takes_native(w_shape, (0, 0), jnp.float32):  # oneDNN reads OIHW
+        return False
+    return not _pads_channels(w_shape[0], w_shape[1])
 
 
 def _takes_taps(w_shape) -> bool:
@@ -183,7 +203,9 @@ def conv2d(
     x = F._as_float(x, weight)
     stride = (int(stride[0]), int(stride[1]))
     padding = (int(padding[0]), int(padding[1]))
-    path = conv2d_path(x.shape, weight.shape, stride, padding, groups)
+    path = conv2d_path(x.shape, weight.shape, stride, padding, groups, x.dtype)
+    if path == "dnnl":
+        return native_conv.conv2d(x, weight, bias, stride, padding)
     if path == "taps":
         y = _conv_taps(x, weight, stride, padding)
     elif path == "im2col":

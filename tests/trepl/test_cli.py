@@ -1,5 +1,6 @@
 """The `th` command without a terminal: script mode, -e, -l, -g, piped stdin, --doctor, -h."""
 
+import os
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import pytest
 from trepl.cli import create_parser
 
 
-def th(*args, stdin="", cwd=None):
+def th(*args, stdin="", cwd=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "trepl", *args],
         input=stdin,
@@ -16,6 +17,7 @@ def th(*args, stdin="", cwd=None):
         text=True,
         timeout=120,
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -85,6 +87,17 @@ def test_doctor_reports_the_install():
     assert "bind 127.0.0.1: ok" in out and "history file:" in out
     assert "itorch kernelspec:" in out and "startup file:" in out
     assert "glibc huge pages for XLA's buffers:" in out
+    from nets import native
+
+    expected = "oneDNN" if native.load() else "XLA's (native oneDNN kernels unavailable:"
+    assert f"convolutions on the CPU: {expected}" in out
+
+
+def test_doctor_says_when_native_convolutions_are_off():
+    done = th("--doctor", env={"NETS_NATIVE": "0"})
+    assert "convolutions on the CPU: XLA's (native oneDNN kernels unavailable: turned off" in (
+        done.stdout
+    )
 
 
 def test_parser_options():
