@@ -496,7 +496,12 @@ class Evaluator:
 
     def _stats_page(self, name: str, detail: int) -> HelpInfo:
         """`x?` for an array is its statistics (`stats(x)`); anything else, its help page."""
-        obj = help_pages.resolve(name, self.namespace) if detail == 0 else None
+        try:
+            obj = help_pages.resolve(name, self.namespace) if detail == 0 else None
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # noqa: BLE001 - the help page says what the lookup raised
+            obj = None
         if not stats.is_array(obj):
             return self.help(name, detail)
         try:

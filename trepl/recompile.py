@@ -43,6 +43,12 @@ _OWN_DIRS = tuple(
     for part in ("trepl", "kernel")
 )
 
+# nets compiles one function per network structure, all made on the same lines of
+# nets/nn/compiled.py: a new one there is a new network, never a jit re-applied by mistake.
+_LIBRARY_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nets", ""
+)
+
 _lock = threading.Lock()
 _installed = False
 _owned = False  # True when we turned the explanation on (so its log lines are ours to keep)
@@ -111,6 +117,8 @@ def parse(message: str) -> Recompile | None:
                 return None
             match = re.match(_NEW_FUNCTION, lines[i + 1]) if i + 1 < len(lines) else None
             name, where = (match.group("name"), match.group("where")) if match else ("?", "")
+            if os.path.abspath(where.rsplit(":", 1)[0]).startswith(_LIBRARY_DIR):
+                return None
             reason = "a new function object from the same line (is jit re-applied each time?)"
             return Recompile(name, where, [], reason)
         match = re.match(_FOR, line)

@@ -23,7 +23,7 @@ from typing import Any
 
 import jax
 
-from .lowering import plain_requested
+from .lowering import native_allowed, plain_requested
 
 __all__ = ["jit", "options", "CPU_OPTIONS"]
 
@@ -53,5 +53,12 @@ def options_key() -> tuple:
 
 
 def jit(fun: Callable, **kwargs: Any) -> Callable:
-    """``jax.jit(fun, **kwargs)`` compiled with `options()` (read when `jit` is called)."""
-    return jax.jit(fun, compiler_options=options() or None, **kwargs)
+    """``jax.jit(fun, **kwargs)`` compiled with `options()` (read when `jit` is called), and
+    traced where convolutions may take oneDNN's kernels (`lowering.native_allowed`)."""
+
+    @functools.wraps(fun)
+    def traced(*args: Any, **kw: Any) -> Any:
+        with native_allowed():
+            return fun(*args, **kw)
+
+    return jax.jit(traced, compiler_options=options() or None, **kwargs)

@@ -104,6 +104,21 @@ def plain_path(plain: bool = True) -> contextlib.AbstractContextManager[None]:
     return _PLAIN.set(plain)
 
 
+_NATIVE = Switch()
+
+
+def native_allowed(allowed: bool = True) -> contextlib.AbstractContextManager[None]:
+    """Within the block, traced convolutions may take oneDNN's kernels (``"dnnl"``).
+
+    `nets.nn.compiler.jit` traces nets' own compiled functions (a module's forward and
+    backward, the Engine's and StochasticGradient's steps) inside this block. A user's own
+    ``jax.jit``, ``jax.export`` or ONNX conversion of a module's call traces outside it and
+    gets XLA's forms, which export and run anywhere (the FFI targets exist only in a process
+    that loaded them).
+    """
+    return _NATIVE.set(allowed)
+
+
 def plain_requested() -> bool:
     """Whether the caller is inside ``plain_path()`` (`nets.nn.compiler` reads it too)."""
     return _PLAIN.on()
@@ -147,9 +162,12 @@ def conv2d_path(
     return "lax"
 
 
-def _takes_native(w_shape, padding, dtype) -> bool:
+def _takes_native(w_shape, padding, dtype, traced: bool = True) -> bool:
     """The "dnnl" rule: oneDNN's direct convolution where it measured faster than XLA's forms
-    (``python bench/bench_layers.py``), and where the kernels are built and load."""
+    (``python bench/bench_layers.py``), inside nets' own compiled functions
+    (`native_allowed`), where the kernels are built and load."""
+    if traced and not _NATIVE.on():
+        return False
     if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
         return False
     if _takes_taps(w_shape):
@@ -171,7 +189,8 @@ def reads_hwio(w_shape: tuple[int, ...], groups: int = 1) -> bool:
         return False
     if tuple(w_shape[2:]) == (1, 1):
         return True
-    if _takes_native(w_shape, (0, 0), jnp.float32):  # oneDNN reads OIHW
+    # oneDNN reads OIHW (asked from outside the trace of the compiled inference it feeds)
+    if _takes_native(w_shape, (0, 0), jnp.float32, traced=False):
         return False
     return not _pads_channels(w_shape[0], w_shape[1])
 

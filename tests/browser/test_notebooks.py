@@ -96,6 +96,7 @@ EXPECTED = {
     "zoo_tour.ipynb": (0, 0),
     "custom_layer.ipynb": (0, 0),
     "ipython_habits.ipynb": (0, 0),  # HTML, Markdown, SVG and a progress bar: no PNG, no plot
+    "beyond.ipynb": (0, 1),  # the digit, as a notebook shows itorch.image
 }
 
 

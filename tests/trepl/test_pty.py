@@ -61,8 +61,8 @@ def test_prompt_computation_timing_and_completion():
     child.expect(TIMING)
     child.expect(PROMPT)
     # Tab completes the unique match on a lazily imported module; Enter then runs the line.
-    child.send("nn.Sequen\t")
-    child.expect("tial")  # the completion landed (the first one may wait for nets to import)
+    child.send("nn.Sequenti\t")  # one match (nn.Sequencer shares "Sequen")
+    child.expect("al")  # the completion landed (the first one may wait for nets to import)
     child.sendline(".__name__")
     child.expect("'Sequential'")
     child.expect(PROMPT)

@@ -104,16 +104,19 @@ ZOO = ["lenet5", "alexnet", "vgg11", "googlenet", "resnet18", "resnet50"]
 @pytest.mark.parametrize("names", [ZOO])
 def test_native_matches_lax_on_every_zoo_convolution(names):
     for (xs, ws, stride, pad), _ in sorted(_zoo_convolutions(names).items()):
-        if L.conv2d_path(xs, ws, stride, pad) == "dnnl":
+        with L.native_allowed():
+            path = L.conv2d_path(xs, ws, stride, pad)
+        if path == "dnnl":
             check_against_lax(xs, ws, stride, pad)
 
 
 def test_unsupported_convolutions_stay_on_xla():
     # groups, float64 and bfloat16 go to XLA's forms, never to an error
-    assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) != "dnnl"
+    with L.native_allowed():
+        assert L.conv2d_path((2, 4, 8, 8), (4, 2, 3, 3), groups=2) != "dnnl"
+        assert L.conv2d_path((2, 4, 8, 8), (4, 4, 3, 3), dtype=jnp.bfloat16) != "dnnl"
     assert not native_conv.supported((4, 4, 3, 3), jnp.bfloat16)
     assert not native_conv.supported((4, 4, 3, 3), jnp.float64)
-    assert L.conv2d_path((2, 4, 8, 8), (4, 4, 3, 3), dtype=jnp.bfloat16) != "dnnl"
     x, w = _rand((2, 4, 8, 8), 4).astype(jnp.bfloat16), _rand((4, 4, 3, 3), 5).astype(jnp.bfloat16)
     y = L.conv2d(x, w, None, (1, 1), (1, 1))
     assert y.dtype == jnp.bfloat16 and y.shape == (2, 4, 8, 8)
@@ -125,8 +128,14 @@ def test_unsupported_convolutions_stay_on_xla():
 def test_layer_takes_the_native_path_and_trains():
     net = nn.Sequential().add(nn.SpatialConvolution(8, 16, 3, 3, 1, 1, 1, 1)).add(nn.ReLU())
     x = _rand((2, 8, 6, 6), 6)
-    jaxpr = str(jax.make_jaxpr(lambda p: net.call(p, {}, x)[0])(net.split()[0]))
+    with L.native_allowed():  # as nets.nn.compiler.jit traces
+        jaxpr = str(jax.make_jaxpr(lambda p: net.call(p, {}, x)[0])(net.split()[0]))
     assert "NetsDnnlConvForward" in jaxpr
+    # a user's own trace (jax.jit, jax.export, ONNX) gets XLA's portable forms
+    plain = str(jax.make_jaxpr(lambda p: net.call(p, {}, x)[0])(net.split()[0]))
+    assert "NetsDnnlConvForward" not in plain
+    compiled_code = jax.jit(lambda p: net.call(p, {}, x)[0]).lower(net.split()[0]).as_text()
+    assert "NetsDnnl" not in compiled_code
     y = net.forward(x)
     g = net.backward(x, jnp.ones_like(y))
     with L.plain_path():

@@ -114,6 +114,14 @@ def test_conv2d_path_rules():
     # where oneDNN's kernels are built and load, they take every convolution XLA's own
     # convolution or im2col would (nets.native); "taps" and the 1x1 product stay
     native = "dnnl" if native_kernels.load() else None
+    with L.native_allowed():
+        _check_path_rules(native)
+    # a user's own jax.jit or jax.export of a module traces outside nets' compiled functions:
+    # XLA's forms, which export and run anywhere
+    _check_path_rules(None)
+
+
+def _check_path_rules(native):
     assert L.conv2d_path((128, 1, 28, 28), (6, 1, 5, 5)) == "taps"
     assert L.conv2d_path((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1)) == "taps"  # VGG
     assert L.conv2d_path((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (3, 3)) == native or "lax"

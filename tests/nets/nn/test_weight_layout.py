@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nets import nn
+from nets.native import conv as native_conv
 from nets.nn import compiled, lowering, weight_layout
 from tests.tolerance import assert_close, path_terms
 
@@ -18,6 +19,23 @@ TERMS = path_terms(5 * 9, 16, 8 * 9, 3 * 9)
 
 # The copies are for XLA's CPU convolutions; other backends get none.
 pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU layouts only")
+
+
+@pytest.fixture(autouse=True)
+def _xla_convolutions(monkeypatch):
+    """These tests are about XLA's convolutions, which read HWIO: keep oneDNN's kernels (which
+    read OIHW, and take every 3x3 layer where they load; tests/nets/native) out of them."""
+    monkeypatch.setattr(native_conv, "supported", lambda *args, **kwargs: False)
+
+
+def test_native_convolutions_get_no_copies(monkeypatch):
+    from nets import native
+
+    monkeypatch.undo()  # the real rule, with oneDNN's kernels where they load
+    if not native.load():
+        pytest.skip(f"native kernels not in use: {native.status()}")
+    assert not lowering.reads_hwio((64, 64, 3, 3))  # oneDNN reads OIHW
+    assert lowering.reads_hwio((128, 64, 1, 1))  # 1x1: still XLA's product
 
 
 def _net():
