@@ -197,6 +197,7 @@ def test_console_without_a_display_starts_quietly_shows_image_text_and_its_own_h
 
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # nothing here answers cursor-position requests
+    env["PAGER"] = "cat"  # the help page is longer than the terminal: no pager to quit
     child = pexpect.spawn(
         sys.executable,
         ["-m", "kernel", "console"],
