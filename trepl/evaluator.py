@@ -347,6 +347,7 @@ class Evaluator:
                     names.wait_for_imports()
                 names.materialize(ns)
                 recompile.install()  # explain cache misses from now on (once JAX is loaded)
+                self.recompiles.before_cell()
                 with timing.CompileWatch() as watch:
                     body, last = self._compile(code, filename, script)
                     _run(body, ns)

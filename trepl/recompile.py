@@ -52,7 +52,7 @@ _LIBRARY_DIR = os.path.join(
 _lock = threading.Lock()
 _installed = False
 _owned = False  # True when we turned the explanation on (so its log lines are ours to keep)
-_pending: list[Recompile] = []
+_pending: list[tuple[int, Recompile]] = []  # (the compiling thread, what it recompiled)
 
 
 class Recompile:
@@ -116,7 +116,9 @@ def parse(message: str) -> Recompile | None:
             if not any(_REDEFINED in rest for rest in lines[i:]):
                 return None
             match = re.match(_NEW_FUNCTION, lines[i + 1]) if i + 1 < len(lines) else None
-            name, where = (match.group("name"), match.group("where")) if match else ("?", "")
+            if match is None:  # JAX named no function: nothing to tell the user
+                return None
+            name, where = match.group("name"), match.group("where")
             if os.path.abspath(where.rsplit(":", 1)[0]).startswith(_LIBRARY_DIR):
                 return None
             reason = "a new function object from the same line (is jit re-applied each time?)"
@@ -154,7 +156,7 @@ class _Keep(logging.Filter):
         found = parse(message)
         if found is not None and not _is_own(found.where):
             with _lock:
-                _pending.append(found)
+                _pending.append((record.thread, found))
         return not _owned
 
 
@@ -178,10 +180,11 @@ def install() -> bool:
     return True
 
 
-def take() -> list[Recompile]:
-    """The recompilations recorded since the last call (the evaluator calls it per cell)."""
+def take(thread: int | None = None) -> list[Recompile]:
+    """The recompilations recorded since the last call, those compiled on `thread` only when
+    it is given (a cell's own: not a background training's, nor another thread's warm-up)."""
     with _lock:
-        found = list(_pending)
+        found = [item for where, item in _pending if thread is None or where == thread]
         _pending.clear()
     return found
 
@@ -223,12 +226,17 @@ class Watch:
         self.count = 0
         self.history: list[str] = []
 
+    def before_cell(self) -> None:
+        """Forget what compiled between cells (it was not this cell's doing)."""
+        take()
+
     def after_cell(self) -> list[str]:
-        """The lines to show at the end of a cell (none when turned off, or nothing recompiled)."""
+        """The lines to show at the end of a cell (none when turned off, or nothing recompiled):
+        what the cell's own thread recompiled while it ran."""
         if not _installed:
             install()
             return []
-        found = take()
+        found = take(threading.get_ident())
         if not found:
             return []
         lines = summary_lines(found)
