@@ -32,8 +32,9 @@ from .jax_models import ALEXNET_FEATURES
 
 @contextlib.contextmanager
 def lowering_mode(mode: str) -> Iterator[None]:
-    """Trace under ``"fast"`` (the library's shape-chosen lowerings) or ``"plain"`` (lax only)."""
-    with lowering.plain_path(mode == "plain"):
+    """Trace under ``"fast"`` (the library's shape-chosen lowerings), ``"xla"`` (the same
+    without oneDNN's native convolutions) or ``"plain"`` (lax only)."""
+    with lowering.plain_path(mode == "plain"), lowering.native_off(mode == "xla"):
         yield
 
 

@@ -99,6 +99,11 @@ def runners(
     compiled: bool = True,
     mixed: tuple[str, ...] = (),
 ) -> list[Runner]:
+    """Every competitor of a row. "ours" is nets as it runs by default (oneDNN's convolutions
+    where they load); "ours xla-conv" the same with XLA's convolutions, for comparison."""
+    from nets import native as native_kernels
+
+    native = native_kernels.load()
     x, y = _data(row)
     out: list[Runner] = []
     if row.task == "train" and engine:
@@ -139,6 +144,14 @@ def runners(
                 lambda: project_models.make_train(row.net, "plain", x, y, **row.kw),
             )
         )
+        if native:
+            out.append(
+                Runner(
+                    "ours xla-conv",
+                    "ours-xla",
+                    lambda: project_models.make_train(row.net, "xla", x, y, **row.kw),
+                )
+            )
         if stateful:
             out.append(
                 Runner(
@@ -164,6 +177,14 @@ def runners(
                 lambda: project_models.make_infer(row.net, "plain", x),
             )
         )
+        if native:
+            out.append(
+                Runner(
+                    "ours xla-conv",
+                    "ours-xla",
+                    lambda: project_models.make_infer(row.net, "xla", x),
+                )
+            )
         out.append(
             Runner(
                 "ours net.forward()",
@@ -254,6 +275,9 @@ def run(args: argparse.Namespace) -> dict:
     peak = matmul_peak()
     parts = ", ".join(f"{k} {v:.1f}" for k, v in peak.items() if k != "best")
     print(f"fp32 matmul peak: {peak['best']:.1f} GFLOP/s ({parts})")
+    from nets import native as native_kernels
+
+    print(f"nets' convolutions: {native_kernels.status()}")
     # Every competitor shares this process's allocator settings; `th` and the itorch kernel
     # add glibc's huge-page tunable (trepl.hugepages, bench/bench_allocator.py).
     tunables = os.environ.get("GLIBC_TUNABLES", "")

@@ -105,6 +105,13 @@ def plain_path(plain: bool = True) -> contextlib.AbstractContextManager[None]:
 
 
 _NATIVE = Switch()
+_NATIVE_OFF = Switch()
+
+
+def native_off(off: bool = True) -> contextlib.AbstractContextManager[None]:
+    """Within the block, nothing takes oneDNN's kernels, nets' compiled functions included
+    (to compare them with XLA's forms: ``python -m bench`` does)."""
+    return _NATIVE_OFF.set(off)
 
 
 def native_allowed(allowed: bool = True) -> contextlib.AbstractContextManager[None]:
@@ -132,7 +139,7 @@ def _fast_forms() -> bool:
 def mode() -> tuple[bool, str]:
     """What the forms chosen now depend on besides shapes: the plain switch and the backend
     (`nets.nn.compiled` keys compiled code by it)."""
-    return (plain_requested(), jax.default_backend())
+    return (plain_requested(), jax.default_backend(), _NATIVE_OFF.on())
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -166,7 +173,7 @@ def _takes_native(w_shape, padding, dtype, traced: bool = True) -> bool:
     """The "dnnl" rule: oneDNN's direct convolution where it measured faster than XLA's forms
     (``python bench/bench_layers.py``), inside nets' own compiled functions
     (`native_allowed`), where the kernels are built and load."""
-    if traced and not _NATIVE.on():
+    if (traced and not _NATIVE.on()) or _NATIVE_OFF.on():
         return False
     if w_shape[2:] == (1, 1) and tuple(padding) == (0, 0):
         return False
