@@ -186,6 +186,8 @@ class Evaluator:
         self.self_help = help_pages.SELF_HELP  # the `?` page; the kernel sets its own
         self.monitor_globals = False  # `th -g`: report each new global after a cell
         ns.setdefault("who", names.Who(ns, set()))
+        ns.setdefault("exit", names.Exit("exit"))
+        ns.setdefault("quit", names.Exit("quit"))
         ns.setdefault("import_", names.Importer(ns))
         ns.setdefault("setprintlevel", self._set_print_level)
         ns.setdefault("tb", self.print_traceback)

@@ -223,3 +223,18 @@ class Importer:
 
     def __repr__(self) -> str:
         return "<import_('pkg'): copy a module's public names into the namespace>"
+
+
+class Exit:
+    """`exit(code)` / `quit(code)` in the shell's namespace: SystemExit, as the builtin raises,
+    without the builtin's closing of stdin first (a `__repr__` or a callback that calls
+    ``exit()`` would otherwise take the shell's terminal input with it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+
+    def __call__(self, code: object = None) -> None:
+        raise SystemExit(code)

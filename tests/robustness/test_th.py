@@ -28,6 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 SETUP = [
     "B = type('B', (), {'__repr__': lambda s: 1/0}); br = B()",
     "X = type('X', (), {'__repr__': lambda s: __import__('sys').exit(3)})",
+    "Q = type('Q', (), {'__repr__': lambda s: exit(5)})",
     "R = type('R', (), {'__repr__': lambda s: repr(s)})",
     "N = type('N', (), {'__repr__': lambda s: 5})",
     "E = type('E', (Exception,), {'__str__': lambda s: 1/0})",
@@ -49,6 +50,7 @@ SHELL_CASES = [
     ("repr raises as a dict key", "{br: 'v'}", "clear error",
      "{<B object: repr() failed: ZeroDivisionError: division by zero>: 'v'}"),
     ("repr calls sys.exit()", "X()", "clear error", "<X object: repr() failed: SystemExit: 3>"),
+    ("repr calls exit()", "Q()", "clear error", "<Q object: repr() failed: SystemExit: 5>"),
     ("repr recurses", "R()", "clear error", "<R object: repr() failed: RecursionError:"),
     ("repr returns an int", "N()", "clear error",
      "<N object: repr() failed: TypeError: __repr__ returned non-string (type int)>"),
