@@ -13,6 +13,7 @@ import builtins
 import codecs
 import codeop
 import inspect
+import itertools
 import linecache
 import os
 import re
@@ -174,7 +175,14 @@ class Evaluator:
         preload: set False for a bare namespace (no lazy modules).
     """
 
+    _made = itertools.count()  # evaluators made in this process
+
     def __init__(self, namespace: dict[str, Any] | None = None, preload: bool = True) -> None:
+        # Cells are compiled as "<th-N>"; a second evaluator in the same process (replay(),
+        # tests) names its cells "<th2-N>", so JAX's caches never take two evaluators' cells
+        # for one function defined again on the same line.
+        serial = next(Evaluator._made)
+        self._cell_prefix = "<th-" if serial == 0 else f"<th{serial + 1}-"
         self.namespace: dict[str, Any] = {} if namespace is None else namespace
         ns = self.namespace
         ns.setdefault("__name__", "__main__")
@@ -334,7 +342,7 @@ class Evaluator:
     ) -> ExecResult:
         ns = self.namespace
         if filename is None:
-            filename = f"<th-{self.execution_count}>"
+            filename = f"{self._cell_prefix}{self.execution_count}>"
             # Register the source so tracebacks can quote the user's lines.
             lines = [line + "\n" for line in code.split("\n")]
             linecache.cache[filename] = (len(code), None, lines, filename)
