@@ -166,12 +166,11 @@ class SpatialAveragePooling(_Pooling):
         return self.output
 
 
-class SpatialAdaptiveAveragePooling(Module):
-    """nn.SpatialAdaptiveAveragePooling(W, H): averages each plane down to H x W.
+class _AdaptivePooling(Module):
+    """Pooling of each plane of a CHW sample or NCHW batch to exactly H x W; a subclass names
+    the reduction (`pool`, a `functional` op taking the input and (H, W))."""
 
-    Output cell ``(i, j)`` averages rows ``floor(i*iH/H)`` to ``ceil((i+1)*iH/H) - 1`` and the
-    matching columns, so any input size maps to exactly ``(C, H, W)``.
-    """
+    pool: Any
 
     def __init__(self, W: int, H: int) -> None:
         super().__init__()
@@ -184,8 +183,18 @@ class SpatialAdaptiveAveragePooling(Module):
 
     def updateOutput(self, input: Any) -> Any:
         x, batched = spatial_batch(self, input)
-        self.output = unbatch(F.adaptive_avg_pool2d(x, (self.H, self.W)), batched)
+        self.output = unbatch(self.pool(x, (self.H, self.W)), batched)
         return self.output
+
+
+class SpatialAdaptiveAveragePooling(_AdaptivePooling):
+    """nn.SpatialAdaptiveAveragePooling(W, H): averages each plane down to H x W.
+
+    Output cell ``(i, j)`` averages rows ``floor(i*iH/H)`` to ``ceil((i+1)*iH/H) - 1`` and the
+    matching columns, so any input size maps to exactly ``(C, H, W)``.
+    """
+
+    pool = staticmethod(F.adaptive_avg_pool2d)
 
 
 class SpatialSubSampling(Module):
@@ -568,24 +577,12 @@ class VolumetricAveragePooling(Module):
 # ---- more Torch7 pooling layers (issue 19)
 
 
-class SpatialAdaptiveMaxPooling(Module):
+class SpatialAdaptiveMaxPooling(_AdaptivePooling):
     """nn.SpatialAdaptiveMaxPooling(W, H): max pooling of each plane of a CHW sample or NCHW
     batch to exactly ``H x W``; output cell ``(i, j)`` takes the max over rows
     ``[floor(i*iH/H), ceil((i+1)*iH/H))`` and the same columns along the width."""
 
-    def __init__(self, W: int, H: int) -> None:
-        super().__init__()
-        self.W = int_arg(self, "W", "the output width", W)
-        self.H = int_arg(self, "H", "the output height", H)
-
-    def outputShape(self, inShape: tuple[int, ...]) -> tuple[int, ...]:
-        """The output shape for an input shape (CHW or NCHW), without computing."""
-        return (*inShape[:-2], self.H, self.W)
-
-    def updateOutput(self, input: Any) -> Any:
-        x, batched = spatial_batch(self, input)
-        self.output = unbatch(F.adaptive_max_pool2d(x, (self.H, self.W)), batched)
-        return self.output
+    pool = staticmethod(F.adaptive_max_pool2d)
 
 
 class TemporalSubSampling(Module):
